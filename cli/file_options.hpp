@@ -1,0 +1,36 @@
+// The options sops' encrypt/decrypt share, and the commands that use them.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace sopskit::cli {
+
+struct FileOptions {
+    std::string file;
+    bool in_place = false;
+    std::string output;
+    std::string input_type;
+    std::string output_type;
+    std::string filename_override;
+    std::string extract;
+    bool ignore_mac = false;
+    int indent = 0;  // 0: the format's default
+    // keys
+    std::string age;
+    std::string pgp;
+    // rules
+    std::string encrypted_regex, unencrypted_regex, encrypted_suffix, unencrypted_suffix;
+    std::string encrypted_comment_regex, unencrypted_comment_regex;
+    bool mac_only_encrypted = false;
+    int shamir_threshold = 0;
+    std::string decryption_order;
+};
+
+void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
+
+int run_encrypt(const FileOptions& opts);
+int run_decrypt(const FileOptions& opts);
+
+}  // namespace sopskit::cli

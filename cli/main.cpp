@@ -1,0 +1,72 @@
+// sopskit: the command line. sops' subcommands and legacy flags over the sopskit library.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "file_options.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/metadata.hpp"
+#include "sopskit/version.hpp"
+
+namespace {
+
+// A secrets tool must not leave plaintext in core files.
+void disable_core_dumps() {
+    struct rlimit none{0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+std::string file_label(const sopskit::cli::FileOptions& o) { return o.file.empty() || o.file == "-" ? "<stdin>" : o.file; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    disable_core_dumps();
+    using sopskit::cli::FileOptions;
+    CLI::App app{"sopskit: encrypt and decrypt Kubernetes secrets in the SOPS format"};
+    app.set_version_flag("-v,--version", std::string("sopskit ") + sopskit::kVersion + " (sops format " +
+                                               sopskit::kSopsFormatVersion + ")");
+    app.require_subcommand(0, 1);
+
+    // Legacy sops form: sopskit -e|-d [-i] FILE
+    FileOptions legacy;
+    bool legacy_encrypt = false, legacy_decrypt = false;
+    app.add_flag("-e,--encrypt", legacy_encrypt, "Encrypt the file (legacy form of 'encrypt')");
+    app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
+    sopskit::cli::add_file_options(app, legacy, true);
+
+    FileOptions enc, dec;
+    CLI::App* encrypt = app.add_subcommand("encrypt", "Encrypt a file and print the result (or write it with -i/--output)");
+    sopskit::cli::add_file_options(*encrypt, enc, true);
+    CLI::App* decrypt = app.add_subcommand("decrypt", "Decrypt a file and print the result (or write it with -i/--output)");
+    sopskit::cli::add_file_options(*decrypt, dec, true);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : static_cast<int>(sopskit::ErrorCode::Generic);
+    }
+
+    const FileOptions* current = &legacy;
+    try {
+        if (encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
+        if (decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
+        if (legacy_encrypt && legacy_decrypt)
+            throw sopskit::Error(sopskit::ErrorCode::ConflictingParameters, "-e and -d cannot be used together");
+        if (legacy_encrypt) return sopskit::cli::run_encrypt(legacy);
+        if (legacy_decrypt) return sopskit::cli::run_decrypt(legacy);
+        std::cerr << app.help();
+        return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
+    } catch (const sopskit::Error& e) {
+        std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,66 @@
+#include "core/base64.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace sopskit::detail {
+
+namespace {
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<std::int8_t, 256> make_decode_table() {
+    std::array<std::int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+    return t;
+}
+constexpr auto kDecode = make_decode_table();
+}  // namespace
+
+std::string base64_encode(std::string_view in) {
+    std::string out;
+    out.resize((in.size() + 2) / 3 * 4);
+    std::size_t o = 0, i = 0;
+    auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
+    for (; i + 3 <= in.size(); i += 3) {
+        std::uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+        out[o++] = kAlphabet[n >> 18];
+        out[o++] = kAlphabet[(n >> 12) & 63];
+        out[o++] = kAlphabet[(n >> 6) & 63];
+        out[o++] = kAlphabet[n & 63];
+    }
+    std::size_t rest = in.size() - i;
+    if (rest) {
+        std::uint32_t n = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
+        out[o++] = kAlphabet[n >> 18];
+        out[o++] = kAlphabet[(n >> 12) & 63];
+        out[o++] = rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+    if (in.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(in.size() / 4 * 3);
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        bool last = i + 4 == in.size();
+        int pad = 0;
+        if (last) pad = (in[i + 3] == '=') + (in[i + 3] == '=' && in[i + 2] == '=');
+        std::uint32_t n = 0;
+        for (int k = 0; k < 4 - pad; ++k) {
+            std::int8_t d = kDecode[static_cast<unsigned char>(in[i + k])];
+            if (d < 0) return std::nullopt;
+            n |= static_cast<std::uint32_t>(d) << (18 - 6 * k);
+        }
+        // Go rejects non-zero bits in the padding position only in strict mode; StdEncoding
+        // accepts them, so do we.
+        out += static_cast<char>(n >> 16);
+        if (pad < 2) out += static_cast<char>((n >> 8) & 0xFF);
+        if (pad < 1) out += static_cast<char>(n & 0xFF);
+    }
+    return out;
+}
+
+}  // namespace sopskit::detail

@@ -1,0 +1,13 @@
+// Standard base64 (RFC 4648 with padding), strict on decode as Go's StdEncoding is.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sopskit::detail {
+
+std::string base64_encode(std::string_view bytes);
+// nullopt for any character outside the alphabet, bad padding or a bad length.
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace sopskit::detail

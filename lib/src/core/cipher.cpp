@@ -1,0 +1,193 @@
+#include "sopskit/cipher.hpp"
+
+#include <openssl/evp.h>
+
+#include <charconv>
+#include <re2/re2.h>
+
+#include "core/base64.hpp"
+#include "core/go_format.hpp"
+#include "sopskit/error.hpp"
+
+namespace sopskit {
+
+namespace {
+
+constexpr std::size_t kIvSize = 32;  // sops' non-standard GCM nonce length
+constexpr std::size_t kTagSize = 16;
+
+struct CtxDeleter {
+    void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
+
+[[noreturn]] void fail(const std::string& what) { throw Error(ErrorCode::ErrorDecryptingTree, what); }
+
+const char* type_name(Kind k) {
+    switch (k) {
+        case Kind::String: return "str";
+        case Kind::Int: return "int";
+        case Kind::Float: return "float";
+        case Kind::Bool: return "bool";
+        case Kind::Time: return "time";
+        case Kind::Comment: return "comment";
+        case Kind::Bytes: return "str";  // sops walks []byte as a string
+        default: return nullptr;
+    }
+}
+
+// The pieces of an envelope, matched with the same (Go/RE2) pattern sops uses.
+struct Envelope {
+    std::string data, iv, tag, type;
+};
+
+bool parse_envelope(std::string_view s, Envelope& e) {
+    static const RE2 re(R"(^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\])");
+    return RE2::PartialMatch(s, re, &e.data, &e.iv, &e.tag, &e.type);
+}
+
+// strconv.ParseBool.
+std::optional<bool> parse_go_bool(std::string_view s) {
+    if (s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "true" || s == "True") return true;
+    if (s == "0" || s == "f" || s == "F" || s == "FALSE" || s == "false" || s == "False") return false;
+    return std::nullopt;
+}
+
+// strconv.Atoi: decimal with an optional sign.
+std::optional<std::int64_t> parse_go_atoi(std::string_view s) {
+    std::string_view digits = s;
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+    if (digits.empty()) return std::nullopt;
+    for (char c : digits)
+        if (c < '0' || c > '9') return std::nullopt;
+    std::int64_t v = 0;
+    std::string_view body = s[0] == '+' ? s.substr(1) : s;
+    auto res = std::from_chars(body.data(), body.data() + body.size(), v);
+    if (res.ec != std::errc() || res.ptr != body.data() + body.size()) return std::nullopt;
+    return v;
+}
+
+Value typed_value(std::string plaintext, const std::string& type) {
+    if (type == "str") return Value::string(std::move(plaintext));
+    if (type == "comment") return Value::comment(std::move(plaintext));
+    if (type == "bytes") return Value::bytes(std::move(plaintext));
+    if (type == "int") {
+        if (auto i = parse_go_atoi(plaintext)) return Value::integer_value(*i);
+        fail("Could not decrypt value: invalid int");
+    }
+    if (type == "float") {
+        if (auto f = detail::go_parse_float(plaintext)) return Value::float_value(*f);
+        fail("Could not decrypt value: invalid float");
+    }
+    if (type == "bool") {
+        if (auto b = parse_go_bool(plaintext)) return Value::bool_value(*b);
+        fail("Could not decrypt value: invalid bool");
+    }
+    if (type == "time") return Value::time(std::move(plaintext));
+    fail("Could not decrypt value: Unknown datatype: " + type);
+}
+
+}  // namespace
+
+std::string value_bytes(const Value& v) {
+    switch (v.kind) {
+        case Kind::String:
+        case Kind::Bytes:
+        case Kind::Time:
+        case Kind::Comment: return v.text;
+        case Kind::Int: return std::to_string(v.integer);
+        case Kind::Float: return detail::go_format_float(v.number, 'f');
+        case Kind::Bool: return v.boolean ? "True" : "False";
+        default: throw Error(ErrorCode::ErrorEncryptingTree, "Could not convert value to bytes: unsupported type");
+    }
+}
+
+struct ValueCipher::Impl {
+    Ctx enc{EVP_CIPHER_CTX_new()};
+    Ctx dec{EVP_CIPHER_CTX_new()};
+};
+
+ValueCipher::ValueCipher(const SecureBytes& data_key) : impl_(std::make_unique<Impl>()) {
+    if (data_key.size() != 32) throw Error(ErrorCode::CouldNotRetrieveKey, "the data key is not 32 bytes long");
+    if (!impl_->enc || !impl_->dec) throw std::bad_alloc();
+    for (EVP_CIPHER_CTX* c : {impl_->enc.get(), impl_->dec.get()}) {
+        bool encrypting = c == impl_->enc.get();
+        if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypting ? 1 : 0) != 1 ||
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, kIvSize, nullptr) != 1 ||
+            EVP_CipherInit_ex(c, nullptr, nullptr, data_key.data(), nullptr, encrypting ? 1 : 0) != 1)
+            throw Error(ErrorCode::Generic, "could not initialise AES-256-GCM");
+    }
+}
+
+ValueCipher::~ValueCipher() = default;
+
+std::string ValueCipher::encrypt(const Value& v, std::string_view aad, std::string_view iv_in) const {
+    const char* type = type_name(v.kind);
+    if (!type) throw Error(ErrorCode::ErrorEncryptingTree, "Value to encrypt has unsupported type");
+    if ((v.kind == Kind::String || v.kind == Kind::Comment || v.kind == Kind::Bytes) && v.text.empty()) return "";
+    std::string plain = value_bytes(v);
+    std::string iv = iv_in.size() == kIvSize ? std::string(iv_in) : std::string(SecureBytes::random(kIvSize).view());
+    EVP_CIPHER_CTX* c = impl_->enc.get();
+    std::string out(plain.size(), '\0');
+    std::string tag(kTagSize, '\0');
+    int len = 0;
+    bool ok = EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, reinterpret_cast<const unsigned char*>(iv.data())) == 1 &&
+              EVP_EncryptUpdate(c, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()), static_cast<int>(aad.size())) == 1 &&
+              EVP_EncryptUpdate(c, reinterpret_cast<unsigned char*>(out.data()), &len,
+                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size())) == 1 &&
+              EVP_EncryptFinal_ex(c, nullptr, &len) == 1 &&
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagSize, tag.data()) == 1;
+    wipe(plain);
+    if (!ok) throw Error(ErrorCode::ErrorEncryptingTree, "AES-256-GCM encryption failed");
+    std::string env = "ENC[AES256_GCM,data:";
+    env += detail::base64_encode(out);
+    env += ",iv:";
+    env += detail::base64_encode(iv);
+    env += ",tag:";
+    env += detail::base64_encode(tag);
+    env += ",type:";
+    env += type;
+    env += ']';
+    return env;
+}
+
+Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad) const {
+    if (envelope.empty()) return Value::string("");
+    Envelope e;
+    if (!parse_envelope(envelope, e)) fail("Could not decrypt value: input string does not match sops' data format");
+    auto data = detail::base64_decode(e.data);
+    if (!data) fail("Could not decrypt value: Error base64-decoding data");
+    auto iv = detail::base64_decode(e.iv);
+    if (!iv) fail("Could not decrypt value: Error base64-decoding iv");
+    auto tag = detail::base64_decode(e.tag);
+    if (!tag) fail("Could not decrypt value: Error base64-decoding tag");
+    if (tag->size() != kTagSize || iv->empty()) fail("Could not decrypt value: Could not decrypt with AES_GCM: message authentication failed");
+    EVP_CIPHER_CTX* c = impl_->dec.get();
+    std::string plain(data->size(), '\0');
+    int len = 0;
+    bool ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv->size()), nullptr) == 1 &&
+              EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, reinterpret_cast<const unsigned char*>(iv->data())) == 1 &&
+              EVP_DecryptUpdate(c, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()), static_cast<int>(aad.size())) == 1 &&
+              EVP_DecryptUpdate(c, reinterpret_cast<unsigned char*>(plain.data()), &len,
+                                reinterpret_cast<const unsigned char*>(data->data()), static_cast<int>(data->size())) == 1 &&
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTagSize, tag->data()) == 1 &&
+              EVP_DecryptFinal_ex(c, nullptr, &len) == 1;
+    if (!ok) {
+        wipe(plain);
+        fail("Could not decrypt value: Could not decrypt with AES_GCM: message authentication failed");
+    }
+    return typed_value(std::move(plain), e.type);
+}
+
+std::string ValueCipher::envelope_iv(std::string_view envelope) {
+    Envelope e;
+    if (!parse_envelope(envelope, e)) return {};
+    return detail::base64_decode(e.iv).value_or("");
+}
+
+bool ValueCipher::is_envelope(std::string_view s) {
+    Envelope e;
+    return parse_envelope(s, e);
+}
+
+}  // namespace sopskit

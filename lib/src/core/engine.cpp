@@ -1,0 +1,287 @@
+#include "sopskit/engine.hpp"
+
+#include <openssl/evp.h>
+#include <re2/re2.h>
+
+#include <optional>
+
+#include "sopskit/error.hpp"
+
+namespace sopskit {
+
+// --- policy --------------------------------------------------------------------------------
+
+namespace {
+std::unique_ptr<RE2> compile(const std::string& pattern, const char* field) {
+    if (pattern.empty()) return nullptr;
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    auto re = std::make_unique<RE2>(pattern, opts);
+    if (!re->ok()) throw Error(ErrorCode::Generic, std::string("invalid ") + field + " '" + pattern + "': " + re->error());
+    return re;
+}
+bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(s, re); }
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+}  // namespace
+
+struct EncryptionPolicy::Impl {
+    CryptRules rules;
+    std::unique_ptr<RE2> unencrypted_regex, encrypted_regex, unencrypted_comment, encrypted_comment;
+};
+
+EncryptionPolicy::EncryptionPolicy(const CryptRules& rules) : impl_(std::make_unique<Impl>()) {
+    impl_->rules = rules;
+    impl_->unencrypted_regex = compile(rules.unencrypted_regex, "unencrypted_regex");
+    impl_->encrypted_regex = compile(rules.encrypted_regex, "encrypted_regex");
+    impl_->unencrypted_comment = compile(rules.unencrypted_comment_regex, "unencrypted_comment_regex");
+    impl_->encrypted_comment = compile(rules.encrypted_comment_regex, "encrypted_comment_regex");
+}
+EncryptionPolicy::~EncryptionPolicy() = default;
+EncryptionPolicy::EncryptionPolicy(EncryptionPolicy&&) noexcept = default;
+
+bool EncryptionPolicy::mac_only_encrypted() const { return impl_->rules.mac_only_encrypted; }
+
+bool EncryptionPolicy::should_encrypt(const std::vector<std::string_view>& path,
+                                      const std::vector<std::vector<std::string_view>>& comments,
+                                      bool is_comment) const {
+    const CryptRules& r = impl_->rules;
+    bool encrypted = true;
+    if (!r.unencrypted_suffix.empty())
+        for (auto p : path)
+            if (ends_with(p, r.unencrypted_suffix)) {
+                encrypted = false;
+                break;
+            }
+    if (!r.encrypted_suffix.empty()) {
+        encrypted = false;
+        for (auto p : path)
+            if (ends_with(p, r.encrypted_suffix)) {
+                encrypted = true;
+                break;
+            }
+    }
+    if (impl_->unencrypted_regex)
+        for (auto p : path)
+            if (matches(*impl_->unencrypted_regex, p)) {
+                encrypted = false;
+                break;
+            }
+    if (impl_->encrypted_regex) {
+        encrypted = false;
+        for (auto p : path)
+            if (matches(*impl_->encrypted_regex, p)) {
+                encrypted = true;
+                break;
+            }
+    }
+    if (impl_->unencrypted_comment) {
+        for (const auto& level : comments)
+            for (auto c : level)
+                if (matches(*impl_->unencrypted_comment, c)) {
+                    encrypted = false;
+                    goto done_unencrypted_comment;
+                }
+    done_unencrypted_comment:;
+    }
+    if (impl_->encrypted_comment) {
+        // The comment that itself matches stays readable; only what follows it is encrypted.
+        encrypted = false;
+        for (std::size_t i = 0; i < comments.size() && !encrypted; ++i)
+            for (std::size_t j = 0; j < comments[i].size(); ++j) {
+                if (is_comment && i + 1 == comments.size() && j + 1 == comments[i].size()) continue;
+                if (matches(*impl_->encrypted_comment, comments[i][j])) {
+                    encrypted = true;
+                    break;
+                }
+            }
+    }
+    return encrypted;
+}
+
+// --- the walk ------------------------------------------------------------------------------
+
+namespace {
+
+struct MdDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// SHA-512 over the values' bytes; with mac_only_encrypted it starts from SHA-256("sops").
+class MacHasher {
+public:
+    explicit MacHasher(bool mac_only_encrypted) : ctx_(EVP_MD_CTX_new()) {
+        if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha512(), nullptr) != 1)
+            throw Error(ErrorCode::Generic, "SHA-512 unavailable");
+        if (mac_only_encrypted) {
+            unsigned char seed[32];
+            unsigned int len = 0;
+            EVP_Digest("sops", 4, seed, &len, EVP_sha256(), nullptr);
+            add(std::string_view(reinterpret_cast<const char*>(seed), len));
+        }
+    }
+    void add(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
+    std::string hex() {
+        unsigned char digest[64];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(ctx_.get(), digest, &len);
+        static const char* digits = "0123456789ABCDEF";
+        std::string out;
+        for (unsigned i = 0; i < len; ++i) {
+            out += digits[digest[i] >> 4];
+            out += digits[digest[i] & 15];
+        }
+        return out;
+    }
+
+private:
+    std::unique_ptr<EVP_MD_CTX, MdDeleter> ctx_;
+};
+
+enum class Direction { Encrypt, Decrypt };
+
+// Mirrors sops' walkBranch/walkSlice: map keys extend the path, list entries do not, and a
+// stack of the comments seen at each level feeds the comment rules.
+class Walker {
+public:
+    Walker(const CryptRules& rules, const ValueCipher& cipher, Direction dir)
+        : policy_(rules), cipher_(cipher), dir_(dir), mac_(rules.mac_only_encrypted) {}
+
+    std::string run(Branches& branches) {
+        for (auto& b : branches) walk_map(b);
+        return mac_.hex();
+    }
+
+private:
+    void walk_map(std::vector<Item>& items) {
+        comments_.emplace_back();
+        for (auto& item : items) {
+            if (item.is_comment()) {
+                comments_.back().push_back(item.key.text);
+                leaf(item.key);
+                continue;
+            }
+            path_.push_back(item.key.text);
+            walk_value(item.value);
+            path_.pop_back();
+            comments_.back().clear();
+        }
+        comments_.pop_back();
+    }
+
+    void walk_list(std::vector<Value>& entries) {
+        comments_.emplace_back();
+        for (auto& e : entries) {
+            bool is_comment = e.is_comment();
+            if (is_comment) comments_.back().push_back(e.text);
+            walk_value(e);
+            if (!is_comment) comments_.back().clear();
+        }
+        comments_.pop_back();
+    }
+
+    void walk_value(Value& v) {
+        switch (v.kind) {
+            case Kind::Map: walk_map(v.map); break;
+            case Kind::List: walk_list(v.list); break;
+            case Kind::Null: break;  // nothing to encrypt, nothing hashed
+            default: leaf(v);
+        }
+    }
+
+    // Comment texts are referenced from the stack while they may be rewritten, so the stack
+    // holds copies.
+    void leaf(Value& v) {
+        bool is_comment = v.is_comment();
+        std::vector<std::vector<std::string_view>> stack;
+        stack.reserve(comments_.size());
+        for (const auto& level : comments_) stack.emplace_back(level.begin(), level.end());
+        std::vector<std::string_view> path(path_.begin(), path_.end());
+        bool encrypted = policy_.should_encrypt(path, stack, is_comment);
+        std::string aad = additional_data();
+        if (dir_ == Direction::Encrypt) {
+            if (!is_comment && (!policy_.mac_only_encrypted() || encrypted)) mac_.add(value_bytes(v));
+            if (encrypted) replace_with_ciphertext(v, aad);
+        } else {
+            if (encrypted) replace_with_plaintext(v, aad);
+            if (!is_comment && (!policy_.mac_only_encrypted() || encrypted)) mac_.add(value_bytes(v));
+        }
+    }
+
+    std::string additional_data() const {
+        std::string aad;
+        for (const auto& p : path_) {
+            aad += p;
+            aad += ':';
+        }
+        if (path_.empty()) aad = ":";
+        return aad;
+    }
+
+    void replace_with_ciphertext(Value& v, const std::string& aad) {
+        std::string env = cipher_.encrypt(v, aad);
+        if (v.is_comment()) {
+            wipe(v.text);
+            v.text = std::move(env);
+            return;
+        }
+        v = Value::string(std::move(env));
+    }
+
+    void replace_with_plaintext(Value& v, const std::string& aad) {
+        if (v.is_comment()) {
+            // Comments written by old sops versions may be plaintext: keep those as they are.
+            try {
+                Value plain = cipher_.decrypt(v.text, aad);
+                bool was_inline = v.comment_inline;
+                v = Value::comment(std::move(plain.text), was_inline);
+            } catch (const Error&) {
+            }
+            return;
+        }
+        if (v.kind != Kind::String)
+            throw Error(ErrorCode::ErrorDecryptingTree, "Error decrypting tree: Expected encrypted value as string at '" + aad + "'");
+        try {
+            v = cipher_.decrypt(v.text, aad);
+        } catch (const Error& e) {
+            throw Error(ErrorCode::ErrorDecryptingTree, "Error decrypting tree at '" + aad + "': " + e.what());
+        }
+    }
+
+    EncryptionPolicy policy_;
+    const ValueCipher& cipher_;
+    Direction dir_;
+    MacHasher mac_;
+    std::vector<std::string> path_;
+    std::vector<std::vector<std::string>> comments_;
+};
+
+}  // namespace
+
+std::string encrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher) {
+    return Walker(rules, cipher, Direction::Encrypt).run(branches);
+}
+
+std::string decrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher) {
+    return Walker(rules, cipher, Direction::Decrypt).run(branches);
+}
+
+std::string encrypt_mac(const std::string& mac_hex, const std::string& last_modified, const ValueCipher& cipher) {
+    return cipher.encrypt(Value::string(mac_hex), last_modified);
+}
+
+void verify_mac(const std::string& mac_envelope, const std::string& last_modified, const std::string& computed_hex,
+                const ValueCipher& cipher) {
+    if (mac_envelope.empty()) throw Error(ErrorCode::MacMismatch, "MAC mismatch: the file has no MAC");
+    Value stored;
+    try {
+        stored = cipher.decrypt(mac_envelope, last_modified);
+    } catch (const Error&) {
+        throw Error(ErrorCode::MacMismatch, "Cannot decrypt MAC: the MAC or lastmodified was changed");
+    }
+    if (!constant_time_equal(stored.text, computed_hex))
+        throw Error(ErrorCode::MacMismatch, "MAC mismatch: the file's contents do not match its MAC");
+}
+
+}  // namespace sopskit

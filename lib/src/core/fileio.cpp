@@ -1,0 +1,101 @@
+#include "sopskit/fileio.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+
+#include "sopskit/error.hpp"
+
+namespace sopskit {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string read_input(const std::string& path) {
+    if (path == "-" || path.empty()) {
+        std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        return data;
+    }
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(ErrorCode::CannotReadInput, "Error reading file: " + errno_text());
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw Error(ErrorCode::CannotReadInput, "Error reading file: is a directory");
+    }
+    std::string data;
+    if (st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int saved = errno;
+            ::close(fd);
+            errno = saved;
+            throw Error(ErrorCode::CannotReadInput, "Error reading file: " + errno_text());
+        }
+        if (n == 0) break;
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return data;
+}
+
+void atomic_write(const std::string& path, std::string_view contents) {
+    namespace fs = std::filesystem;
+    fs::path target(path);
+    fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    mode_t mode = 0600;
+    struct stat st{};
+    if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+    std::string tmpl = (dir / ("." + target.filename().string() + ".sopskit-XXXXXX")).string();
+    int fd = ::mkstemp(tmpl.data());
+    if (fd < 0) throw Error(ErrorCode::CannotWriteOutput, "Could not write output file: " + errno_text());
+    auto fail = [&](const std::string& what) {
+        std::string msg = what + ": " + errno_text();
+        ::close(fd);
+        ::unlink(tmpl.c_str());
+        throw Error(ErrorCode::CannotWriteOutput, "Could not write output file: " + msg);
+    };
+    if (::fchmod(fd, mode) != 0) fail("chmod");
+    if (!write_all(fd, contents)) fail("write");
+    if (::fsync(fd) != 0) fail("fsync");
+    if (::close(fd) != 0) {
+        ::unlink(tmpl.c_str());
+        throw Error(ErrorCode::CannotWriteOutput, "Could not write output file: close: " + errno_text());
+    }
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) {
+        std::string msg = errno_text();
+        ::unlink(tmpl.c_str());
+        throw Error(ErrorCode::CannotWriteOutput, "Could not write output file: rename: " + msg);
+    }
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+}  // namespace sopskit

@@ -1,0 +1,110 @@
+#include "sopskit/sops_file.hpp"
+
+#include "sopskit/cipher.hpp"
+#include "sopskit/engine.hpp"
+#include "sopskit/error.hpp"
+
+namespace sopskit {
+
+bool has_sops_metadata(const Branches& branches, Format format) {
+    if (branches.empty()) return false;
+    for (const auto& item : branches.front()) {
+        if (item.is_comment()) continue;
+        if (format == Format::Dotenv ? item.key.text.rfind("sops_", 0) == 0 : item.key.text == "sops") return true;
+    }
+    return false;
+}
+
+std::string encrypt_with_metadata(Branches branches, Metadata md, const SecureBytes& data_key, Format output_format,
+                                  const StoreOptions& store) {
+    ValueCipher cipher(data_key);
+    std::string mac;
+    try {
+        mac = encrypt_branches(branches, md.rules, cipher);
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::Generic) throw Error(ErrorCode::ErrorEncryptingTree, std::string("Error encrypting tree: ") + e.what());
+        throw;
+    }
+    md.last_modified = now_rfc3339();
+    md.mac = encrypt_mac(mac, md.last_modified, cipher);
+    if (md.version.empty()) md.version = kSopsFormatVersion;
+    try {
+        return emit_encrypted(output_format, branches, serialize_metadata(md), store);
+    } catch (const Error& e) {
+        throw Error(ErrorCode::ErrorDumpingTree, std::string("Could not marshal tree: ") + e.what());
+    }
+}
+
+std::string encrypt_document(std::string_view plaintext, const EncryptRequest& req, KeyRing& ring) {
+    Branches branches;
+    try {
+        branches = load_plain(req.input_format, plaintext, req.store);
+    } catch (const Error& e) {
+        throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling file: ") + e.what());
+    }
+    if (has_sops_metadata(branches, req.output_format))
+        throw Error(ErrorCode::FileAlreadyEncrypted, "File already encrypted");
+    if (req.key_groups.empty() || req.key_groups.front().empty())
+        throw Error(ErrorCode::NoEncryptionKeyFound,
+                    "Could not generate data key: no key sources: give --age, --pgp or another key flag, or a .sops.yaml rule");
+    if (req.key_groups.size() > 1)
+        throw Error(ErrorCode::ConflictingParameters, "several key groups (Shamir) are not supported yet");
+
+    Metadata md;
+    md.rules = req.rules;
+    if (md.rules.rule_count() > 1)
+        throw Error(ErrorCode::ConflictingParameters,
+                    "Cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
+                    "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex");
+    if (md.rules.rule_count() == 0) md.rules.unencrypted_suffix = kDefaultUnencryptedSuffix;
+    md.shamir_threshold = req.shamir_threshold;
+    md.version = kSopsFormatVersion;
+
+    SecureBytes data_key = SecureBytes::random(32);
+    for (const auto& group : req.key_groups) {
+        KeyGroup stored;
+        for (const auto& r : group) {
+            KeySource* source = ring.find(r.kind);
+            if (!source) throw Error(ErrorCode::NoEncryptionKeyFound, "no support for " + r.kind + " keys in this build");
+            stored.push_back(source->wrap(r.id, data_key));
+        }
+        md.key_groups.push_back(std::move(stored));
+    }
+    return encrypt_with_metadata(std::move(branches), std::move(md), data_key, req.output_format, req.store);
+}
+
+namespace {
+
+SplitFile load_split(std::string_view file, Format format, const StoreOptions& store) {
+    try {
+        return load_encrypted(format, file, store);
+    } catch (const Error& e) {
+        throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling input: ") + e.what());
+    }
+}
+
+DecryptedFile finish_decrypt(SplitFile split, Metadata md, SecureBytes data_key, const DecryptOptions& opts) {
+    ValueCipher cipher(data_key);
+    std::string computed = decrypt_branches(split.branches, md.rules, cipher);
+    if (!opts.ignore_mac) verify_mac(md.mac, md.last_modified, computed, cipher);
+    return DecryptedFile{std::move(split.branches), std::move(md), std::move(data_key)};
+}
+
+}  // namespace
+
+DecryptedFile decrypt_document(std::string_view file, Format format, const KeyRing& ring, const DecryptOptions& opts,
+                               const StoreOptions& store) {
+    SplitFile split = load_split(file, format, store);
+    Metadata md = parse_metadata(split.metadata);
+    SecureBytes key = ring.unwrap_data_key(md);
+    return finish_decrypt(std::move(split), std::move(md), std::move(key), opts);
+}
+
+DecryptedFile decrypt_document_with_key(std::string_view file, Format format, SecureBytes data_key,
+                                        const DecryptOptions& opts, const StoreOptions& store) {
+    SplitFile split = load_split(file, format, store);
+    Metadata md = parse_metadata(split.metadata);
+    return finish_decrypt(std::move(split), std::move(md), std::move(data_key), opts);
+}
+
+}  // namespace sopskit

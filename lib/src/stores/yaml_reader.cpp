@@ -1,0 +1,410 @@
+// YAML -> tree. libfyaml supplies the events; comments, which it does not hand over as
+// events, are found in the text between events and placed the way sops' go-yaml store places
+// them (head/line/foot comments become Comment entries of the enclosing map or list).
+#include <libfyaml.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sopskit/error.hpp"
+#include "stores/stores_internal.hpp"
+#include "stores/yaml_scalars.hpp"
+
+namespace sopskit::detail {
+
+namespace {
+
+constexpr std::size_t kMaxDepth = 10000;
+constexpr std::size_t kMaxAliasExpansion = 1'000'000;  // nodes copied through aliases
+
+struct ParserDeleter {
+    void operator()(fy_parser* p) const { fy_parser_destroy(p); }
+};
+struct DiagDeleter {
+    void operator()(fy_diag* d) const { fy_diag_destroy(d); }
+};
+
+struct Comment {
+    std::size_t pos;
+    int line;
+    int column;
+    bool inline_;  // other text stands before it on its line
+    std::string text;  // without the leading '#'
+};
+
+// An open map or list being filled. `slot` says where the frame's value lives.
+struct Frame {
+    Value value;
+    int column = -1;  // column of the entries (the '-' for lists); -1 until known
+    bool is_map = false;
+    bool expecting_key = true;
+    int last_key_line = -1;
+    int last_value_end_line = -1;  // line where the last scalar entry ended
+    std::string anchor;
+    std::vector<Value> deferred;  // comments that follow the child being built
+};
+
+std::size_t count_nodes(const Value& v) {
+    std::size_t n = 1;
+    for (const auto& item : v.map) n += count_nodes(item.value);
+    for (const auto& e : v.list) n += count_nodes(e);
+    return n;
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view text) : text_(text) {}
+
+    Branches read() {
+        std::unique_ptr<fy_diag, DiagDeleter> diag(make_diag());
+        fy_parse_cfg cfg{};
+        cfg.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DISABLE_DEPTH_LIMIT);
+        cfg.diag = diag.get();
+        std::unique_ptr<fy_parser, ParserDeleter> parser(fy_parser_create(&cfg));
+        if (!parser) throw Error(ErrorCode::Generic, "cannot create the YAML parser");
+        if (fy_parser_set_string(parser.get(), text_.data(), text_.size()) != 0)
+            throw Error(ErrorCode::Generic, "cannot read the YAML input");
+        parser_ = parser.get();
+        while (fy_event* ev = fy_parser_parse(parser_)) {
+            try {
+                handle(ev);
+            } catch (...) {
+                fy_parser_event_free(parser_, ev);
+                throw;
+            }
+            fy_parser_event_free(parser_, ev);
+        }
+        if (fy_parser_get_stream_error(parser_)) throw syntax_error();
+        return std::move(docs_);
+    }
+
+private:
+    // libfyaml reports errors through its diagnostic output; keep the text of the first one.
+    fy_diag* make_diag() {
+        fy_diag_cfg dcfg;
+        fy_diag_cfg_default(&dcfg);
+        dcfg.fp = nullptr;
+        dcfg.user = &diag_text_;
+        dcfg.output_fn = [](fy_diag*, void* user, const char* buf, size_t len) {
+            auto* text = static_cast<std::string*>(user);
+            if (text->empty()) text->assign(buf, len);
+        };
+        dcfg.colorize = false;
+        dcfg.show_source = false;
+        dcfg.show_position = true;
+        dcfg.show_type = false;
+        dcfg.show_module = false;
+        return fy_diag_create(&dcfg);
+    }
+
+    // "<memory>:3:1: error: flow sequence without a closing bracket" -> "line 3, column 1: ..."
+    Error syntax_error() const {
+        std::string msg = diag_text_;
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+        std::string where;
+        auto colon = msg.find(':');
+        if (colon != std::string::npos) {
+            std::size_t line_end = msg.find(':', colon + 1);
+            std::size_t col_end = line_end == std::string::npos ? line_end : msg.find(':', line_end + 1);
+            if (col_end != std::string::npos) {
+                where = "line " + msg.substr(colon + 1, line_end - colon - 1) + ", column " +
+                        msg.substr(line_end + 1, col_end - line_end - 1) + ": ";
+                msg = msg.substr(col_end + 1);
+                if (msg.rfind(" error: ", 0) == 0) msg = msg.substr(8);
+                while (!msg.empty() && msg.front() == ' ') msg.erase(0, 1);
+            }
+        }
+        if (msg.empty()) msg = "invalid YAML";
+        return Error(ErrorCode::Generic, "Error unmarshaling input YAML: " + where + msg);
+    }
+
+    void handle(fy_event* ev) {
+        switch (ev->type) {
+            case FYET_DOCUMENT_START: start_document(); break;
+            case FYET_DOCUMENT_END: end_document(); break;
+            case FYET_STREAM_END: flush_comments_before(text_.size()); break;
+            case FYET_MAPPING_START: start_collection(ev, true); break;
+            case FYET_SEQUENCE_START: start_collection(ev, false); break;
+            case FYET_MAPPING_END:
+            case FYET_SEQUENCE_END: end_collection(ev); break;
+            case FYET_SCALAR: scalar(ev); break;
+            case FYET_ALIAS: alias(ev); break;
+            default: break;
+        }
+    }
+
+    // --- documents -------------------------------------------------------------------------
+    void start_document() {
+        in_document_ = true;
+        root_ = Value::null();
+        has_root_ = false;
+        doc_comments_.clear();
+    }
+
+    void end_document() {
+        if (!in_document_) return;
+        Branch branch;
+        if (has_root_) {
+            if (root_.kind == Kind::List) throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: YAML documents that are sequences are not supported");
+            if (root_.kind == Kind::Map) {
+                branch = std::move(root_.map);
+            } else if (root_.kind != Kind::Null) {
+                throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: YAML documents that are values are not supported");
+            }
+        }
+        // Comments before the root mapping started, or in an empty document.
+        if (!doc_comments_.empty()) {
+            Branch head;
+            for (auto& c : doc_comments_) head.push_back(Item{std::move(c), Value::null()});
+            head.insert(head.end(), std::make_move_iterator(branch.begin()), std::make_move_iterator(branch.end()));
+            branch = std::move(head);
+        }
+        for (auto& c : trailing_comments_) branch.push_back(Item{std::move(c), Value::null()});
+        trailing_comments_.clear();
+        docs_.push_back(std::move(branch));
+        in_document_ = false;
+    }
+
+    // --- collections -----------------------------------------------------------------------
+    void start_collection(fy_event* ev, bool is_map) {
+        if (frames_.size() >= kMaxDepth)
+            throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+        Frame f;
+        f.is_map = is_map;
+        f.value = is_map ? Value::empty_map() : Value::empty_list();
+        f.anchor = token_text(fy_event_get_anchor_token(ev));
+        const fy_mark* m = fy_event_start_mark(ev);
+        // A block list's start mark sits on its first '-'; a map's column comes from its first key.
+        fy_token* tok = fy_event_get_token(ev);
+        bool flow = tok && (fy_token_get_type(tok) == FYTT_FLOW_SEQUENCE_START ||
+                            fy_token_get_type(tok) == FYTT_FLOW_MAPPING_START);
+        if (!is_map && m && !flow) f.column = m->column;
+        frames_.push_back(std::move(f));
+    }
+
+    void end_collection(fy_event* ev) {
+        const fy_mark* m = fy_event_start_mark(ev);
+        flush_comments_before(m ? m->input_pos : text_.size());
+        Frame f = std::move(frames_.back());
+        frames_.pop_back();
+        if (!f.anchor.empty()) remember_anchor(f.anchor, f.value);
+        place(std::move(f.value), -1);
+    }
+
+    // --- scalars and aliases -----------------------------------------------------------------
+    void scalar(fy_event* ev) {
+        fy_token* tok = fy_event_get_token(ev);
+        const fy_mark* start = fy_event_start_mark(ev);
+        const fy_mark* end = fy_event_end_mark(ev);
+        if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = start->column;
+        flush_comments_before(start ? start->input_pos : 0);
+        std::size_t len = 0;
+        const char* s = fy_token_get_text(tok, &len);
+        std::string_view text(s ? s : "", s ? len : 0);
+        enum fy_scalar_style style = fy_token_scalar_style(tok);
+        std::string tag = tag_of(fy_event_get_tag_token(ev));
+        Value v;
+        if (!tag.empty() && tag != "!") v = resolve_tagged_scalar(text, tag, style == FYSS_PLAIN);
+        else if (style == FYSS_PLAIN && tag.empty()) v = resolve_plain_scalar(text);
+        else v = Value::string(std::string(text));
+        std::string anchor = token_text(fy_event_get_anchor_token(ev));
+        if (!anchor.empty()) remember_anchor(anchor, v);
+        if (end) scan_pos_ = std::max(scan_pos_, end->input_pos);
+        place(std::move(v), end ? end->line : -1, start ? start->line : -1);
+    }
+
+    void alias(fy_event* ev) {
+        const fy_mark* start = fy_event_start_mark(ev);
+        const fy_mark* end = fy_event_end_mark(ev);
+        if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = start->column;
+        flush_comments_before(start ? start->input_pos : 0);
+        std::string name = token_text(fy_event_get_token(ev));
+        auto it = anchors_.find(name);
+        if (it == anchors_.end()) throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: unknown anchor '" + name + "' referenced");
+        alias_nodes_ += count_nodes(it->second);
+        if (alias_nodes_ > kMaxAliasExpansion)
+            throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: document contains excessive aliasing");
+        if (end) scan_pos_ = std::max(scan_pos_, end->input_pos);
+        place(Value(it->second), end ? end->line : -1, start ? start->line : -1);
+    }
+
+    void remember_anchor(const std::string& name, const Value& v) { anchors_[name] = v; }
+
+    // Puts a finished value where it belongs: a map key or value, a list entry or the root.
+    void place(Value v, int end_line, int start_line = -1) {
+        if (frames_.empty()) {
+            root_ = std::move(v);
+            has_root_ = true;
+            return;
+        }
+        Frame& f = frames_.back();
+        if (f.is_map) {
+            if (f.expecting_key) {
+                Value key = v.kind == Kind::String ? std::move(v) : Value::string(key_text(v));
+                f.value.map.push_back(Item{std::move(key), Value::null()});
+                f.last_key_line = start_line;
+                f.expecting_key = false;
+                return;
+            }
+            f.value.map.back().value = std::move(v);
+            f.expecting_key = true;
+        } else {
+            f.value.list.push_back(std::move(v));
+        }
+        f.last_value_end_line = end_line;
+        for (auto& c : f.deferred) append_comment(f, std::move(c));
+        f.deferred.clear();
+    }
+
+    // Non-string keys are kept by their text; sops only supports string keys anyway.
+    static std::string key_text(const Value& v) {
+        switch (v.kind) {
+            case Kind::Null: return "null";
+            case Kind::Bool: return v.boolean ? "true" : "false";
+            case Kind::Int: return std::to_string(v.integer);
+            default: return v.text;
+        }
+    }
+
+    static std::string token_text(fy_token* t) {
+        if (!t) return {};
+        std::size_t len = 0;
+        const char* s = fy_token_get_text(t, &len);
+        return s ? std::string(s, len) : std::string();
+    }
+
+    // The resolved tag: `!!x` -> tag:yaml.org,2002:x; a lone `!` forces a string.
+    static std::string tag_of(fy_token* t) {
+        if (!t) return {};
+        std::size_t hlen = 0, slen = 0;
+        const char* h = fy_tag_token_handle(t, &hlen);
+        const char* s = fy_tag_token_suffix(t, &slen);
+        std::string handle = h ? std::string(h, hlen) : std::string();
+        std::string suffix = s ? std::string(s, slen) : std::string();
+        if (handle == "!!") return "tag:yaml.org,2002:" + suffix;
+        if (handle == "!" && suffix.empty()) return "!";
+        return handle + suffix;
+    }
+
+    // --- comments ----------------------------------------------------------------------------
+    // Finds comments in text_[scan_pos_, end) and files each one.
+    void flush_comments_before(std::size_t end) {
+        end = std::min(end, text_.size());
+        std::size_t pos = scan_pos_;
+        while (pos < end) {
+            std::size_t hash = text_.find('#', pos);
+            if (hash == std::string_view::npos || hash >= end) break;
+            bool starts_comment = hash == 0 || text_[hash - 1] == ' ' || text_[hash - 1] == '\t' ||
+                                  text_[hash - 1] == '\n' || text_[hash - 1] == '\r';
+            std::size_t eol = text_.find('\n', hash);
+            if (eol == std::string_view::npos) eol = text_.size();
+            if (!starts_comment) {
+                pos = hash + 1;
+                continue;
+            }
+            file_comment(make_comment(hash, eol));
+            pos = eol;
+        }
+        scan_pos_ = std::max(scan_pos_, end);
+    }
+
+    Comment make_comment(std::size_t hash, std::size_t eol) const {
+        std::size_t line_start = text_.rfind('\n', hash == 0 ? 0 : hash - 1);
+        line_start = (line_start == std::string_view::npos || hash == 0) ? 0 : line_start + 1;
+        if (hash > 0 && text_[hash - 1] == '\n') line_start = hash;
+        bool inline_ = false;
+        for (std::size_t i = line_start; i < hash; ++i)
+            if (text_[i] != ' ' && text_[i] != '\t') inline_ = true;
+        std::size_t text_end = eol;
+        if (text_end > hash && text_[text_end - 1] == '\r') --text_end;
+        int line = 0;
+        for (std::size_t i = line_counted_pos_; i < hash; ++i)
+            if (text_[i] == '\n') ++line_count_;
+        line_counted_pos_ = hash;
+        line = line_count_;
+        return Comment{hash, line, static_cast<int>(hash - line_start), inline_,
+                       std::string(text_.substr(hash + 1, text_end - hash - 1))};
+    }
+
+    void file_comment(Comment c) {
+        if (!in_document_ && frames_.empty()) {
+            // Between documents: belongs to the previous document's end.
+            if (!docs_.empty()) docs_.back().push_back(Item{Value::comment(std::move(c.text)), Value::null()});
+            return;
+        }
+        if (frames_.empty()) {
+            (has_root_ ? trailing_comments_ : doc_comments_).push_back(Value::comment(std::move(c.text)));
+            return;
+        }
+        Frame& inner = frames_.back();
+        if (c.inline_ && file_inline_comment(inner, c)) return;
+        // Full-line comment: the innermost open collection whose entries are not to the right of it.
+        std::size_t target = frames_.size() - 1;
+        while (target > 0 && frames_[target].column > c.column) --target;
+        Value comment = Value::comment(std::move(c.text));
+        if (target == frames_.size() - 1) append_comment(frames_[target], std::move(comment));
+        else frames_[target].deferred.push_back(std::move(comment));
+    }
+
+    // `key: value # c` and `- value # c`: sops puts the comment, marked inline, before the entry.
+    // `key: # c` before a nested collection: a plain comment before the entry.
+    bool file_inline_comment(Frame& inner, const Comment& c) {
+        bool after_value = inner.is_map ? inner.expecting_key : true;
+        if (inner.last_value_end_line == c.line && after_value) {
+            Value comment = Value::comment(c.text, true);
+            if (inner.is_map && !inner.value.map.empty()) {
+                inner.value.map.insert(inner.value.map.end() - 1, Item{std::move(comment), Value::null()});
+                return true;
+            }
+            if (!inner.is_map && !inner.value.list.empty()) {
+                inner.value.list.insert(inner.value.list.end() - 1, std::move(comment));
+                return true;
+            }
+        }
+        if (inner.is_map && !inner.expecting_key && inner.last_key_line == c.line && !inner.value.map.empty()) {
+            inner.value.map.insert(inner.value.map.end() - 1, Item{Value::comment(c.text), Value::null()});
+            return true;
+        }
+        if (frames_.size() >= 2) {
+            Frame& parent = frames_[frames_.size() - 2];
+            if (parent.is_map && !parent.expecting_key && parent.last_key_line == c.line && !parent.value.map.empty()) {
+                parent.value.map.insert(parent.value.map.end() - 1, Item{Value::comment(c.text), Value::null()});
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static void append_comment(Frame& f, Value comment) {
+        if (f.is_map) f.value.map.push_back(Item{std::move(comment), Value::null()});
+        else f.value.list.push_back(std::move(comment));
+    }
+
+    std::string_view text_;
+    std::string diag_text_;
+    fy_parser* parser_ = nullptr;
+    Branches docs_;
+    std::vector<Frame> frames_;
+    Value root_;
+    bool has_root_ = false;
+    bool in_document_ = false;
+    std::vector<Value> doc_comments_;
+    std::vector<Value> trailing_comments_;
+    std::map<std::string, Value> anchors_;
+    std::size_t alias_nodes_ = 0;
+    std::size_t scan_pos_ = 0;
+    mutable std::size_t line_counted_pos_ = 0;
+    mutable int line_count_ = 0;
+};
+
+}  // namespace
+
+Branches yaml_load(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    return Reader(bytes).read();
+}
+
+}  // namespace sopskit::detail

@@ -1,0 +1,129 @@
+// The value envelope, the encryption rules and the MAC.
+#include "sopskit/cipher.hpp"
+#include "sopskit/engine.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/format.hpp"
+#include "test_support.hpp"
+
+using namespace sopskit;
+
+namespace {
+SecureBytes fixed_key() {
+    std::string k(32, '\0');
+    for (int i = 0; i < 32; ++i) k[i] = static_cast<char>(i);
+    return SecureBytes::from(k);
+}
+}  // namespace
+
+TEST(Envelope, EveryTypeRoundTrips) {
+    SecureBytes key = fixed_key();
+    ValueCipher c(key);
+    for (const Value& v : {Value::string("héllo"), Value::integer_value(-42), Value::float_value(1.5),
+                           Value::bool_value(true), Value::bool_value(false), Value::time("2024-01-15T00:00:00Z"),
+                           Value::comment(" a comment")}) {
+        std::string env = c.encrypt(v, "a:b:");
+        EXPECT_EQ(env.rfind("ENC[AES256_GCM,data:", 0), 0u);
+        EXPECT_TRUE(c.decrypt(env, "a:b:") == v) << env;
+    }
+}
+
+TEST(Envelope, TypesAndBytesAreSops) {
+    EXPECT_EQ(value_bytes(Value::bool_value(true)), "True");
+    EXPECT_EQ(value_bytes(Value::bool_value(false)), "False");
+    EXPECT_EQ(value_bytes(Value::float_value(1.0)), "1");
+    EXPECT_EQ(value_bytes(Value::float_value(1234568000.0)), "1234568000");
+    EXPECT_EQ(value_bytes(Value::float_value(0.1)), "0.1");
+    EXPECT_EQ(value_bytes(Value::integer_value(7)), "7");
+    ValueCipher c(fixed_key());
+    std::string env = c.encrypt(Value::float_value(2.5), "x:");
+    EXPECT_NE(env.find(",type:float]"), std::string::npos);
+    EXPECT_EQ(ValueCipher::envelope_iv(env).size(), 32u) << "sops uses 32-byte IVs";
+}
+
+TEST(Envelope, EmptyStringsStayEmpty) {
+    ValueCipher c(fixed_key());
+    EXPECT_EQ(c.encrypt(Value::string(""), "a:"), "");
+    EXPECT_EQ(c.decrypt("", "a:").text, "");
+}
+
+TEST(Envelope, WrongPathOrTamperingFails) {
+    ValueCipher c(fixed_key());
+    std::string env = c.encrypt(Value::string("secret"), "a:");
+    EXPECT_THROW(c.decrypt(env, "b:"), Error);
+    std::string tampered = env;
+    tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
+    EXPECT_THROW(c.decrypt(tampered, "a:"), Error);
+    EXPECT_THROW(c.decrypt(env.substr(0, env.size() / 2), "a:"), Error);
+    EXPECT_THROW(c.decrypt("not an envelope", "a:"), Error);
+}
+
+TEST(Rules, EncryptedRegexLeavesSecretMetadataReadable) {
+    Branches docs = load_plain(Format::Yaml,
+                               "apiVersion: v1\nkind: Secret\nmetadata:\n    name: auth\nstringData:\n    password: hunter2\n");
+    CryptRules rules;
+    rules.encrypted_regex = "^(data|stringData)$";
+    ValueCipher c(fixed_key());
+    encrypt_branches(docs, rules, c);
+    std::string out = emit_plain(Format::Yaml, docs);
+    EXPECT_NE(out.find("apiVersion: v1"), std::string::npos);
+    EXPECT_NE(out.find("kind: Secret"), std::string::npos);
+    EXPECT_NE(out.find("name: auth"), std::string::npos);
+    EXPECT_EQ(out.find("hunter2"), std::string::npos);
+    EXPECT_NE(out.find("password: ENC[AES256_GCM"), std::string::npos);
+}
+
+TEST(Rules, ShouldEncryptFollowsSopsPrecedence) {
+    auto decide = [](CryptRules r, std::vector<std::string_view> path) {
+        return EncryptionPolicy(r).should_encrypt(path, {{}}, false);
+    };
+    CryptRules suffix;
+    suffix.unencrypted_suffix = "_unencrypted";
+    EXPECT_FALSE(decide(suffix, {"a_unencrypted", "b"}));
+    EXPECT_TRUE(decide(suffix, {"a", "b"}));
+    CryptRules enc_suffix;
+    enc_suffix.encrypted_suffix = "_enc";
+    EXPECT_TRUE(decide(enc_suffix, {"x_enc", "y"}));
+    EXPECT_FALSE(decide(enc_suffix, {"x"}));
+    CryptRules unenc_regex;
+    unenc_regex.unencrypted_regex = "^meta";
+    EXPECT_FALSE(decide(unenc_regex, {"metadata", "name"}));
+    CryptRules enc_regex;
+    enc_regex.encrypted_regex = "pass";  // unanchored, as Go's regexp.Match
+    EXPECT_TRUE(decide(enc_regex, {"db", "password"}));
+    EXPECT_FALSE(decide(enc_regex, {"db", "user"}));
+}
+
+TEST(Mac, ChangesWithAnyValueAndHonoursMacOnlyEncrypted) {
+    auto mac_of = [](const char* yaml, CryptRules r) {
+        Branches docs = load_plain(Format::Yaml, yaml);
+        ValueCipher c(fixed_key());
+        return encrypt_branches(docs, r, c);
+    };
+    CryptRules r;
+    r.encrypted_regex = "^secret$";
+    std::string base = mac_of("plain: a\nsecret: b\n", r);
+    EXPECT_EQ(base.size(), 128u);
+    EXPECT_NE(base, mac_of("plain: CHANGED\nsecret: b\n", r)) << "unencrypted values are part of the MAC";
+    r.mac_only_encrypted = true;
+    std::string only = mac_of("plain: a\nsecret: b\n", r);
+    EXPECT_NE(only, base);
+    EXPECT_EQ(only, mac_of("plain: CHANGED\nsecret: b\n", r)) << "with mac_only_encrypted plain values are not hashed";
+}
+
+TEST(Mac, VerifyIsStrict) {
+    ValueCipher c(fixed_key());
+    std::string mac = std::string(128, 'A');
+    std::string env = encrypt_mac(mac, "2024-01-01T00:00:00Z", c);
+    EXPECT_NO_THROW(verify_mac(env, "2024-01-01T00:00:00Z", mac, c));
+    auto code_of = [&](auto&& f) {
+        try {
+            f();
+        } catch (const Error& e) {
+            return e.code();
+        }
+        return ErrorCode::Generic;
+    };
+    EXPECT_EQ(code_of([&] { verify_mac(env, "2024-01-01T00:00:01Z", mac, c); }), ErrorCode::MacMismatch);
+    EXPECT_EQ(code_of([&] { verify_mac(env, "2024-01-01T00:00:00Z", std::string(128, 'B'), c); }), ErrorCode::MacMismatch);
+    EXPECT_EQ(code_of([&] { verify_mac("", "2024-01-01T00:00:00Z", mac, c); }), ErrorCode::MacMismatch);
+}

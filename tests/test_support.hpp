@@ -1,0 +1,42 @@
+// Shared helpers for the test suite: files, the conformance folder, running commands.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace sopskit::test {
+
+std::string read_file(const std::filesystem::path& p);
+void write_file(const std::filesystem::path& p, const std::string& contents);
+
+// ../shared/conformance beside the checkout (or $SOPSKIT_CONFORMANCE_DIR); nullopt when absent,
+// as in a user's clone. Tests that need it skip visibly with REQUIRE_CONFORMANCE.
+std::optional<std::filesystem::path> conformance_dir();
+
+// A fresh empty folder for one test, removed when the process exits.
+std::filesystem::path make_temp_dir();
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+// Runs a shell command with the given stdin; captures stdout and stderr.
+RunResult run(const std::string& command, const std::string& stdin_data = "");
+// Whether a program is on PATH.
+bool have_program(const std::string& name);
+
+// Path of the built sopskit CLI.
+std::string cli_path();
+
+}  // namespace sopskit::test
+
+#define REQUIRE_CONFORMANCE(var)                                                        \
+    auto var##_opt = ::sopskit::test::conformance_dir();                                \
+    if (!var##_opt) GTEST_SKIP() << "../shared/conformance not present: skipping upstream vectors"; \
+    const std::filesystem::path var = *var##_opt
+
+#define REQUIRE_PROGRAM(name) \
+    if (!::sopskit::test::have_program(name)) GTEST_SKIP() << "peer program '" << name << "' not installed"

@@ -1,0 +1,42 @@
+// PGP as a master key kind, through GPGME (and so through the user's GnuPG and gpg-agent).
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sopskit/keys.hpp"
+
+namespace sopskit {
+
+// A private, temporary GnuPG home (0700) for keys handed over in memory, as a controller gets
+// them from a decryption Secret. Nothing touches the user's ~/.gnupg. The destructor stops the
+// home's gpg-agent and removes the folder, also after errors.
+class GnupgHome {
+public:
+    // Creates the folder under $TMPDIR (or /tmp). Throws Error on failure.
+    static std::shared_ptr<GnupgHome> create_temporary();
+    ~GnupgHome();
+    GnupgHome(const GnupgHome&) = delete;
+    GnupgHome& operator=(const GnupgHome&) = delete;
+
+    // Imports armored (or binary) public/secret keys. Returns the fingerprints imported.
+    // Throws Error when nothing could be imported.
+    std::vector<std::string> import_keys(std::string_view key_data);
+    const std::string& path() const { return path_; }
+
+private:
+    explicit GnupgHome(std::string path) : path_(std::move(path)) {}
+    std::string path_;
+};
+
+// Removes spaces, as sops does with --pgp / SOPS_PGP_FP fingerprints.
+std::string normalize_fingerprint(std::string_view fp);
+
+// PGP key source using the user's GnuPG ($GNUPGHOME or ~/.gnupg, with gpg-agent and its
+// pinentry for passphrases).
+std::unique_ptr<KeySource> make_pgp_key_source();
+// PGP key source over an isolated home; keeps the home alive while the source exists.
+std::unique_ptr<KeySource> make_pgp_key_source(std::shared_ptr<GnupgHome> home);
+
+}  // namespace sopskit

@@ -1,0 +1,85 @@
+#include "keys/gpgme_util.hpp"
+
+#include <cerrno>
+#include <clocale>
+#include <cstring>
+#include <mutex>
+
+#include "sopskit/error.hpp"
+
+namespace sopskit::detail {
+
+namespace {
+void init_gpgme() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        gpgme_check_version(nullptr);
+        gpgme_set_locale(nullptr, LC_CTYPE, std::setlocale(LC_CTYPE, nullptr));
+        if (gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) != 0)
+            throw Error(ErrorCode::Generic, "GnuPG (gpg) is not installed or too old for GPGME");
+    });
+}
+}  // namespace
+
+std::string gpgme_error_text(gpgme_error_t err) {
+    char buf[256];
+    gpgme_strerror_r(err, buf, sizeof buf);
+    return buf;
+}
+
+GpgmeCtx new_gpgme_context(const std::string& home) {
+    init_gpgme();
+    gpgme_ctx_t raw = nullptr;
+    if (gpgme_error_t err = gpgme_new(&raw)) throw Error(ErrorCode::Generic, "cannot start GPGME: " + gpgme_error_text(err));
+    GpgmeCtx ctx(raw);
+    gpgme_set_protocol(raw, GPGME_PROTOCOL_OpenPGP);
+    if (!home.empty()) {
+        if (gpgme_error_t err = gpgme_ctx_set_engine_info(raw, GPGME_PROTOCOL_OpenPGP, nullptr, home.c_str()))
+            throw Error(ErrorCode::Generic, "cannot use GnuPG home " + home + ": " + gpgme_error_text(err));
+    }
+    gpgme_set_armor(raw, 1);
+    return ctx;
+}
+
+GpgmeData data_from(std::string_view bytes) {
+    gpgme_data_t raw = nullptr;
+    if (gpgme_data_new_from_mem(&raw, bytes.data(), bytes.size(), 0))
+        throw Error(ErrorCode::Generic, "GPGME: out of memory");
+    return GpgmeData(raw);
+}
+
+GpgmeData empty_data() {
+    gpgme_data_t raw = nullptr;
+    if (gpgme_data_new(&raw)) throw Error(ErrorCode::Generic, "GPGME: out of memory");
+    return GpgmeData(raw);
+}
+
+std::string take_data(GpgmeData data) {
+    size_t len = 0;
+    char* mem = gpgme_data_release_and_get_mem(data.release(), &len);
+    std::string out(mem ? mem : "", mem ? len : 0);
+    gpgme_free(mem);
+    return out;
+}
+
+SecureSink::SecureSink(std::size_t limit) : buffer_(limit) {
+    cbs_.write = &SecureSink::write_cb;
+    gpgme_data_t raw = nullptr;
+    if (gpgme_data_new_from_cbs(&raw, &cbs_, this)) throw Error(ErrorCode::Generic, "GPGME: out of memory");
+    data_.reset(raw);
+}
+
+ssize_t SecureSink::write_cb(void* handle, const void* buffer, size_t size) {
+    auto* self = static_cast<SecureSink*>(handle);
+    if (self->used_ + size > self->buffer_.size()) {
+        errno = ENOSPC;  // a data key is 32 bytes; anything larger is not a sops data key
+        return -1;
+    }
+    std::memcpy(self->buffer_.data() + self->used_, buffer, size);
+    self->used_ += size;
+    return static_cast<ssize_t>(size);
+}
+
+SecureBytes SecureSink::take() { return SecureBytes(buffer_.data(), used_); }
+
+}  // namespace sopskit::detail

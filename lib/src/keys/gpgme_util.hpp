@@ -1,0 +1,56 @@
+// Small RAII helpers over GPGME, shared by the PGP key source and the isolated home.
+#pragma once
+#include <gpgme.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sopskit/secure.hpp"
+
+namespace sopskit::detail {
+
+struct GpgmeCtxDeleter {
+    void operator()(gpgme_ctx_t c) const { gpgme_release(c); }
+};
+using GpgmeCtx = std::unique_ptr<std::remove_pointer_t<gpgme_ctx_t>, GpgmeCtxDeleter>;
+
+struct GpgmeDataDeleter {
+    void operator()(gpgme_data_t d) const { gpgme_data_release(d); }
+};
+using GpgmeData = std::unique_ptr<std::remove_pointer_t<gpgme_data_t>, GpgmeDataDeleter>;
+
+struct GpgmeKeyDeleter {
+    void operator()(gpgme_key_t k) const { gpgme_key_unref(k); }
+};
+using GpgmeKey = std::unique_ptr<std::remove_pointer_t<gpgme_key_t>, GpgmeKeyDeleter>;
+
+// A new OpenPGP context on `home` (empty: GnuPG's default home). Throws Error.
+GpgmeCtx new_gpgme_context(const std::string& home);
+
+// Input data over a buffer (not copied; the buffer must outlive the data object).
+GpgmeData data_from(std::string_view bytes);
+// Empty output data collecting into ordinary memory (for ciphertext).
+GpgmeData empty_data();
+// Collects the output of an operation (ciphertext, non-secret).
+std::string take_data(GpgmeData data);
+
+// Output data that writes into locked memory, for decrypted data keys. `limit` caps it.
+class SecureSink {
+public:
+    explicit SecureSink(std::size_t limit);
+    gpgme_data_t data() const { return data_.get(); }
+    SecureBytes take();
+
+private:
+    static ssize_t write_cb(void* handle, const void* buffer, size_t size);
+    SecureBytes buffer_;
+    std::size_t used_ = 0;
+    gpgme_data_cbs cbs_{};
+    GpgmeData data_;
+};
+
+// gpgme's error text ("No secret key", ...).
+std::string gpgme_error_text(gpgme_error_t err);
+
+}  // namespace sopskit::detail

@@ -1,0 +1,163 @@
+// PGP master keys through GPGME: upstream fixtures with upstream's test key, interop with the
+// real gpg, and the isolated keyring leaving nothing behind.
+#include <filesystem>
+
+#include "sopskit/error.hpp"
+#include "sopskit/pgp_keys.hpp"
+#include "sopskit/sops_file.hpp"
+#include "test_support.hpp"
+#include "tree_json.hpp"
+
+namespace fs = std::filesystem;
+using namespace sopskit;
+using sopskit::test::read_file;
+using sopskit::test::run;
+
+namespace {
+
+const char* kUpstreamKeyA = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4";
+
+KeyRing ring_with(std::shared_ptr<GnupgHome> home) {
+    KeyRing ring;
+    ring.add(make_pgp_key_source(std::move(home)));
+    return ring;
+}
+
+// A fresh passphrase-less key in its own GnuPG home; returns its fingerprint.
+std::string generate_key(const std::string& home, const std::string& name) {
+    auto r = run("GNUPGHOME='" + home + "' gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key '" + name +
+                 " <" + name + "@example.invalid>' ed25519 cert,sign never && GNUPGHOME='" + home +
+                 "' gpg --batch --list-keys --with-colons '" + name + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto fpr = r.out.find("\nfpr:");
+    std::string fp = r.out.substr(fpr + 1);
+    fp = fp.substr(0, fp.find('\n'));
+    fp.pop_back();  // trailing ':'
+    fp = fp.substr(fp.rfind(':') + 1);
+    auto add = run("GNUPGHOME='" + home + "' gpg --batch --pinentry-mode loopback --passphrase '' --quick-add-key " + fp +
+                   " cv25519 encr never");
+    EXPECT_EQ(add.exit_code, 0) << add.err;
+    return fp;
+}
+
+std::string export_secret(const std::string& home, const std::string& fp) {
+    auto r = run("GNUPGHOME='" + home + "' gpg --batch --pinentry-mode loopback --passphrase '' --armor --export-secret-keys " + fp);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+}
+
+// The [g] keeps the shell running this pipeline from matching itself.
+bool agent_running_for(const std::string& home) {
+    return run("ps -eo args | grep '[g]pg-agent' | grep -qF -- '" + home + "'").exit_code == 0;
+}
+
+}  // namespace
+
+TEST(Pgp, UpstreamFixturesDecryptWithUpstreamTestKey) {
+    REQUIRE_CONFORMANCE(root);
+    REQUIRE_PROGRAM("gpg");
+    auto home = GnupgHome::create_temporary();
+    auto fps = home->import_keys(read_file(root / "sops/pgp/sops_functional_tests_key.asc"));
+    ASSERT_FALSE(fps.empty());
+    KeyRing ring = ring_with(home);
+    int decrypted = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root / "sops")) {
+        std::string p = e.path().string();
+        if (!fs::exists(p + ".datakey")) continue;
+        SCOPED_TRACE(p);
+        DecryptOptions opts;
+        opts.ignore_mac = e.path().filename() == "no_mac.yaml";
+        DecryptedFile dec = decrypt_document(read_file(p), format_from_path(p), ring, opts);
+        std::string hex;
+        for (unsigned char c : dec.data_key.view()) {
+            static const char* d = "0123456789abcdef";
+            hex += d[c >> 4];
+            hex += d[c & 15];
+        }
+        std::string want = read_file(p + ".datakey");
+        EXPECT_EQ(hex, want.substr(0, 64));
+        ++decrypted;
+    }
+    EXPECT_GE(decrypted, 10);
+}
+
+TEST(Pgp, OurEncBlocksDecryptWithRealGpgAndBack) {
+    REQUIRE_PROGRAM("gpg");
+    fs::path dir = sopskit::test::make_temp_dir();
+    std::string gnupghome = (dir / "gnupg").string();
+    fs::create_directory(gnupghome);
+    fs::permissions(gnupghome, fs::perms::owner_all, fs::perm_options::replace);
+    std::string fp = generate_key(gnupghome, "sopskit-test");
+
+    auto home = GnupgHome::create_temporary();
+    home->import_keys(export_secret(gnupghome, fp));
+    KeyRing ring = ring_with(home);
+
+    EncryptRequest req;
+    req.key_groups = {{{"pgp", fp}}};
+    req.rules.encrypted_regex = "^(data|stringData)$";
+    std::string enc = encrypt_document("kind: Secret\nstringData:\n    password: hunter2\n", req, ring);
+    EXPECT_EQ(enc.find("hunter2"), std::string::npos);
+    EXPECT_NE(enc.find("fp: " + fp), std::string::npos);
+
+    // The enc block is a normal PGP message: the real gpg opens it with the original keyring.
+    SplitFile split = load_encrypted(Format::Yaml, enc);
+    std::string armored = split.metadata.find("pgp")->list[0].find("enc")->text;
+    sopskit::test::write_file(dir / "enc.asc", armored);
+    auto r = run("GNUPGHOME='" + gnupghome + "' gpg --batch --quiet -d '" + (dir / "enc.asc").string() + "' | wc -c");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "32\n");
+
+    DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
+    EXPECT_EQ(dec.branches[0][1].value.map[0].value.text, "hunter2");
+    run("gpgconf --homedir '" + gnupghome + "' --kill all");
+}
+
+TEST(Pgp, IsolatedHomeLeavesNoFilesAndNoAgent) {
+    REQUIRE_CONFORMANCE(root);
+    REQUIRE_PROGRAM("gpg");
+    std::string path;
+    {
+        auto home = GnupgHome::create_temporary();
+        path = home->path();
+        EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_all);
+        home->import_keys(read_file(root / "sops/pgp/sops_functional_tests_key.asc"));
+        KeyRing ring = ring_with(home);
+        fs::path f = root / "sops/example.yaml";
+        decrypt_document(read_file(f), Format::Yaml, ring);  // starts an agent in that home
+        EXPECT_TRUE(fs::exists(path));
+        EXPECT_TRUE(agent_running_for(path)) << "the check below would prove nothing";
+    }
+    EXPECT_FALSE(fs::exists(path)) << "the temporary GnuPG home was left behind";
+    EXPECT_FALSE(agent_running_for(path)) << "a gpg-agent outlived the isolated keyring";
+}
+
+TEST(Pgp, NoMatchingSecretKeyReportsEachKeyTried) {
+    REQUIRE_CONFORMANCE(root);
+    REQUIRE_PROGRAM("gpg");
+    auto home = GnupgHome::create_temporary();  // empty keyring
+    KeyRing ring = ring_with(home);
+    try {
+        decrypt_document(read_file(root / "sops/example.yaml"), Format::Yaml, ring);
+        FAIL() << "decrypted without a key";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::CouldNotRetrieveKey);
+        std::string msg = e.what();
+        EXPECT_NE(msg.find(kUpstreamKeyA), std::string::npos) << msg;
+        EXPECT_NE(msg.find("D7229043384BCC60326C6FB9D8720D957C3D3074"), std::string::npos) << msg;
+    }
+}
+
+TEST(Pgp, UnknownFingerprintIsAClearError) {
+    REQUIRE_PROGRAM("gpg");
+    auto home = GnupgHome::create_temporary();
+    KeyRing ring = ring_with(home);
+    EncryptRequest req;
+    req.key_groups = {{{"pgp", "0000000000000000000000000000000000000000"}}};
+    try {
+        encrypt_document("a: b\n", req, ring);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
+    }
+}

@@ -1,10 +1,13 @@
 // encrypt and decrypt: thin glue from the command line to the library.
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
 #include "file_options.hpp"
 #include "keyring_setup.hpp"
+#include "sopskit/config.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 #include "sopskit/sops_file.hpp"
@@ -92,6 +95,33 @@ void apply_decryption_order(KeyRing& ring, const FileOptions& o) {
     if (!order.empty()) ring.set_decryption_order(split_list(order));
 }
 
+// The .sops.yaml rule for this file: --config, or the nearest one above the file.
+std::optional<CreationRule> config_rule(const FileOptions& o) {
+    const std::string& name = o.filename_override.empty() ? o.file : o.filename_override;
+    std::string target = name.empty() || name == "-" ? "stdin" : name;
+    std::optional<std::string> path = o.config.empty() ? find_config_file(target) : std::optional<std::string>(o.config);
+    if (!path) return std::nullopt;
+    SopsConfig cfg = load_config(*path);
+    return creation_rule_for(cfg, std::filesystem::absolute(target).string());
+}
+
+// Keys from the flags (or their environment variables) win over the config, as in sops; the
+// encryption rules likewise.
+void apply_keys_and_rules(const FileOptions& o, EncryptRequest& req) {
+    std::vector<Recipient> group;
+    for (const auto& r : split_list(env_or("SOPS_AGE_RECIPIENTS", o.age))) group.push_back({"age", r, {}});
+    for (const auto& r : split_list(env_or("SOPS_PGP_FP", o.pgp))) group.push_back({"pgp", r, {}});
+    std::optional<CreationRule> rule = config_rule(o);
+    if (!group.empty()) req.key_groups.push_back(std::move(group));
+    else if (rule) req.key_groups = rule->key_groups;
+    if (req.rules.rule_count() == 0 && rule) {
+        bool mac_only = req.rules.mac_only_encrypted;
+        req.rules = rule->rules;
+        req.rules.mac_only_encrypted = mac_only || rule->rules.mac_only_encrypted;
+    }
+    if (req.shamir_threshold == 0 && rule) req.shamir_threshold = rule->shamir_threshold;
+}
+
 }  // namespace
 
 int run_encrypt(const FileOptions& o) {
@@ -103,10 +133,7 @@ int run_encrypt(const FileOptions& o) {
     req.store = store_options(o);
     req.rules = rules_of(o);
     req.shamir_threshold = o.shamir_threshold;
-    std::vector<Recipient> group;
-    for (const auto& r : split_list(env_or("SOPS_AGE_RECIPIENTS", o.age))) group.push_back({"age", r});
-    for (const auto& r : split_list(env_or("SOPS_PGP_FP", o.pgp))) group.push_back({"pgp", r});
-    if (!group.empty()) req.key_groups.push_back(std::move(group));
+    apply_keys_and_rules(o, req);
     KeyRing ring = make_user_keyring();
     std::string plaintext = read_input(o.file);
     std::string out = encrypt_document(plaintext, req, ring);

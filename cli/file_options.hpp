@@ -26,6 +26,7 @@ struct FileOptions {
     bool mac_only_encrypted = false;
     int shamir_threshold = 0;
     std::string decryption_order;
+    std::string config;  // --config: the .sops.yaml to use instead of searching for one
 };
 
 void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);

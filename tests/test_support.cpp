@@ -53,7 +53,11 @@ void remove_temp_dirs() {
 
 fs::path make_temp_dir() {
     static std::once_flag once;
-    std::call_once(once, [] { std::atexit(remove_temp_dirs); });
+    // Construct the list before registering the handler, so it outlives the handler.
+    std::call_once(once, [] {
+        temp_dirs();
+        std::atexit(remove_temp_dirs);
+    });
     std::string pattern = (fs::temp_directory_path() / "sopskit-test-XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     temp_dirs().push_back(pattern);

@@ -14,6 +14,7 @@ namespace sopskit {
 struct Recipient {
     std::string kind;
     std::string id;
+    Value params;  // kind-specific options from .sops.yaml (KMS role, context, profile...); Null if none
 };
 
 struct EncryptRequest {

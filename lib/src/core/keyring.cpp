@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/shamir.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/keys.hpp"
 
@@ -46,8 +47,6 @@ std::vector<const StoredKey*> in_decryption_order(const KeyGroup& group, const s
 
 }  // namespace
 
-SecureBytes combine_shamir_shares(const std::vector<SecureBytes>& shares);
-
 SecureBytes KeyRing::unwrap_data_key(const Metadata& md) const {
     std::string report;
     std::vector<SecureBytes> parts;
@@ -75,7 +74,7 @@ SecureBytes KeyRing::unwrap_data_key(const Metadata& md) const {
     }
     if (md.key_groups.size() > 1) {
         std::size_t threshold = md.shamir_threshold > 0 ? static_cast<std::size_t>(md.shamir_threshold) : md.key_groups.size();
-        if (parts.size() >= threshold) return combine_shamir_shares(parts);
+        if (parts.size() >= threshold) return detail::shamir_combine(parts);
     }
     throw Error(ErrorCode::CouldNotRetrieveKey,
                 "Failed to get the data key required to decrypt the SOPS file:" + report);

@@ -1,5 +1,6 @@
 #include "sopskit/sops_file.hpp"
 
+#include "core/shamir.hpp"
 #include "sopskit/cipher.hpp"
 #include "sopskit/engine.hpp"
 #include "sopskit/error.hpp"
@@ -47,8 +48,6 @@ std::string encrypt_document(std::string_view plaintext, const EncryptRequest& r
     if (req.key_groups.empty() || req.key_groups.front().empty())
         throw Error(ErrorCode::NoEncryptionKeyFound,
                     "Could not generate data key: no key sources: give --age, --pgp or another key flag, or a .sops.yaml rule");
-    if (req.key_groups.size() > 1)
-        throw Error(ErrorCode::ConflictingParameters, "several key groups (Shamir) are not supported yet");
 
     Metadata md;
     md.rules = req.rules;
@@ -61,12 +60,22 @@ std::string encrypt_document(std::string_view plaintext, const EncryptRequest& r
     md.version = kSopsFormatVersion;
 
     SecureBytes data_key = SecureBytes::random(32);
-    for (const auto& group : req.key_groups) {
+    // One group: every key wraps the whole data key. Several: each group wraps one Shamir share.
+    std::vector<SecureBytes> parts;
+    int groups = static_cast<int>(req.key_groups.size());
+    if (groups == 1) {
+        parts.push_back(data_key.clone());
+    } else {
+        if (md.shamir_threshold == 0) md.shamir_threshold = groups;
+        parts = detail::shamir_split(data_key, groups, md.shamir_threshold);
+    }
+    for (int g = 0; g < groups; ++g) {
+        if (req.key_groups[g].empty()) throw Error(ErrorCode::NoEncryptionKeyFound, "empty key group provided");
         KeyGroup stored;
-        for (const auto& r : group) {
+        for (const auto& r : req.key_groups[g]) {
             KeySource* source = ring.find(r.kind);
             if (!source) throw Error(ErrorCode::NoEncryptionKeyFound, "no support for " + r.kind + " keys in this build");
-            stored.push_back(source->wrap(r.id, data_key));
+            stored.push_back(source->wrap(r.id, parts[g]));
         }
         md.key_groups.push_back(std::move(stored));
     }

@@ -1,0 +1,42 @@
+// .sops.yaml: found and matched the way sops does it (config/config.go).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sopskit/format.hpp"
+#include "sopskit/metadata.hpp"
+#include "sopskit/sops_file.hpp"
+
+namespace sopskit {
+
+// What a matching creation rule asks for.
+struct CreationRule {
+    std::string path_regex;
+    std::vector<std::vector<Recipient>> key_groups;  // empty groups list: no keys in the rule
+    int shamir_threshold = 0;
+    CryptRules rules;
+};
+
+struct SopsConfig {
+    std::string path;  // the .sops.yaml file
+    std::vector<CreationRule> creation_rules;
+    bool has_creation_rules = false;
+    int yaml_indent = 0;   // stores.yaml.indent (0: default)
+    int json_indent = -1;  // stores.json.indent
+};
+
+// Walks up from the folder of `start` (at most 100 levels) looking for .sops.yaml, as sops'
+// LookupConfigFile does. nullopt when there is none.
+std::optional<std::string> find_config_file(const std::string& start);
+
+// Reads and validates a config file. Throws Error(ErrorReadingConfig) naming the file and the
+// place (YAML line, or the rule and field) of the problem.
+SopsConfig load_config(const std::string& path);
+
+// The first creation rule whose path_regex matches `file_path` (made relative to the config's
+// folder when inside it), or a rule without path_regex. nullopt when the config has no
+// creation_rules at all; throws Error(ErrorReadingConfig) when none matches.
+std::optional<CreationRule> creation_rule_for(const SopsConfig& config, const std::string& file_path);
+
+}  // namespace sopskit

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace sopskit {
@@ -35,6 +36,9 @@ private:
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
 };
+
+// Overwrites a string's buffer (up to its capacity) with zeros.
+void wipe(std::string& s) noexcept;
 
 // Constant-time comparison of two equal-length byte ranges; false when lengths differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;

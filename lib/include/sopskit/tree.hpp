@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sopskit/secure.hpp"
+
 namespace sopskit {
 
 // Scalar and collection kinds, as in sops' tree (sops.go). Comment values appear only as
@@ -64,8 +66,5 @@ using Branches = std::vector<Branch>;
 // Structural equality (kinds and contents; comments included).
 bool operator==(const Value& a, const Value& b);
 bool operator==(const Item& a, const Item& b);
-
-// Overwrites a string's buffer (up to its capacity) with zeros.
-void wipe(std::string& s) noexcept;
 
 }  // namespace sopskit

@@ -1,0 +1,215 @@
+// age's public operations: identities, encrypt, decrypt, and sops' key discovery.
+#include "sopskit/age.hpp"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "age/age_internal.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/fileio.hpp"
+
+namespace sopskit::age {
+
+namespace {
+
+constexpr std::string_view kIdentityHrp = "age-secret-key-";
+constexpr std::string_view kRecipientHrp = "age";
+
+std::string trim(std::string_view s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    auto e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+std::string recipient_bytes(std::string_view recipient) {
+    auto decoded = detail::bech32_decode(recipient);
+    if (!decoded || decoded->first != kRecipientHrp || decoded->second.size() != crypto_scalarmult_BYTES)
+        throw Error(ErrorCode::Generic, "failed to parse input as Bech32-encoded age public key: " + std::string(recipient));
+    return decoded->second;
+}
+
+}  // namespace
+
+X25519Identity X25519Identity::generate() { return {SecureBytes::random(crypto_scalarmult_SCALARBYTES)}; }
+
+X25519Identity X25519Identity::parse(std::string_view text) {
+    auto decoded = detail::bech32_decode(trim(text));
+    if (!decoded || decoded->first != kIdentityHrp || decoded->second.size() != crypto_scalarmult_SCALARBYTES) {
+        if (decoded) sodium_memzero(decoded->second.data(), decoded->second.size());
+        throw Error(ErrorCode::Generic, "malformed age identity (expected AGE-SECRET-KEY-1...)");
+    }
+    X25519Identity id{SecureBytes::from(decoded->second)};
+    sodium_memzero(decoded->second.data(), decoded->second.size());
+    return id;
+}
+
+std::string X25519Identity::encode() const {
+    std::string s = detail::bech32_encode(std::string(kIdentityHrp), secret.view());
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string X25519Identity::recipient() const {
+    std::string pub(crypto_scalarmult_BYTES, '\0');
+    crypto_scalarmult_base(reinterpret_cast<unsigned char*>(pub.data()), secret.data());
+    return detail::bech32_encode(std::string(kRecipientHrp), pub);
+}
+
+void IdentitySet::add_from_text(std::string_view text) {
+    std::size_t start = 0, line_no = 0;
+    while (start <= text.size()) {
+        std::size_t nl = text.find('\n', start);
+        std::string line = trim(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+        start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+        ++line_no;
+        if (line.empty() || line[0] == '#') continue;
+        try {
+            add(X25519Identity::parse(line));
+        } catch (const Error&) {
+            wipe(line);
+            throw Error(ErrorCode::Generic, "malformed age identity on line " + std::to_string(line_no));
+        }
+        wipe(line);
+    }
+}
+
+IdentitySet IdentitySet::clone() const {
+    IdentitySet c;
+    for (const auto& id : x25519_) c.add(id.clone());
+    for (const auto& p : passphrases_) c.passphrases_.push_back(p.clone());
+    return c;
+}
+
+bool is_valid_recipient(std::string_view recipient) {
+    try {
+        recipient_bytes(recipient);
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+std::string encrypt(std::string_view plaintext, const std::vector<std::string>& recipients, bool armor) {
+    if (recipients.empty()) throw Error(ErrorCode::Generic, "age: no recipients");
+    SecureBytes file_key = SecureBytes::random(detail::kFileKeySize);
+    std::vector<detail::Stanza> stanzas;
+    for (const auto& r : recipients) stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+    std::string header = detail::header_without_mac(stanzas);
+    SecureBytes mac_key = detail::hkdf_sha256(file_key.view(), "", "header");
+    std::string file = header + " " + detail::b64_raw_encode(detail::hmac_sha256(mac_key.view(), header)) + "\n";
+    file += detail::stream_encrypt(file_key, plaintext);
+    return armor ? detail::armor(file) : file;
+}
+
+bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::string& released) {
+    std::string dearmored;
+    if (detail::looks_armored(input)) {
+        dearmored = detail::dearmor(input);
+        input = dearmored;
+    }
+    detail::Header h = detail::parse_header(input);
+    bool has_scrypt = false;
+    for (const auto& s : h.stanzas) has_scrypt |= s.type == "scrypt";
+    if (has_scrypt && h.stanzas.size() != 1) detail::header_failure("an scrypt stanza must be alone in the header");
+
+    std::optional<SecureBytes> file_key;
+    for (const auto& s : h.stanzas) {
+        for (const auto& id : ids.x25519())
+            if ((file_key = detail::x25519_unwrap(s, id.secret))) break;
+        if (file_key) break;
+        for (const auto& p : ids.passphrases())
+            if ((file_key = detail::scrypt_unwrap(s, p))) break;
+        if (file_key) break;
+    }
+    if (!file_key) return false;
+
+    SecureBytes mac_key = detail::hkdf_sha256(file_key->view(), "", "header");
+    std::string expected = detail::hmac_sha256(mac_key.view(), input.substr(0, h.mac_input_end));
+    if (!constant_time_equal(expected, h.mac)) throw Error(ErrorCode::Generic, "age: header MAC mismatch");
+    detail::stream_decrypt(*file_key, input.substr(h.payload_start), released);
+    return true;
+}
+
+std::optional<SecureBytes> decrypt(std::string_view file, const IdentitySet& ids) {
+    std::string plain;
+    bool matched = false;
+    try {
+        matched = decrypt_streaming(file, ids, plain);
+    } catch (...) {
+        wipe(plain);
+        throw;
+    }
+    if (!matched) return std::nullopt;
+    SecureBytes out = SecureBytes::from(plain);
+    wipe(plain);
+    return out;
+}
+
+std::vector<std::string> recipients_from_string(std::string_view list) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        std::size_t comma = list.find(',', start);
+        std::string r = trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        if (!r.empty()) out.push_back(std::move(r));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+namespace {
+
+// Output of SOPS_AGE_KEY_CMD, run through the shell as sops runs it.
+std::string run_key_command(const std::string& cmd) {
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) throw Error(ErrorCode::CouldNotRetrieveKey, "failed to run SOPS_AGE_KEY_CMD");
+    std::string out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int status = ::pclose(p);
+    if (status != 0) {
+        wipe(out);
+        throw Error(ErrorCode::CouldNotRetrieveKey, "SOPS_AGE_KEY_CMD failed with exit code " +
+                                                        std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+    }
+    return out;
+}
+
+std::string default_keys_file() {
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return std::string(xdg) + "/sops/age/keys.txt";
+    if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.config/sops/age/keys.txt";
+    return {};
+}
+
+void add_text(IdentitySet& ids, std::string text, const std::string& source) {
+    try {
+        ids.add_from_text(text);
+    } catch (const Error& e) {
+        wipe(text);
+        throw Error(ErrorCode::CouldNotRetrieveKey, "failed to load age identities from " + source + ": " + e.what());
+    }
+    wipe(text);
+}
+
+}  // namespace
+
+IdentitySet load_identities_from_environment() {
+    IdentitySet ids;
+    if (const char* key = std::getenv("SOPS_AGE_KEY"); key && *key) add_text(ids, key, "SOPS_AGE_KEY");
+    if (const char* file = std::getenv("SOPS_AGE_KEY_FILE"); file && *file) {
+        if (std::filesystem::exists(file)) add_text(ids, read_input(file), "SOPS_AGE_KEY_FILE");
+    }
+    if (const char* cmd = std::getenv("SOPS_AGE_KEY_CMD"); cmd && *cmd) add_text(ids, run_key_command(cmd), "SOPS_AGE_KEY_CMD");
+    std::string def = default_keys_file();
+    if (!def.empty() && std::filesystem::exists(def)) add_text(ids, read_input(def), def);
+    return ids;
+}
+
+}  // namespace sopskit::age

@@ -57,8 +57,9 @@ bool decrypt_streaming(std::string_view file, const IdentitySet& ids, std::strin
 // Comma-separated recipients as sops parses --age / SOPS_AGE_RECIPIENTS (trimmed, empty dropped).
 std::vector<std::string> recipients_from_string(std::string_view list);
 
-// The identities sops would use: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, and
-// $XDG_CONFIG_HOME/sops/age/keys.txt (or ~/.config/sops/age/keys.txt), all that exist.
-IdentitySet load_identities_from_environment();
+// The identities sops would use: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD (run with
+// SOPS_AGE_RECIPIENT=`recipient`), and $XDG_CONFIG_HOME/sops/age/keys.txt (or
+// ~/.config/sops/age/keys.txt); all that exist are combined. SSH identities are not supported yet.
+IdentitySet load_identities_from_environment(std::string_view recipient = {});
 
 }  // namespace sopskit::age

@@ -165,9 +165,11 @@ std::vector<std::string> recipients_from_string(std::string_view list) {
 
 namespace {
 
-// Output of SOPS_AGE_KEY_CMD, run through the shell as sops runs it.
-std::string run_key_command(const std::string& cmd) {
-    FILE* p = ::popen(cmd.c_str(), "r");
+// Output of SOPS_AGE_KEY_CMD, run through the shell with SOPS_AGE_RECIPIENT set, as sops runs it.
+std::string run_key_command(const std::string& cmd, std::string_view recipient) {
+    std::string full = cmd;
+    if (!recipient.empty() && is_valid_recipient(recipient)) full = "SOPS_AGE_RECIPIENT=" + std::string(recipient) + " " + cmd;
+    FILE* p = ::popen(full.c_str(), "r");
     if (!p) throw Error(ErrorCode::CouldNotRetrieveKey, "failed to run SOPS_AGE_KEY_CMD");
     std::string out;
     char buf[4096];
@@ -188,7 +190,11 @@ std::string default_keys_file() {
     return {};
 }
 
-void add_text(IdentitySet& ids, std::string text, const std::string& source) {
+void add_text(IdentitySet& ids, std::string text, const std::string& source, bool several_per_line = false) {
+    // SOPS_AGE_KEY may hold several keys on one line, separated by spaces.
+    if (several_per_line)
+        for (char& c : text)
+            if (c == ' ' || c == '\t') c = '\n';
     try {
         ids.add_from_text(text);
     } catch (const Error& e) {
@@ -200,13 +206,14 @@ void add_text(IdentitySet& ids, std::string text, const std::string& source) {
 
 }  // namespace
 
-IdentitySet load_identities_from_environment() {
+IdentitySet load_identities_from_environment(std::string_view recipient) {
     IdentitySet ids;
-    if (const char* key = std::getenv("SOPS_AGE_KEY"); key && *key) add_text(ids, key, "SOPS_AGE_KEY");
+    if (const char* key = std::getenv("SOPS_AGE_KEY"); key && *key) add_text(ids, key, "SOPS_AGE_KEY", true);
     if (const char* file = std::getenv("SOPS_AGE_KEY_FILE"); file && *file) {
         if (std::filesystem::exists(file)) add_text(ids, read_input(file), "SOPS_AGE_KEY_FILE");
     }
-    if (const char* cmd = std::getenv("SOPS_AGE_KEY_CMD"); cmd && *cmd) add_text(ids, run_key_command(cmd), "SOPS_AGE_KEY_CMD");
+    if (const char* cmd = std::getenv("SOPS_AGE_KEY_CMD"); cmd && *cmd)
+        add_text(ids, run_key_command(cmd, recipient), "SOPS_AGE_KEY_CMD");
     std::string def = default_keys_file();
     if (!def.empty() && std::filesystem::exists(def)) add_text(ids, read_input(def), def);
     return ids;

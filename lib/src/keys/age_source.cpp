@@ -3,13 +3,17 @@
 #include "sopskit/age_keys.hpp"
 #include "sopskit/error.hpp"
 
+#include <optional>
+
 namespace sopskit {
 
 namespace {
 
+// Identities come either from the caller or, lazily at the first unwrap, from the environment
+// (so encrypting never runs SOPS_AGE_KEY_CMD).
 class AgeKeySource final : public KeySource {
 public:
-    explicit AgeKeySource(age::IdentitySet ids) : ids_(std::move(ids)) {}
+    explicit AgeKeySource(std::optional<age::IdentitySet> ids) : ids_(std::move(ids)) {}
 
     std::string_view kind() const override { return "age"; }
 
@@ -24,9 +28,17 @@ public:
 
     UnwrapOutcome unwrap(const StoredKey& key) override {
         std::string enc = key.field("enc");
-        if (ids_.size() == 0) return UnwrapOutcome::not_mine("no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, keys.txt)");
+        age::IdentitySet from_env;
         try {
-            auto plain = age::decrypt(enc, ids_);
+            if (!ids_) from_env = age::load_identities_from_environment(key.field("recipient"));
+        } catch (const Error& e) {
+            return UnwrapOutcome::failed(e.what());
+        }
+        const age::IdentitySet& ids = ids_ ? *ids_ : from_env;
+        if (ids.size() == 0)
+            return UnwrapOutcome::not_mine("no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, keys.txt)");
+        try {
+            auto plain = age::decrypt(enc, ids);
             if (!plain) return UnwrapOutcome::not_mine("no identity matched any of the recipients");
             return UnwrapOutcome::ok(std::move(*plain));
         } catch (const Error& e) {
@@ -37,7 +49,7 @@ public:
     std::string describe(const StoredKey& key) const override { return key.field("recipient"); }
 
 private:
-    age::IdentitySet ids_;
+    std::optional<age::IdentitySet> ids_;
 };
 
 }  // namespace
@@ -46,8 +58,6 @@ std::unique_ptr<KeySource> make_age_key_source(age::IdentitySet identities) {
     return std::make_unique<AgeKeySource>(std::move(identities));
 }
 
-std::unique_ptr<KeySource> make_age_key_source_from_environment() {
-    return make_age_key_source(age::load_identities_from_environment());
-}
+std::unique_ptr<KeySource> make_age_key_source_from_environment() { return std::make_unique<AgeKeySource>(std::nullopt); }
 
 }  // namespace sopskit

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands.hpp"
 #include "file_options.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/metadata.hpp"
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
     CLI::App* decrypt = app.add_subcommand("decrypt", "Decrypt a file and print the result (or write it with -i/--output)");
     sopskit::cli::add_file_options(*decrypt, dec, true);
 
+    sopskit::cli::Runner runner;
+    sopskit::cli::add_keygen_command(app, runner);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
 
     const FileOptions* current = &legacy;
     try {
+        if (runner) return runner();
         if (encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
         if (decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
         if (legacy_encrypt && legacy_decrypt)

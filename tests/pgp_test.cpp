@@ -2,6 +2,11 @@
 // real gpg, and the isolated keyring leaving nothing behind.
 #include <filesystem>
 
+#include <atomic>
+#include <thread>
+
+#include "sopskit/age.hpp"
+#include "sopskit/age_keys.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/pgp_keys.hpp"
 #include "sopskit/sops_file.hpp"
@@ -94,7 +99,7 @@ TEST(Pgp, OurEncBlocksDecryptWithRealGpgAndBack) {
     KeyRing ring = ring_with(home);
 
     EncryptRequest req;
-    req.key_groups = {{{"pgp", fp}}};
+    req.key_groups = {{{"pgp", fp, {}}}};
     req.rules.encrypted_regex = "^(data|stringData)$";
     std::string enc = encrypt_document("kind: Secret\nstringData:\n    password: hunter2\n", req, ring);
     EXPECT_EQ(enc.find("hunter2"), std::string::npos);
@@ -153,11 +158,76 @@ TEST(Pgp, UnknownFingerprintIsAClearError) {
     auto home = GnupgHome::create_temporary();
     KeyRing ring = ring_with(home);
     EncryptRequest req;
-    req.key_groups = {{{"pgp", "0000000000000000000000000000000000000000"}}};
+    req.key_groups = {{{"pgp", "0000000000000000000000000000000000000000", {}}}};
     try {
         encrypt_document("a: b\n", req, ring);
         FAIL();
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
     }
+}
+
+TEST(Pgp, TwoPgpKeysAndOneAgeKeyEachDecryptAlone) {
+    REQUIRE_PROGRAM("gpg");
+    fs::path dir = sopskit::test::make_temp_dir();
+    std::vector<std::string> fps, secrets;
+    for (const char* n : {"one", "two"}) {
+        std::string home = (dir / n).string();
+        fs::create_directory(home);
+        fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace);
+        fps.push_back(generate_key(home, n));
+        secrets.push_back(export_secret(home, fps.back()));
+        run("gpgconf --homedir '" + home + "' --kill all");
+    }
+    auto all = GnupgHome::create_temporary();
+    for (const auto& s : secrets) all->import_keys(s);
+    auto age_id = age::X25519Identity::generate();
+    age::IdentitySet age_ids;
+    age_ids.add(age_id.clone());
+    KeyRing writer;
+    writer.add(make_pgp_key_source(all));
+    writer.add(make_age_key_source(age_ids.clone()));
+    EncryptRequest req;
+    // Lower-case and spaced fingerprints resolve as gpg resolves them; sops keeps them space-free.
+    std::string spaced = fps[1].substr(0, 4) + " " + fps[1].substr(4);
+    for (char& c : spaced) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.key_groups = {{{"pgp", fps[0], {}}, {"pgp", spaced, {}}, {"age", age_id.recipient(), {}}}};
+    std::string enc = encrypt_document("a: secret\n", req, writer);
+    EXPECT_EQ(enc.find(" " + fps[1].substr(4)), std::string::npos) << "spaces are removed from fingerprints";
+
+    for (int which = 0; which < 3; ++which) {
+        SCOPED_TRACE(which);
+        KeyRing ring;
+        auto home = GnupgHome::create_temporary();
+        if (which < 2) {
+            home->import_keys(secrets[which]);
+            ring.add(make_pgp_key_source(home));
+            ring.add(make_age_key_source(age::IdentitySet{}));
+        } else {
+            ring.add(make_pgp_key_source(home));
+            ring.add(make_age_key_source(age_ids.clone()));
+        }
+        DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
+        EXPECT_EQ(dec.branches[0][0].value.text, "secret");
+    }
+}
+
+TEST(Pgp, OneKeyringDecryptsManyFilesInParallel) {
+    REQUIRE_CONFORMANCE(root);
+    REQUIRE_PROGRAM("gpg");
+    auto home = GnupgHome::create_temporary();
+    home->import_keys(read_file(root / "sops/pgp/sops_functional_tests_key.asc"));
+    KeyRing ring = ring_with(home);
+    std::string file = read_file(root / "sops/example.yaml");
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 5; ++i) {
+                DecryptedFile dec = decrypt_document(file, Format::Yaml, ring);
+                if (dec.branches[0][0].value.text == "t00m4nys3cr3tzupdated") ++ok;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 20);
 }

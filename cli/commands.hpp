@@ -1,0 +1,14 @@
+// Subcommands other than encrypt/decrypt register themselves here.
+#pragma once
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace sopskit::cli {
+
+// Set by a subcommand's parse callback; main runs it.
+using Runner = std::function<int()>;
+
+void add_keygen_command(CLI::App& app, Runner& runner);
+
+}  // namespace sopskit::cli

@@ -1,0 +1,80 @@
+// sopskit keygen pgp|age: a cluster key in one step, with the Flux decryption Secret.
+#include <iostream>
+
+#include "commands.hpp"
+#include "sopskit/age.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/fileio.hpp"
+#include "sopskit/keygen.hpp"
+
+namespace sopskit::cli {
+
+namespace {
+
+struct KeygenOptions {
+    std::string name = "cluster0";
+    std::string algorithm = "rsa4096";
+    std::string secret_name;
+    std::string ns = "flux-system";
+    std::string key_name;
+    std::string output;
+    bool no_import = false;
+};
+
+void write_private(const KeygenOptions& o, std::string_view key_text) {
+    if (!o.output.empty()) atomic_write(o.output, key_text);  // 0600 for a new file
+}
+
+void print_secret(const KeygenOptions& o, const std::string& entry, std::string_view key_text) {
+    if (o.secret_name.empty()) return;
+    std::string manifest = secret_manifest(o.secret_name, o.ns, {{entry, key_text}});
+    std::cout << manifest;
+    wipe(manifest);
+}
+
+int run_pgp(const KeygenOptions& o) {
+    GeneratedPgpKey key = generate_pgp_key(o.name, o.algorithm);
+    if (!o.no_import) import_public_key_to_user_keyring(key.armored_public);
+    write_private(o, key.armored_secret.view());
+    std::cerr << "fingerprint: " << key.fingerprint << "\n";
+    if (o.secret_name.empty() && o.output.empty()) std::cout << key.fingerprint << "\n";
+    print_secret(o, (o.key_name.empty() ? "sops" : o.key_name) + ".asc", key.armored_secret.view());
+    return 0;
+}
+
+int run_age(const KeygenOptions& o) {
+    auto id = age::X25519Identity::generate();
+    std::string keys = age_keys_file(id);
+    write_private(o, keys);
+    std::cerr << "public key: " << id.recipient() << "\n";
+    if (o.secret_name.empty() && o.output.empty()) std::cout << id.recipient() << "\n";
+    print_secret(o, (o.key_name.empty() ? "age" : o.key_name) + ".agekey", keys);
+    wipe(keys);
+    return 0;
+}
+
+void common_options(CLI::App& app, KeygenOptions& o) {
+    app.add_option("--decryption-secret", o.secret_name, "Print a Flux decryption Secret with this name holding the private key");
+    app.add_option("-n,--namespace", o.ns, "Namespace of the decryption Secret")->capture_default_str();
+    app.add_option("--key-name", o.key_name, "Entry name in the Secret, without extension (default: sops for PGP, age for age)");
+    app.add_option("--output", o.output, "Also write the private key to this file (0600)");
+}
+
+}  // namespace
+
+void add_keygen_command(CLI::App& app, Runner& runner) {
+    static KeygenOptions pgp_opts, age_opts;
+    CLI::App* keygen = app.add_subcommand("keygen", "Generate a key pair for a cluster (PGP or age)");
+    keygen->require_subcommand(1);
+    CLI::App* pgp = keygen->add_subcommand("pgp", "Generate a passphrase-less PGP key; its public half goes into your keyring");
+    pgp->add_option("--name", pgp_opts.name, "User ID of the key, e.g. the cluster's name")->capture_default_str();
+    pgp->add_option("--algorithm", pgp_opts.algorithm, "rsa4096 (as Flux's guide), rsa3072, rsa2048 or ed25519")->capture_default_str();
+    pgp->add_flag("--no-import", pgp_opts.no_import, "Do not import the public key into your keyring");
+    common_options(*pgp, pgp_opts);
+    pgp->callback([&runner] { runner = [] { return run_pgp(pgp_opts); }; });
+    CLI::App* agecmd = keygen->add_subcommand("age", "Generate an age identity; prints its recipient");
+    common_options(*agecmd, age_opts);
+    agecmd->callback([&runner] { runner = [] { return run_age(age_opts); }; });
+}
+
+}  // namespace sopskit::cli

@@ -4,6 +4,9 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
+#include "sopskit/error.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/keys.hpp"
 #include "sopskit/metadata.hpp"
@@ -56,5 +59,20 @@ std::string encrypt_with_metadata(Branches branches, Metadata md, const SecureBy
 
 // Whether the first document carries a top-level `sops` entry (dotenv: sops_ keys).
 bool has_sops_metadata(const Branches& branches, Format format);
+
+}  // namespace sopskit
+
+namespace sopskit {
+
+// One file of a batch: its result, or the error it failed with.
+struct BatchResult {
+    std::optional<DecryptedFile> file;
+    std::optional<Error> error;
+};
+
+// Decrypts independent files concurrently with one key ring (`threads` 0: one per core).
+// Results come back in input order; one file's failure does not stop the others.
+std::vector<BatchResult> decrypt_documents(const std::vector<std::string_view>& files, Format format,
+                                           const KeyRing& ring, const DecryptOptions& opts = {}, unsigned threads = 0);
 
 }  // namespace sopskit

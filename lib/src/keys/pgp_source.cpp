@@ -2,6 +2,7 @@
 // fingerprint and a creation time, as sops writes it.
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "keys/gpgme_util.hpp"
 #include "sopskit/error.hpp"
@@ -59,10 +60,10 @@ public:
     UnwrapOutcome unwrap(const StoredKey& key) override {
         std::string enc = key.field("enc");
         if (enc.empty()) return UnwrapOutcome::failed("the entry has no encrypted data key");
-        detail::GpgmeCtx ctx = detail::new_gpgme_context(home_path());
+        gpgme_ctx_t ctx = thread_context();
         detail::GpgmeData in = detail::data_from(enc);
         detail::SecureSink sink(kMaxDataKey);
-        gpgme_error_t err = gpgme_op_decrypt(ctx.get(), in.get(), sink.data());
+        gpgme_error_t err = gpgme_op_decrypt(ctx, in.get(), sink.data());
         if (err) {
             switch (gpgme_err_code(err)) {
                 case GPG_ERR_NO_SECKEY: return UnwrapOutcome::not_mine("no secret key for it in the GnuPG keyring");
@@ -80,6 +81,14 @@ public:
 
 private:
     std::string home_path() const { return home_ ? home_->path() : std::string(); }
+
+    // Setting up a GPGME context queries the engine; reuse one per thread and home.
+    gpgme_ctx_t thread_context() const {
+        thread_local std::map<std::string, detail::GpgmeCtx> contexts;
+        auto& ctx = contexts[home_path()];
+        if (!ctx) ctx = detail::new_gpgme_context(home_path());
+        return ctx.get();
+    }
 
     static void check_usable(const _gpgme_key& key, const std::string& fp) {
         if (key.revoked) throw Error(ErrorCode::Generic, "PGP key " + fp + " is revoked");

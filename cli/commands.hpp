@@ -10,5 +10,6 @@ namespace sopskit::cli {
 using Runner = std::function<int()>;
 
 void add_keygen_command(CLI::App& app, Runner& runner);
+void add_keymgmt_commands(CLI::App& app, Runner& runner);
 
 }  // namespace sopskit::cli

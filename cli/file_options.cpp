@@ -3,7 +3,7 @@
 namespace sopskit::cli {
 
 void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
-    if (with_file) app.add_option("file", o.file, "The file to work on ('-' or none: standard input)");
+    if (with_file) app.add_option("file", o.files, "The file(s) or folder(s) to work on ('-' or none: standard input)");
     app.add_flag("-i,--in-place", o.in_place, "Write the output back to the file, atomically");
     app.add_option("--output", o.output, "Write the output to this file instead of standard output");
     app.add_option("--input-type", o.input_type, "Input format: yaml, json, dotenv, ini or binary (default: from the extension)");
@@ -23,7 +23,17 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_flag("--mac-only-encrypted", o.mac_only_encrypted, "Compute the MAC over the encrypted values only");
     app.add_option("--shamir-secret-sharing-threshold", o.shamir_threshold, "Number of key groups needed to decrypt");
     app.add_option("--config", o.config, "Path to the .sops.yaml to use (default: found by walking up from the file)");
+    app.add_option("--add-age", o.add_age, "rotate: add these age recipients (comma-separated)");
+    app.add_option("--rm-age", o.rm_age, "rotate: remove these age recipients");
+    app.add_option("--add-pgp", o.add_pgp, "rotate: add these PGP fingerprints");
+    app.add_option("--rm-pgp", o.rm_pgp, "rotate: remove these PGP fingerprints");
+    app.add_flag("--json", o.json, "Batch runs: print one JSON record per file (path, action, result)");
+    app.add_flag("--fail-fast", o.fail_fast, "Batch runs: stop at the first file that fails");
     app.add_option("--decryption-order", o.decryption_order, "Key kinds to try first, comma-separated (default age,pgp; also SOPS_DECRYPTION_ORDER)");
+}
+
+void finish_file_options(FileOptions& o) {
+    if (!o.files.empty()) o.file = o.files.front();
 }
 
 }  // namespace sopskit::cli

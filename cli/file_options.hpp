@@ -8,7 +8,8 @@
 namespace sopskit::cli {
 
 struct FileOptions {
-    std::string file;
+    std::string file;                // the first (or only) target
+    std::vector<std::string> files;  // every target, for batch runs
     bool in_place = false;
     std::string output;
     std::string input_type;
@@ -27,11 +28,20 @@ struct FileOptions {
     int shamir_threshold = 0;
     std::string decryption_order;
     std::string config;  // --config: the .sops.yaml to use instead of searching for one
+    // rotation
+    std::string add_age, rm_age, add_pgp, rm_pgp;
+    // batch runs
+    bool json = false;
+    bool fail_fast = false;
 };
+
+// Resolves `file` from `files` after parsing.
+void finish_file_options(FileOptions& opts);
 
 void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
 
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);
+int run_rotate(const FileOptions& opts);
 
 }  // namespace sopskit::cli

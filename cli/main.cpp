@@ -35,19 +35,23 @@ int main(int argc, char** argv) {
 
     // Legacy sops form: sopskit -e|-d [-i] FILE
     FileOptions legacy;
-    bool legacy_encrypt = false, legacy_decrypt = false;
+    bool legacy_encrypt = false, legacy_decrypt = false, legacy_rotate = false;
     app.add_flag("-e,--encrypt", legacy_encrypt, "Encrypt the file (legacy form of 'encrypt')");
     app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
+    app.add_flag("-r,--rotate", legacy_rotate, "Rotate the data key (legacy form of 'rotate')");
     sopskit::cli::add_file_options(app, legacy, true);
 
-    FileOptions enc, dec;
+    FileOptions enc, dec, rot;
     CLI::App* encrypt = app.add_subcommand("encrypt", "Encrypt a file and print the result (or write it with -i/--output)");
     sopskit::cli::add_file_options(*encrypt, enc, true);
     CLI::App* decrypt = app.add_subcommand("decrypt", "Decrypt a file and print the result (or write it with -i/--output)");
     sopskit::cli::add_file_options(*decrypt, dec, true);
+    CLI::App* rotate = app.add_subcommand("rotate", "Generate a new data key and re-encrypt every value (recipients kept)");
+    sopskit::cli::add_file_options(*rotate, rot, true);
 
     sopskit::cli::Runner runner;
     sopskit::cli::add_keygen_command(app, runner);
+    sopskit::cli::add_keymgmt_commands(app, runner);
 
     try {
         app.parse(argc, argv);
@@ -56,15 +60,28 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : static_cast<int>(sopskit::ErrorCode::Generic);
     }
 
+    for (FileOptions* o : {&legacy, &enc, &dec, &rot}) sopskit::cli::finish_file_options(*o);
     const FileOptions* current = &legacy;
+    if (runner) {
+        try {
+            return runner();
+        } catch (const sopskit::Error& e) {
+            std::cerr << "sopskit: " << e.what() << "\n";
+            return e.exit_code();
+        } catch (const std::exception& e) {
+            std::cerr << "sopskit: " << e.what() << "\n";
+            return 1;
+        }
+    }
     try {
-        if (runner) return runner();
         if (encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
         if (decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
-        if (legacy_encrypt && legacy_decrypt)
-            throw sopskit::Error(sopskit::ErrorCode::ConflictingParameters, "-e and -d cannot be used together");
+        if (rotate->parsed()) return sopskit::cli::run_rotate(*(current = &rot));
+        if (legacy_encrypt + legacy_decrypt + legacy_rotate > 1)
+            throw sopskit::Error(sopskit::ErrorCode::ConflictingParameters, "-e, -d and -r cannot be used together");
         if (legacy_encrypt) return sopskit::cli::run_encrypt(legacy);
         if (legacy_decrypt) return sopskit::cli::run_decrypt(legacy);
+        if (legacy_rotate) return sopskit::cli::run_rotate(legacy);
         std::cerr << app.help();
         return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
     } catch (const sopskit::Error& e) {

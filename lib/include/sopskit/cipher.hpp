@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sopskit/secure.hpp"
 #include "sopskit/tree.hpp"
@@ -12,6 +14,23 @@ namespace sopskit {
 // The bytes sops encrypts and hashes for a scalar (sops.ToBytes): ints in decimal, floats as
 // Go's 'f' shortest form, bools as True/False, times as RFC 3339, comments as their text.
 std::string value_bytes(const Value& v);
+
+// The IVs of decrypted values, keyed by additional data, type and plaintext, so that
+// re-encrypting a file (set, edit) leaves unchanged values byte-identical, as sops' cipher does.
+class IvStash {
+public:
+    IvStash() = default;
+    IvStash(IvStash&&) noexcept = default;
+    IvStash& operator=(IvStash&&) noexcept = default;
+    ~IvStash();
+    void remember(std::string_view additional_data, const Value& plain, std::string iv);
+    // The IV to reuse, or empty.
+    std::string_view find(std::string_view additional_data, const Value& plain) const;
+
+private:
+    static std::string key_of(std::string_view additional_data, const Value& plain);
+    std::vector<std::pair<std::string, std::string>> entries_;  // sorted by key
+};
 
 // AES-256-GCM with sops' 32-byte IVs, keyed once and reused for every value of a file.
 class ValueCipher {

@@ -28,11 +28,13 @@ private:
 
 // Encrypts every value the rules select, in place, and returns the MAC (upper-case hex
 // SHA-512 over the plaintext bytes in walk order, as sops' Tree.Encrypt computes it).
-// `previous_ivs`, when given, supplies IVs to reuse for unchanged values (edit/set).
-std::string encrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher);
+// `reuse`, when given, supplies IVs for values unchanged since decryption (edit/set).
+std::string encrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher,
+                             const IvStash* reuse = nullptr);
 
-// Decrypts in place and returns the MAC computed over the plaintext.
-std::string decrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher);
+// Decrypts in place and returns the MAC computed over the plaintext; records IVs in `record`.
+std::string decrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher,
+                             IvStash* record = nullptr);
 
 // The MAC envelope: the hex MAC encrypted with `lastmodified` as additional data.
 std::string encrypt_mac(const std::string& mac_hex, const std::string& last_modified, const ValueCipher& cipher);

@@ -25,15 +25,25 @@ struct UnwrapOutcome {
     static UnwrapOutcome failed(std::string why) { return {Status::Failed, {}, std::move(why)}; }
 };
 
+// A recipient to wrap the data key for: kind is the metadata name ("age", "pgp", ...).
+struct Recipient {
+    std::string kind;
+    std::string id;  // age1..., a fingerprint, an ARN, a resource ID, a URL
+    Value params;    // kind-specific options (KMS role, context, aws_profile...); Null if none
+    bool operator==(const Recipient& o) const { return kind == o.kind && id == o.id; }
+};
+
 // One master key kind (age, pgp, kms, ...). Implementations are registered in a KeyRing.
 class KeySource {
 public:
     virtual ~KeySource() = default;
     // The metadata name: "age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault".
     virtual std::string_view kind() const = 0;
-    // Wraps the data key for one recipient (age1..., a fingerprint, an ARN...), returning the
-    // stored entry with the fields sops writes. Throws Error on failure.
-    virtual StoredKey wrap(std::string_view recipient, const SecureBytes& data_key) = 0;
+    // Wraps the data key for one recipient, returning the stored entry with the fields sops
+    // writes. Throws Error on failure.
+    virtual StoredKey wrap(const Recipient& recipient, const SecureBytes& data_key) = 0;
+    // The recipient a stored entry was made for (inverse of wrap), to re-wrap on rotation.
+    virtual Recipient recipient_of(const StoredKey& key) const = 0;
     // Unwraps a stored entry of this kind.
     virtual UnwrapOutcome unwrap(const StoredKey& key) = 0;
     // The entry's identity as users know it (recipient, fingerprint, ARN), for messages.

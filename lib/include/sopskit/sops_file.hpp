@@ -7,18 +7,12 @@
 #include <optional>
 
 #include "sopskit/error.hpp"
+#include "sopskit/cipher.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/keys.hpp"
 #include "sopskit/metadata.hpp"
 
 namespace sopskit {
-
-// A recipient to wrap the data key for: kind is the metadata name ("age", "pgp", ...).
-struct Recipient {
-    std::string kind;
-    std::string id;
-    Value params;  // kind-specific options from .sops.yaml (KMS role, context, profile...); Null if none
-};
 
 struct EncryptRequest {
     Format input_format = Format::Yaml;
@@ -38,6 +32,7 @@ struct DecryptedFile {
     Branches branches;
     Metadata metadata;
     SecureBytes data_key;
+    IvStash ivs;  // to keep unchanged values' ciphertext when re-encrypting
 };
 
 struct DecryptOptions {
@@ -55,7 +50,7 @@ DecryptedFile decrypt_document_with_key(std::string_view file, Format format, Se
 // Encrypts `branches` with an existing data key and metadata (keys already wrapped), sets
 // lastmodified and the MAC, and emits the file.
 std::string encrypt_with_metadata(Branches branches, Metadata md, const SecureBytes& data_key, Format output_format,
-                                  const StoreOptions& store = {});
+                                  const StoreOptions& store = {}, const IvStash* reuse = nullptr);
 
 // Whether the first document carries a top-level `sops` entry (dotenv: sops_ keys).
 bool has_sops_metadata(const Branches& branches, Format format);

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <re2/re2.h>
 
@@ -100,6 +101,37 @@ std::string value_bytes(const Value& v) {
         case Kind::Bool: return v.boolean ? "True" : "False";
         default: throw Error(ErrorCode::ErrorEncryptingTree, "Could not convert value to bytes: unsupported type");
     }
+}
+
+IvStash::~IvStash() {
+    for (auto& [k, iv] : entries_) wipe(k);
+}
+
+std::string IvStash::key_of(std::string_view aad, const Value& plain) {
+    std::string k(aad);
+    k += '\x1f';
+    k += type_name(plain.kind) ? type_name(plain.kind) : "?";
+    k += '\x1f';
+    k += value_bytes(plain);
+    return k;
+}
+
+void IvStash::remember(std::string_view aad, const Value& plain, std::string iv) {
+    std::string k = key_of(aad, plain);
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), k, [](const auto& e, const std::string& key) { return e.first < key; });
+    if (it != entries_.end() && it->first == k) {
+        wipe(k);
+        return;
+    }
+    entries_.insert(it, {std::move(k), std::move(iv)});
+}
+
+std::string_view IvStash::find(std::string_view aad, const Value& plain) const {
+    std::string k = key_of(aad, plain);
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), k, [](const auto& e, const std::string& key) { return e.first < key; });
+    bool found = it != entries_.end() && it->first == k;
+    wipe(k);
+    return found ? std::string_view(it->second) : std::string_view();
 }
 
 struct ValueCipher::Impl {

@@ -145,8 +145,8 @@ enum class Direction { Encrypt, Decrypt };
 // stack of the comments seen at each level feeds the comment rules.
 class Walker {
 public:
-    Walker(const CryptRules& rules, const ValueCipher& cipher, Direction dir)
-        : policy_(rules), cipher_(cipher), dir_(dir), mac_(rules.mac_only_encrypted) {}
+    Walker(const CryptRules& rules, const ValueCipher& cipher, Direction dir, const IvStash* reuse, IvStash* record)
+        : policy_(rules), cipher_(cipher), dir_(dir), mac_(rules.mac_only_encrypted), reuse_(reuse), record_(record) {}
 
     std::string run(Branches& branches) {
         for (auto& b : branches) walk_map(b);
@@ -220,7 +220,7 @@ private:
     }
 
     void replace_with_ciphertext(Value& v, const std::string& aad) {
-        std::string env = cipher_.encrypt(v, aad);
+        std::string env = cipher_.encrypt(v, aad, reuse_ ? reuse_->find(aad, v) : std::string_view());
         if (v.is_comment()) {
             wipe(v.text);
             v.text = std::move(env);
@@ -234,6 +234,7 @@ private:
             // Comments written by old sops versions may be plaintext: keep those as they are.
             try {
                 Value plain = cipher_.decrypt(v.text, aad);
+                if (record_) record_->remember(aad, plain, ValueCipher::envelope_iv(v.text));
                 bool was_inline = v.comment_inline;
                 v = Value::comment(std::move(plain.text), was_inline);
             } catch (const Error&) {
@@ -243,7 +244,9 @@ private:
         if (v.kind != Kind::String)
             throw Error(ErrorCode::ErrorDecryptingTree, "Error decrypting tree: Expected encrypted value as string at '" + aad + "'");
         try {
-            v = cipher_.decrypt(v.text, aad);
+            Value plain = cipher_.decrypt(v.text, aad);
+            if (record_ && !v.text.empty()) record_->remember(aad, plain, ValueCipher::envelope_iv(v.text));
+            v = std::move(plain);
         } catch (const Error& e) {
             throw Error(ErrorCode::ErrorDecryptingTree, "Error decrypting tree at '" + aad + "': " + e.what());
         }
@@ -255,16 +258,18 @@ private:
     MacHasher mac_;
     std::vector<std::string> path_;
     std::vector<std::vector<std::string>> comments_;
+    const IvStash* reuse_;
+    IvStash* record_;
 };
 
 }  // namespace
 
-std::string encrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher) {
-    return Walker(rules, cipher, Direction::Encrypt).run(branches);
+std::string encrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher, const IvStash* reuse) {
+    return Walker(rules, cipher, Direction::Encrypt, reuse, nullptr).run(branches);
 }
 
-std::string decrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher) {
-    return Walker(rules, cipher, Direction::Decrypt).run(branches);
+std::string decrypt_branches(Branches& branches, const CryptRules& rules, const ValueCipher& cipher, IvStash* record) {
+    return Walker(rules, cipher, Direction::Decrypt, nullptr, record).run(branches);
 }
 
 std::string encrypt_mac(const std::string& mac_hex, const std::string& last_modified, const ValueCipher& cipher) {

@@ -1,9 +1,9 @@
 #include "sopskit/sops_file.hpp"
 
-#include "core/shamir.hpp"
 #include "sopskit/cipher.hpp"
 #include "sopskit/engine.hpp"
 #include "sopskit/error.hpp"
+#include "sopskit/keymgmt.hpp"
 
 namespace sopskit {
 
@@ -17,11 +17,11 @@ bool has_sops_metadata(const Branches& branches, Format format) {
 }
 
 std::string encrypt_with_metadata(Branches branches, Metadata md, const SecureBytes& data_key, Format output_format,
-                                  const StoreOptions& store) {
+                                  const StoreOptions& store, const IvStash* reuse) {
     ValueCipher cipher(data_key);
     std::string mac;
     try {
-        mac = encrypt_branches(branches, md.rules, cipher);
+        mac = encrypt_branches(branches, md.rules, cipher, reuse);
     } catch (const Error& e) {
         if (e.code() == ErrorCode::Generic) throw Error(ErrorCode::ErrorEncryptingTree, std::string("Error encrypting tree: ") + e.what());
         throw;
@@ -60,25 +60,7 @@ std::string encrypt_document(std::string_view plaintext, const EncryptRequest& r
     md.version = kSopsFormatVersion;
 
     SecureBytes data_key = SecureBytes::random(32);
-    // One group: every key wraps the whole data key. Several: each group wraps one Shamir share.
-    std::vector<SecureBytes> parts;
-    int groups = static_cast<int>(req.key_groups.size());
-    if (groups == 1) {
-        parts.push_back(data_key.clone());
-    } else {
-        if (md.shamir_threshold == 0) md.shamir_threshold = groups;
-        parts = detail::shamir_split(data_key, groups, md.shamir_threshold);
-    }
-    for (int g = 0; g < groups; ++g) {
-        if (req.key_groups[g].empty()) throw Error(ErrorCode::NoEncryptionKeyFound, "empty key group provided");
-        KeyGroup stored;
-        for (const auto& r : req.key_groups[g]) {
-            KeySource* source = ring.find(r.kind);
-            if (!source) throw Error(ErrorCode::NoEncryptionKeyFound, "no support for " + r.kind + " keys in this build");
-            stored.push_back(source->wrap(r.id, parts[g]));
-        }
-        md.key_groups.push_back(std::move(stored));
-    }
+    wrap_for_groups(md, req.key_groups, data_key, ring);
     return encrypt_with_metadata(std::move(branches), std::move(md), data_key, req.output_format, req.store);
 }
 
@@ -94,9 +76,10 @@ SplitFile load_split(std::string_view file, Format format, const StoreOptions& s
 
 DecryptedFile finish_decrypt(SplitFile split, Metadata md, SecureBytes data_key, const DecryptOptions& opts) {
     ValueCipher cipher(data_key);
-    std::string computed = decrypt_branches(split.branches, md.rules, cipher);
+    IvStash ivs;
+    std::string computed = decrypt_branches(split.branches, md.rules, cipher, &ivs);
     if (!opts.ignore_mac) verify_mac(md.mac, md.last_modified, computed, cipher);
-    return DecryptedFile{std::move(split.branches), std::move(md), std::move(data_key)};
+    return DecryptedFile{std::move(split.branches), std::move(md), std::move(data_key), std::move(ivs)};
 }
 
 }  // namespace

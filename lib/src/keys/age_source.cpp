@@ -17,8 +17,8 @@ public:
 
     std::string_view kind() const override { return "age"; }
 
-    StoredKey wrap(std::string_view recipient, const SecureBytes& data_key) override {
-        std::string r(recipient);
+    StoredKey wrap(const Recipient& recipient, const SecureBytes& data_key) override {
+        const std::string& r = recipient.id;
         if (!age::is_valid_recipient(r)) throw Error(ErrorCode::Generic, "failed to parse input as Bech32-encoded age public key: " + r);
         StoredKey stored{"age", Value::empty_map()};
         stored.set_field("recipient", Value::string(r));
@@ -47,6 +47,7 @@ public:
     }
 
     std::string describe(const StoredKey& key) const override { return key.field("recipient"); }
+    Recipient recipient_of(const StoredKey& key) const override { return {"age", key.field("recipient"), {}}; }
 
 private:
     std::optional<age::IdentitySet> ids_;

@@ -35,8 +35,8 @@ public:
 
     std::string_view kind() const override { return "pgp"; }
 
-    StoredKey wrap(std::string_view recipient, const SecureBytes& data_key) override {
-        std::string fp = normalize_fingerprint(recipient);
+    StoredKey wrap(const Recipient& recipient, const SecureBytes& data_key) override {
+        std::string fp = normalize_fingerprint(recipient.id);
         detail::GpgmeCtx ctx = detail::new_gpgme_context(home_path());
         gpgme_key_t raw = nullptr;
         if (gpgme_error_t err = gpgme_get_key(ctx.get(), fp.c_str(), &raw, 0))
@@ -78,6 +78,7 @@ public:
     }
 
     std::string describe(const StoredKey& key) const override { return key.field("fp"); }
+    Recipient recipient_of(const StoredKey& key) const override { return {"pgp", key.field("fp"), {}}; }
 
 private:
     std::string home_path() const { return home_ ? home_->path() : std::string(); }

@@ -67,6 +67,10 @@ void require_in_place_for_batch(const FileOptions& o) {
 
 }  // namespace
 
+std::string encrypt_for_path(const FileOptions& o, const std::string& path, std::string_view plaintext, KeyRing& ring) {
+    return encrypt_document(plaintext, encrypt_request(o, path), ring);
+}
+
 int run_encrypt(const FileOptions& o) {
     KeyRing ring = keyring_for(o);
     if (is_batch(o.files)) {

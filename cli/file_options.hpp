@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sopskit/keys.hpp"
+
 namespace sopskit::cli {
 
 struct FileOptions {
@@ -43,5 +45,8 @@ void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);
 int run_rotate(const FileOptions& opts);
+
+// Encrypts plaintext meant for `path` with the keys and rules encrypt would use for it.
+std::string encrypt_for_path(const FileOptions& opts, const std::string& path, std::string_view plaintext, KeyRing& ring);
 
 }  // namespace sopskit::cli

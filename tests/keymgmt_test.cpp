@@ -164,3 +164,79 @@ TEST_F(KeyMgmt, KillNineDuringBatchRotateLeavesEveryFileWholeAndDecryptable) {
         }
     }
 }
+
+TEST_F(KeyMgmt, EditReencryptsChangesAndKeepsTheOriginalOnBadInput) {
+    write_file(dir_ / "s.yaml", "a: one\nb: two\n");
+    ASSERT_EQ(cli("-e -i --age " + recipient(0) + " s.yaml").exit_code, 0);
+    std::string b_before = value_line("s.yaml", "b");
+    fs::create_directory(dir_ / "tmp");
+    std::string tmp = "TMPDIR='" + (dir_ / "tmp").string() + "' ";
+    auto edited = run("cd '" + dir_.string() + "' && " + tmp + "SOPS_AGE_KEY_FILE=key0.txt EDITOR=\"sed -i s/one/uno/\" '" +
+                      sopskit::test::cli_path() + "' edit s.yaml");
+    ASSERT_EQ(edited.exit_code, 0) << edited.err;
+    EXPECT_EQ(cli("-d s.yaml").out, "a: uno\nb: two\n");
+    EXPECT_EQ(value_line("s.yaml", "b"), b_before) << "edit keeps the data key and unchanged ciphertext";
+    EXPECT_TRUE(fs::is_empty(dir_ / "tmp")) << "the private temp folder must be removed";
+
+    std::string before = read_file(dir_ / "s.yaml");
+    auto unchanged = run("cd '" + dir_.string() + "' && " + tmp + "SOPS_AGE_KEY_FILE=key0.txt EDITOR=true '" +
+                         sopskit::test::cli_path() + "' edit s.yaml </dev/null");
+    EXPECT_EQ(unchanged.exit_code, 200);
+    auto bad = run("cd '" + dir_.string() + "' && " + tmp + "SOPS_AGE_KEY_FILE=key0.txt EDITOR=\"sh -c 'echo \\\"a: [broken\\\" > \\$0'\" '" +
+                   sopskit::test::cli_path() + "' edit s.yaml </dev/null");
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("invalid syntax"), std::string::npos) << bad.err;
+    EXPECT_EQ(read_file(dir_ / "s.yaml"), before) << "a failed edit leaves the original";
+    EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+
+    // Killed while the editor runs: the temp folder still goes.
+    pid_t pid = fork();
+    if (pid == 0) {
+        chdir(dir_.c_str());
+        setenv("TMPDIR", (dir_ / "tmp").c_str(), 1);
+        setenv("SOPS_AGE_KEY_FILE", "key0.txt", 1);
+        setenv("EDITOR", "sleep 3", 1);
+        execl(sopskit::test::cli_path().c_str(), "sopskit", "edit", "s.yaml", nullptr);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && fs::is_empty(dir_ / "tmp"); ++i) usleep(20000);
+    EXPECT_FALSE(fs::is_empty(dir_ / "tmp")) << "the editor should be running on a temp file";
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    EXPECT_TRUE(fs::is_empty(dir_ / "tmp")) << "SIGTERM must not leave plaintext behind";
+    EXPECT_EQ(read_file(dir_ / "s.yaml"), before);
+}
+
+TEST_F(KeyMgmt, ExecEnvAndExecFile) {
+    write_file(dir_ / "s.yaml", "DB_PASSWORD: hunter2\nport: 5432\n");
+    ASSERT_EQ(cli("-e -i --age " + recipient(0) + " s.yaml").exit_code, 0);
+    auto env = cli("exec-env s.yaml 'echo \"$DB_PASSWORD:$port\"'");
+    EXPECT_EQ(env.exit_code, 0) << env.err;
+    EXPECT_EQ(env.out, "hunter2:5432\n");
+    auto fifo = cli("exec-file s.yaml 'cat {}'");
+    EXPECT_EQ(fifo.exit_code, 0) << fifo.err;
+    EXPECT_EQ(fifo.out, "DB_PASSWORD: hunter2\nport: 5432\n");
+    auto file = cli("exec-file --no-fifo --output-type json s.yaml 'cat {}; test -f {}'");
+    EXPECT_EQ(file.exit_code, 0) << file.err;
+    EXPECT_NE(file.out.find("\"DB_PASSWORD\": \"hunter2\""), std::string::npos);
+    EXPECT_EQ(cli("exec-env s.yaml 'exit 7'").exit_code, 7) << "the command's exit code is passed on";
+    EXPECT_EQ(cli("exec-file s.yaml 'true'").exit_code, 0) << "a command that never opens the FIFO must not hang";
+}
+
+TEST_F(KeyMgmt, GroupsAddAndDeleteWithShamir) {
+    write_file(dir_ / "s.yaml", "a: one\n");
+    ASSERT_EQ(cli("-e -i --age " + recipient(0) + " s.yaml").exit_code, 0);
+    auto add = cli("groups add -i --file s.yaml --age " + recipient(1) + " --shamir-secret-sharing-threshold 2");
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    std::string text = read_file(dir_ / "s.yaml");
+    EXPECT_NE(text.find("key_groups:"), std::string::npos);
+    EXPECT_NE(text.find("shamir_threshold: 2"), std::string::npos);
+    EXPECT_EQ(cli("-d s.yaml", 0).exit_code, 128) << "one group alone is below the threshold";
+    write_file(dir_ / "both.txt", ids_[0].encode() + "\n" + ids_[1].encode() + "\n");
+    auto both = run("cd '" + dir_.string() + "' && SOPS_AGE_KEY_FILE=both.txt '" + sopskit::test::cli_path() + "' -d s.yaml");
+    EXPECT_EQ(both.out, "a: one\n") << both.err;
+    auto del = run("cd '" + dir_.string() + "' && SOPS_AGE_KEY_FILE=both.txt '" + sopskit::test::cli_path() +
+                   "' groups delete -i --file s.yaml 1");
+    ASSERT_EQ(del.exit_code, 0) << del.err;
+    EXPECT_EQ(cli("-d s.yaml", 0).out, "a: one\n");
+}

@@ -69,3 +69,13 @@ std::string rewrite_document(std::string_view file, Format format, const KeyRing
 bool is_encrypted_file(std::string_view file, Format format);
 
 }  // namespace sopskit
+
+namespace sopskit {
+
+// sops groups add/delete: the data key is kept and re-split over the new set of groups.
+std::string add_key_group(std::string_view file, Format format, const KeyRing& ring, const std::vector<Recipient>& group,
+                          int threshold, const StoreOptions& store = {});
+std::string delete_key_group(std::string_view file, Format format, const KeyRing& ring, std::size_t index,
+                             int threshold, const StoreOptions& store = {});
+
+}  // namespace sopskit

@@ -233,3 +233,40 @@ bool is_encrypted_file(std::string_view file, Format format) {
 }
 
 }  // namespace sopskit
+
+namespace sopskit {
+
+namespace {
+
+std::string regroup(std::string_view file, Format format, const KeyRing& ring, const StoreOptions& store, int threshold,
+                    const std::function<void(std::vector<std::vector<Recipient>>&)>& change) {
+    SplitFile split = load_encrypted(format, file, store);
+    Metadata md = parse_metadata(split.metadata);
+    SecureBytes key = ring.unwrap_data_key(md);
+    auto groups = recipients_of(md, ring);
+    change(groups);
+    if (groups.empty()) throw Error(ErrorCode::Generic, "a file needs at least one key group");
+    md.shamir_threshold = groups.size() > 1 ? (threshold > 0 ? threshold : std::min<int>(md.shamir_threshold, groups.size())) : 0;
+    if (md.shamir_threshold > static_cast<int>(groups.size()))
+        throw Error(ErrorCode::Generic, "the Shamir threshold is larger than the number of key groups");
+    wrap_for_groups(md, groups, key, ring);
+    return emit_encrypted(format, split.branches, serialize_metadata(md), store);
+}
+
+}  // namespace
+
+std::string add_key_group(std::string_view file, Format format, const KeyRing& ring, const std::vector<Recipient>& group,
+                          int threshold, const StoreOptions& store) {
+    if (group.empty()) throw Error(ErrorCode::NoEncryptionKeyFound, "the new key group has no keys");
+    return regroup(file, format, ring, store, threshold, [&](auto& groups) { groups.push_back(group); });
+}
+
+std::string delete_key_group(std::string_view file, Format format, const KeyRing& ring, std::size_t index, int threshold,
+                             const StoreOptions& store) {
+    return regroup(file, format, ring, store, threshold, [&](auto& groups) {
+        if (index >= groups.size()) throw Error(ErrorCode::Generic, "no key group " + std::to_string(index));
+        groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(index));
+    });
+}
+
+}  // namespace sopskit

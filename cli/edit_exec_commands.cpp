@@ -1,0 +1,338 @@
+// edit, exec-env, exec-file and groups: commands that hand plaintext to another program.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/fileio.hpp"
+#include "sopskit/keymgmt.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace sopskit::cli {
+
+namespace {
+
+// --- a private temporary folder that goes away on every exit path ---------------------------
+
+char g_temp_dir[4096];
+char g_temp_file[4096];
+
+void remove_temp_now() {
+    if (g_temp_file[0]) ::unlink(g_temp_file);
+    if (g_temp_dir[0]) ::rmdir(g_temp_dir);
+}
+
+extern "C" void on_fatal_signal(int sig) {
+    remove_temp_now();  // unlink/rmdir are async-signal-safe
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+class PrivateTempFile {
+public:
+    explicit PrivateTempFile(const std::string& basename) {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/sopskit-XXXXXX";
+        if (!::mkdtemp(pattern.data())) throw Error(ErrorCode::CannotWriteOutput, "cannot create a private temporary folder");
+        dir_ = pattern;
+        path_ = dir_ + "/" + basename;
+        std::snprintf(g_temp_dir, sizeof g_temp_dir, "%s", dir_.c_str());
+        std::snprintf(g_temp_file, sizeof g_temp_file, "%s", path_.c_str());
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, on_fatal_signal);
+    }
+    ~PrivateTempFile() {
+        // Overwrite before unlinking: the plaintext should not linger in freed blocks.
+        std::error_code ec;
+        auto size = fs::file_size(path_, ec);
+        if (!ec && size > 0) {
+            int fd = ::open(path_.c_str(), O_WRONLY);
+            if (fd >= 0) {
+                std::string zeros(static_cast<std::size_t>(size), '\0');
+                (void)!::write(fd, zeros.data(), zeros.size());
+                ::close(fd);
+            }
+        }
+        remove_temp_now();
+        g_temp_dir[0] = g_temp_file[0] = '\0';
+    }
+    const std::string& path() const { return path_; }
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_, path_;
+};
+
+void write_private(const std::string& path, std::string_view data) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error(ErrorCode::CannotWriteOutput, "cannot write the temporary file");
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n <= 0) {
+            ::close(fd);
+            throw Error(ErrorCode::CannotWriteOutput, "cannot write the temporary file");
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+}
+
+int run_shell(const std::string& command, const std::vector<std::string>& args = {}) {
+    std::vector<std::string> argv_s{"/bin/sh", "-c", command, "sh"};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::execve("/bin/sh", argv.data(), environ);
+        _exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string find_editor() {
+    for (const char* var : {"SOPS_EDITOR", "EDITOR"})
+        if (const char* e = std::getenv(var); e && *e) return e;
+    for (const char* candidate : {"vim", "nano", "vi"})
+        if (run_shell(std::string("command -v ") + candidate + " >/dev/null 2>&1") == 0) return candidate;
+    throw Error(ErrorCode::NoEditorFound, "no editor found: set $SOPS_EDITOR or $EDITOR");
+}
+
+// --- edit ------------------------------------------------------------------------------------
+
+struct EditOptions {
+    FileOptions file;
+};
+
+int run_edit(EditOptions& e) {
+    finish_file_options(e.file);
+    const FileOptions& o = e.file;
+    if (o.file.empty()) throw Error(ErrorCode::NoFileSpecified, "no file specified");
+    Formats f = formats_for(o, o.file);
+    StoreOptions store = store_options(o);
+    KeyRing ring = keyring_for(o);
+    std::string editor = find_editor();
+
+    bool exists = fs::exists(o.file);
+    DecryptedFile dec;
+    std::string plain;
+    if (exists) {
+        DecryptOptions dopts;
+        dopts.ignore_mac = o.ignore_mac;
+        dec = decrypt_document(read_input(o.file), f.in, ring, dopts, store);
+        plain = emit_plain(f.in, dec.branches, store);
+    }
+    PrivateTempFile temp(fs::path(o.file).filename().string());
+    write_private(temp.path(), plain);
+    std::string original = plain;
+    wipe(plain);
+    while (true) {
+        int rc = run_shell(editor + " \"$1\"", {temp.path()});
+        if (rc != 0) throw Error(ErrorCode::Generic, "the editor exited with code " + std::to_string(rc) + "; the file is unchanged");
+        std::string edited = read_input(temp.path());
+        if (edited == original) {
+            wipe(edited);
+            throw Error(ErrorCode::FileHasNotBeenModified, "File has not changed, exiting.");
+        }
+        Branches branches;
+        try {
+            branches = load_plain(f.in, edited, store);
+            wipe(edited);
+        } catch (const Error& err) {
+            wipe(edited);
+            if (!::isatty(0))
+                throw Error(ErrorCode::Generic, std::string("Could not load tree, probably due to invalid syntax; the file is unchanged: ") + err.what());
+            std::cerr << "Could not load tree, probably due to invalid syntax: " << err.what()
+                      << "\nPress Enter to return to the editor, or Ctrl+C to exit." << std::endl;
+            std::string line;
+            std::getline(std::cin, line);
+            continue;
+        }
+        std::string out;
+        if (exists) {
+            out = encrypt_with_metadata(std::move(branches), std::move(dec.metadata), dec.data_key, f.out, store, &dec.ivs);
+        } else {
+            // A new file: keys from the flags or .sops.yaml, as encrypt takes them.
+            std::string text = emit_plain(f.in, branches, store);
+            out = encrypt_for_path(o, o.file, text, ring);
+            wipe(text);
+        }
+        atomic_write(o.file, out);
+        wipe(original);
+        return 0;
+    }
+}
+
+// --- exec-env / exec-file ---------------------------------------------------------------------
+
+struct ExecOptions {
+    FileOptions file;
+    std::string command;
+    bool no_fifo = false;
+    std::string filename = "tmp-file";
+};
+
+DecryptedFile decrypt_for_exec(const FileOptions& o, Format& format) {
+    format = formats_for(o, o.file).in;
+    KeyRing ring = keyring_for(o);
+    DecryptOptions dopts;
+    dopts.ignore_mac = o.ignore_mac;
+    return decrypt_document(read_input(o.file), format, ring, dopts, store_options(o));
+}
+
+int run_exec_env(ExecOptions& x) {
+    finish_file_options(x.file);
+    Format format;
+    DecryptedFile dec = decrypt_for_exec(x.file, format);
+    if (dec.branches.empty()) throw Error(ErrorCode::NeedAtLeastOneDocument, "the file has no document");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        for (const auto& item : dec.branches.front()) {
+            if (item.is_comment() || item.value.kind == Kind::Map || item.value.kind == Kind::List) continue;
+            std::string v = item.value.kind == Kind::String ? item.value.text : emit_value(Format::Json, item.value);
+            ::setenv(item.key.text.c_str(), v.c_str(), 1);
+        }
+        ::execl("/bin/sh", "sh", "-c", x.command.c_str(), nullptr);
+        _exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_exec_file(ExecOptions& x) {
+    finish_file_options(x.file);
+    Format format;
+    DecryptedFile dec = decrypt_for_exec(x.file, format);
+    Formats f = formats_for(x.file, x.file.file);
+    std::string plain = emit_plain(f.out, dec.branches, store_options(x.file));
+    PrivateTempFile temp(x.filename);
+    std::string command = x.command;
+    for (std::size_t p; (p = command.find("{}")) != std::string::npos;) command.replace(p, 2, "\"$1\"");
+    if (x.no_fifo) {
+        write_private(temp.path(), plain);
+        wipe(plain);
+        return run_shell(command, {temp.path()});
+    }
+    // A FIFO: the plaintext only ever exists in the pipe.
+    if (::mkfifo(temp.path().c_str(), 0600) != 0) throw Error(ErrorCode::CannotWriteOutput, "cannot create the FIFO");
+    std::atomic<bool> child_done{false};
+    std::thread writer([&] {
+        int fd = -1;
+        while (!child_done && (fd = ::open(temp.path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (fd < 0) return;
+        int flags = ::fcntl(fd, F_GETFL);
+        ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        std::string_view rest = plain;
+        while (!rest.empty()) {
+            ssize_t n = ::write(fd, rest.data(), rest.size());
+            if (n <= 0) break;
+            rest.remove_prefix(static_cast<std::size_t>(n));
+        }
+        ::close(fd);
+    });
+    ::signal(SIGPIPE, SIG_IGN);
+    int rc = run_shell(command, {temp.path()});
+    child_done = true;
+    // Unblock a writer still waiting for a reader that never came.
+    int fd = ::open(temp.path().c_str(), O_RDONLY | O_NONBLOCK);
+    writer.join();
+    if (fd >= 0) ::close(fd);
+    wipe(plain);
+    return rc;
+}
+
+// --- groups ----------------------------------------------------------------------------------
+
+struct GroupOptions {
+    FileOptions file;
+    std::string path;
+    std::string age, pgp;
+    std::size_t index = 0;
+    bool in_place = false;
+};
+
+int run_groups(GroupOptions& g, bool add) {
+    FileOptions& o = g.file;
+    o.file = g.path;
+    KeyRing ring = keyring_for(o);
+    Format f = formats_for(o, g.path).in;
+    std::string bytes = read_input(g.path);
+    std::string out;
+    if (add) {
+        std::vector<Recipient> group;
+        for (const auto& r : split_list(g.age)) group.push_back({"age", r, {}});
+        for (const auto& r : split_list(g.pgp)) group.push_back({"pgp", r, {}});
+        out = add_key_group(bytes, f, ring, group, o.shamir_threshold, store_options(o));
+    } else {
+        out = delete_key_group(bytes, f, ring, g.index, o.shamir_threshold, store_options(o));
+    }
+    if (g.in_place) atomic_write(g.path, out);
+    else std::cout << out;
+    return 0;
+}
+
+}  // namespace
+
+void add_edit_exec_commands(CLI::App& app, Runner& runner) {
+    static EditOptions edit;
+    CLI::App* e = app.add_subcommand("edit", "Decrypt into a private temporary file, run $SOPS_EDITOR/$EDITOR, re-encrypt if changed");
+    add_file_options(*e, edit.file, true);
+    e->callback([&runner] { runner = [] { return run_edit(edit); }; });
+
+    static ExecOptions env_opts, file_opts;
+    CLI::App* xe = app.add_subcommand("exec-env", "Run a command with the file's top-level values as environment variables");
+    xe->add_option("file", env_opts.file.file, "The encrypted file")->required();
+    xe->add_option("command", env_opts.command, "The command, run with /bin/sh -c")->required();
+    xe->add_flag("--ignore-mac", env_opts.file.ignore_mac, "Ignore the MAC");
+    xe->add_option("--input-type", env_opts.file.input_type, "Input format");
+    xe->callback([&runner] { runner = [] { return run_exec_env(env_opts); }; });
+    CLI::App* xf = app.add_subcommand("exec-file", "Run a command with the decrypted file at {} (a FIFO unless --no-fifo)");
+    xf->add_option("file", file_opts.file.file, "The encrypted file")->required();
+    xf->add_option("command", file_opts.command, "The command; {} is replaced by the plaintext's path")->required();
+    xf->add_flag("--no-fifo", file_opts.no_fifo, "Use a private temporary file instead of a FIFO");
+    xf->add_option("--filename", file_opts.filename, "Name of the temporary file or FIFO")->capture_default_str();
+    xf->add_flag("--ignore-mac", file_opts.file.ignore_mac, "Ignore the MAC");
+    xf->add_option("--input-type", file_opts.file.input_type, "Input format");
+    xf->add_option("--output-type", file_opts.file.output_type, "Format of the plaintext handed to the command");
+    xf->callback([&runner] { runner = [] { return run_exec_file(file_opts); }; });
+
+    static GroupOptions add_opts, del_opts;
+    CLI::App* groups = app.add_subcommand("groups", "Add or delete key groups (Shamir secret sharing)");
+    groups->require_subcommand(1);
+    CLI::App* ga = groups->add_subcommand("add", "Add a key group");
+    ga->add_option("--file", add_opts.path, "The encrypted file")->required();
+    ga->add_option("--age", add_opts.age, "age recipients of the new group");
+    ga->add_option("--pgp", add_opts.pgp, "PGP fingerprints of the new group");
+    ga->add_option("--shamir-secret-sharing-threshold", add_opts.file.shamir_threshold, "Groups needed to decrypt");
+    ga->add_flag("-i,--in-place", add_opts.in_place, "Write the file in place");
+    ga->callback([&runner] { runner = [] { return run_groups(add_opts, true); }; });
+    CLI::App* gd = groups->add_subcommand("delete", "Delete the key group at INDEX");
+    gd->add_option("--file", del_opts.path, "The encrypted file")->required();
+    gd->add_option("index", del_opts.index, "Index of the group (0-based)")->required();
+    gd->add_option("--shamir-secret-sharing-threshold", del_opts.file.shamir_threshold, "Groups needed to decrypt");
+    gd->add_flag("-i,--in-place", del_opts.in_place, "Write the file in place");
+    gd->callback([&runner] { runner = [] { return run_groups(del_opts, false); }; });
+}
+
+}  // namespace sopskit::cli

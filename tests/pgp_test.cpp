@@ -231,3 +231,32 @@ TEST(Pgp, OneKeyringDecryptsManyFilesInParallel) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(ok.load(), 20);
 }
+
+TEST(Pgp, ExpiredKeyIsAClearError) {
+    REQUIRE_PROGRAM("gpg");
+    fs::path dir = sopskit::test::make_temp_dir();
+    std::string home = (dir / "g").string();
+    fs::create_directory(home);
+    fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace);
+    // A key made "in 2020" that expired a day later.
+    auto gen = run("GNUPGHOME='" + home + "' gpg --batch --pinentry-mode loopback --passphrase '' --faked-system-time 20200101T000000 "
+                   "--quick-gen-key 'expired <e@example.invalid>' ed25519 default 1d && GNUPGHOME='" + home +
+                   "' gpg --batch --with-colons --list-keys expired");
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    std::string fp = gen.out.substr(gen.out.find("\nfpr:") + 1);
+    fp = fp.substr(0, fp.find('\n'));
+    fp.pop_back();
+    fp = fp.substr(fp.rfind(':') + 1);
+    auto imported = GnupgHome::create_temporary();
+    imported->import_keys(export_secret(home, fp));
+    KeyRing ring = ring_with(imported);
+    EncryptRequest req;
+    req.key_groups = {{{"pgp", fp, {}}}};
+    try {
+        encrypt_document("a: b\n", req, ring);
+        FAIL() << "encrypted to an expired key";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("expired"), std::string::npos) << e.what();
+    }
+    run("gpgconf --homedir '" + home + "' --kill all");
+}

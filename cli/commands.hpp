@@ -12,5 +12,6 @@ using Runner = std::function<int()>;
 void add_keygen_command(CLI::App& app, Runner& runner);
 void add_keymgmt_commands(CLI::App& app, Runner& runner);
 void add_edit_exec_commands(CLI::App& app, Runner& runner);
+void add_secret_commands(CLI::App& app, Runner& runner);
 
 }  // namespace sopskit::cli

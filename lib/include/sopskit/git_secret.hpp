@@ -1,0 +1,69 @@
+// Flux's git credential Secrets (flux create secret git/helm/tls/oci), byte for byte, and the
+// SSH pieces they need: key pairs and a real host-key scan for known_hosts.
+#pragma once
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sopskit/secure.hpp"
+#include "sopskit/tree.hpp"
+
+namespace sopskit {
+
+struct SshKeyPair {
+    SecureBytes private_key;  // generated: unencrypted PKCS#8 PEM; loaded: the file's bytes verbatim
+    std::string public_line;  // "<type> <base64>\n", no comment
+};
+
+// Generates a key as Flux does: "rsa" (bits >= 1024, multiple of 8), "ecdsa" (p256/p384/p521)
+// or "ed25519". Throws Error with Flux's messages for bad parameters.
+SshKeyPair generate_ssh_key(const std::string& algorithm, int rsa_bits = 2048, const std::string& ecdsa_curve = "p384");
+
+// Opens a private key file (OpenSSH, PKCS#1, SEC1 or PKCS#8; encrypted with `password`).
+SshKeyPair load_ssh_private_key(std::string_view file_bytes, const std::string& password);
+
+// One known_hosts line for the server's key in the host-key preference Flux's Go client has
+// (ECDSA first, Ed25519 last): "host type base64", or "[host]:port ..." off port 22.
+// Throws Error("SSH key scan for host h:p failed, error: ...").
+std::string scan_known_hosts(const std::string& host, int port, std::chrono::seconds timeout = std::chrono::seconds(30));
+
+struct GitSecretOptions {
+    std::string name;
+    std::string ns = "flux-system";
+    std::map<std::string, std::string> labels;
+    std::string url;
+    std::string username, password, bearer_token;
+    std::string ssh_key_algorithm = "ecdsa";
+    int ssh_rsa_bits = 2048;
+    std::string ssh_ecdsa_curve = "p384";
+    std::optional<std::string> private_key_file_bytes;
+    std::optional<std::string> ca_crt;
+    // For tests and offline use: skip the scan and use this known_hosts line.
+    std::optional<std::string> known_hosts_override;
+};
+
+// The Secret manifest `flux create secret git --export` prints (stringData only, keys sorted,
+// "---" first and an empty line last). Throws Error with Flux's validation messages.
+std::string git_secret_manifest(const GitSecretOptions& opts);
+
+// identity.pub of a git Secret (from stringData, or base64 `data`); nullopt when absent.
+std::optional<std::string> identity_pub_of(const Branches& docs);
+
+// Validates a Kubernetes object name as Flux does (RFC 1123, 2..63 characters).
+void validate_flux_name(const std::string& name);
+
+// Parses "--label k=v" values (repeatable, comma-separated allowed).
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& values);
+
+// A Flux decryption Secret from key files, entries named "<adler32 of the key>.agekey" /
+// ".asc" as Flux's MakeSOPSSecret names them (stringData, type Opaque).
+std::string flux_decryption_secret(const std::string& name, const std::string& ns, const std::vector<std::string>& age_keys,
+                                   const std::vector<std::string>& pgp_keys);
+
+// The YAML Flux's CLI renders (sigs.k8s.io/yaml: keys sorted, 2-space indent).
+std::string flux_secret_yaml(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
+                             const std::string& type, const std::map<std::string, std::string>& string_data);
+
+}  // namespace sopskit

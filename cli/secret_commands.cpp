@@ -76,6 +76,51 @@ int run_create_git(GitOptions& g) {
     return emit_manifest(git_secret_manifest(g.secret), g.enc, g.secret.name);
 }
 
+struct OtherSecretOptions {
+    std::string name;
+    std::string ns = "flux-system";
+    std::vector<std::string> labels;
+    std::string username, password, url;
+    std::string tls_crt_file, tls_key_file, ca_crt_file;
+    bool export_ = false;
+    EncryptFlags enc;
+};
+
+std::optional<std::string> read_optional(const std::string& path) {
+    if (path.empty()) return std::nullopt;
+    return read_input(expand_home(path));
+}
+
+int run_create_other(OtherSecretOptions& o, const std::string& kind) {
+    TlsMaterial tls{read_optional(o.tls_crt_file), read_optional(o.tls_key_file), read_optional(o.ca_crt_file)};
+    auto labels = parse_labels(o.labels);
+    std::string manifest = kind == "helm" ? helm_secret_manifest(o.name, o.ns, labels, o.username, o.password, tls)
+                           : kind == "tls" ? tls_secret_manifest(o.name, o.ns, labels, tls)
+                                           : oci_secret_manifest(o.name, o.ns, o.url, o.username, o.password);
+    if (tls.key) wipe(*tls.key);
+    return emit_manifest(std::move(manifest), o.enc, o.name);
+}
+
+void add_other_secret(CLI::App& secret, Runner& runner, const std::string& kind, const std::string& help, OtherSecretOptions& o) {
+    CLI::App* c = secret.add_subcommand(kind, help);
+    c->add_option("name", o.name, "Name of the Secret");
+    c->add_option("-n,--namespace", o.ns, "Namespace")->capture_default_str();
+    c->add_option("--label", o.labels, "Labels key=value (repeatable)");
+    c->add_flag("--export", o.export_, "Print the manifest (always set)");
+    if (kind != "tls") {
+        c->add_option("-u,--username", o.username, "User name");
+        c->add_option("-p,--password", o.password, "Password");
+    }
+    if (kind == "oci") c->add_option("--url", o.url, "The registry, e.g. ghcr.io");
+    if (kind != "oci") {
+        c->add_option("--tls-crt-file", o.tls_crt_file, "TLS client certificate file");
+        c->add_option("--tls-key-file", o.tls_key_file, "TLS client key file");
+        c->add_option("--ca-crt-file", o.ca_crt_file, "CA certificate file");
+    }
+    add_encrypt_flags(*c, o.enc);
+    c->callback([&runner, &o, kind] { runner = [&o, kind] { return run_create_other(o, kind); }; });
+}
+
 struct SopsSecretOptions {
     std::string name;
     std::string ns = "flux-system";
@@ -146,6 +191,11 @@ void add_secret_commands(CLI::App& app, Runner& runner) {
     g->add_option("--ca-crt-file", git.ca_crt_file, "HTTP(S) CA certificate file");
     add_encrypt_flags(*g, git.enc);
     g->callback([&runner] { runner = [] { return run_create_git(git); }; });
+
+    static OtherSecretOptions helm, tls, oci;
+    add_other_secret(*secret, runner, "helm", "A Helm repository Secret: TLS pair, basic auth or CA", helm);
+    add_other_secret(*secret, runner, "tls", "A TLS Secret: certificate and key, or a CA", tls);
+    add_other_secret(*secret, runner, "oci", "An OCI registry Secret (kubernetes.io/dockerconfigjson)", oci);
 
     static SopsSecretOptions sops;
     CLI::App* s = secret->add_subcommand("sops", "A Flux decryption Secret from age/PGP key files (<adler32>.agekey / .asc)");

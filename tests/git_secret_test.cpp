@@ -228,3 +228,28 @@ TEST(GitSecret, PrivateKeyFileIsKeptVerbatimAndOpenedWithThePassword) {
         EXPECT_THROW(git_secret_manifest(o), Error);
     }
 }
+
+TEST(OtherSecrets, HelmTlsAndOciShapes) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    auto gen = run("cd '" + dir.string() + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem "
+                   "-out c.pem -days 1 -subj /CN=test 2>/dev/null && openssl req -x509 -newkey ec -pkeyopt "
+                   "ec_paramgen_curve:P-256 -nodes -keyout other.pem -out other_c.pem -days 1 -subj /CN=o 2>/dev/null");
+    ASSERT_EQ(gen.exit_code, 0);
+    TlsMaterial pair{read_file(dir / "c.pem"), read_file(dir / "k.pem"), std::nullopt};
+    std::string tls = tls_secret_manifest("tls-auth", "flux-system", {}, pair);
+    EXPECT_NE(tls.find("type: kubernetes.io/tls"), std::string::npos);
+    EXPECT_NE(tls.find("  tls.crt: |\n"), std::string::npos);
+    TlsMaterial mismatched{read_file(dir / "c.pem"), read_file(dir / "other.pem"), std::nullopt};
+    EXPECT_THROW(tls_secret_manifest("tls-auth", "flux-system", {}, mismatched), Error);
+    TlsMaterial ca_only{std::nullopt, std::nullopt, read_file(dir / "c.pem")};
+    EXPECT_NE(tls_secret_manifest("tls-auth", "flux-system", {}, ca_only).find("type: Opaque"), std::string::npos);
+    std::string helm = helm_secret_manifest("helm-auth", "flux-system", {}, "u", "p", TlsMaterial{});
+    EXPECT_NE(helm.find("type: kubernetes.io/basic-auth"), std::string::npos);
+    EXPECT_THROW(helm_secret_manifest("helm-auth", "flux-system", {}, "u", "", TlsMaterial{}), Error);
+    EXPECT_NE(helm_secret_manifest("helm-auth", "flux-system", {}, "", "", TlsMaterial{}).find("stringData: {}"), std::string::npos);
+    std::string oci = oci_secret_manifest("ghcr-auth", "flux-system", "ghcr.io", "me", "pw");
+    EXPECT_NE(oci.find("  .dockerconfigjson: |-\n    {\n      \"auths\": {\n        \"ghcr.io\": {\n          \"username\": \"me\",\n"
+                       "          \"password\": \"pw\",\n          \"auth\": \"bWU6cHc=\"\n        }\n      }\n    }\n"),
+              std::string::npos) << oci;
+    EXPECT_NE(oci.find("type: kubernetes.io/dockerconfigjson"), std::string::npos);
+}

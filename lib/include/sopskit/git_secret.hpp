@@ -67,3 +67,22 @@ std::string flux_secret_yaml(const std::string& name, const std::string& ns, con
                              const std::string& type, const std::map<std::string, std::string>& string_data);
 
 }  // namespace sopskit
+
+namespace sopskit {
+
+// Certificates and keys for helm/tls Secrets (file contents).
+struct TlsMaterial {
+    std::optional<std::string> cert, key, ca;
+};
+
+// `flux create secret helm`: TLS pair > basic auth > CA only > empty, as Flux decides.
+std::string helm_secret_manifest(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
+                                 const std::string& username, const std::string& password, const TlsMaterial& tls);
+// `flux create secret tls`: a pair (kubernetes.io/tls) or a CA only (Opaque).
+std::string tls_secret_manifest(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
+                                const TlsMaterial& tls);
+// `flux create secret oci`: kubernetes.io/dockerconfigjson for one registry.
+std::string oci_secret_manifest(const std::string& name, const std::string& ns, const std::string& url,
+                                const std::string& username, const std::string& password);
+
+}  // namespace sopskit

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     sopskit::cli::add_keymgmt_commands(app, runner);
     sopskit::cli::add_edit_exec_commands(app, runner);
     sopskit::cli::add_secret_commands(app, runner);
+    sopskit::cli::add_decryptor_commands(app, runner);
 
     try {
         app.parse(argc, argv);

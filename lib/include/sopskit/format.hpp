@@ -19,6 +19,9 @@ std::string_view format_name(Format f);
 struct StoreOptions {
     int yaml_indent = 4;   // sops' default
     int json_indent = -1;  // -1: a tab, as sops; otherwise that many spaces
+    // YAML timestamps become time values, as in sops' YAML store. Off for Kubernetes objects
+    // decrypted the way Flux does (through JSON, where they are plain strings).
+    bool yaml_timestamps = true;
 };
 
 // A file split into its data and its metadata tree (the `sops` mapping, unflattened).

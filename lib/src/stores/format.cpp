@@ -102,9 +102,9 @@ std::string_view format_name(Format f) {
     return "binary";
 }
 
-Branches load_plain(Format f, std::string_view bytes, const StoreOptions&) {
+Branches load_plain(Format f, std::string_view bytes, const StoreOptions& opts) {
     switch (f) {
-        case Format::Yaml: return detail::yaml_load(bytes);
+        case Format::Yaml: return detail::yaml_load(bytes, opts.yaml_timestamps);
         case Format::Json: return {detail::json_load(bytes)};
         case Format::Dotenv: return {detail::dotenv_load(bytes)};
         case Format::Ini: return {detail::ini_load(bytes)};
@@ -141,7 +141,7 @@ SplitFile load_encrypted(Format f, std::string_view bytes, const StoreOptions& o
         case Format::Yaml:
         case Format::Json:
         case Format::Binary:
-            out.branches = f == Format::Yaml ? detail::yaml_load(bytes) : Branches{detail::json_load(bytes)};
+            out.branches = f == Format::Yaml ? detail::yaml_load(bytes, opts.yaml_timestamps) : Branches{detail::json_load(bytes)};
             out.metadata = take_sops_entry(out.branches);
             break;
         case Format::Ini:

@@ -9,7 +9,7 @@
 namespace sopskit::detail {
 
 // YAML (yaml_reader.cpp / yaml_writer.cpp): several documents, comments kept.
-Branches yaml_load(std::string_view bytes);
+Branches yaml_load(std::string_view bytes, bool timestamps = true);
 std::string yaml_emit(const Branches& docs, int indent);
 std::string yaml_emit_value(const Value& v, int indent);
 

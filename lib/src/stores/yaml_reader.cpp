@@ -55,7 +55,7 @@ std::size_t count_nodes(const Value& v) {
 
 class Reader {
 public:
-    explicit Reader(std::string_view text) : text_(text) {}
+    Reader(std::string_view text, bool timestamps) : text_(text), timestamps_(timestamps) {}
 
     Branches read() {
         std::unique_ptr<fy_diag, DiagDeleter> diag(make_diag());
@@ -207,9 +207,11 @@ private:
         enum fy_scalar_style style = fy_token_scalar_style(tok);
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         Value v;
-        if (!tag.empty() && tag != "!") v = resolve_tagged_scalar(text, tag, style == FYSS_PLAIN);
+        if (!tok) v = Value::null();  // an empty document or value: no token at all
+        else if (!tag.empty() && tag != "!") v = resolve_tagged_scalar(text, tag, style == FYSS_PLAIN);
         else if (style == FYSS_PLAIN && tag.empty()) v = resolve_plain_scalar(text);
         else v = Value::string(std::string(text));
+        if (!timestamps_ && v.kind == Kind::Time) v = Value::string(std::string(text));
         std::string anchor = token_text(fy_event_get_anchor_token(ev));
         if (!anchor.empty()) remember_anchor(anchor, v);
         if (end) scan_pos_ = std::max(scan_pos_, end->input_pos);
@@ -384,6 +386,7 @@ private:
     }
 
     std::string_view text_;
+    bool timestamps_ = true;
     std::string diag_text_;
     fy_parser* parser_ = nullptr;
     Branches docs_;
@@ -402,9 +405,9 @@ private:
 
 }  // namespace
 
-Branches yaml_load(std::string_view bytes) {
+Branches yaml_load(std::string_view bytes, bool timestamps) {
     if (bytes.empty()) return {};
-    return Reader(bytes).read();
+    return Reader(bytes, timestamps).read();
 }
 
 }  // namespace sopskit::detail

@@ -1,0 +1,190 @@
+// build, decrypt-manifests and krm: the controller-side decryptor from the command line.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "sopskit/decryptor.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/fileio.hpp"
+#include "sopskit/format.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sopskit::cli {
+
+namespace {
+
+struct DecryptorFlags {
+    std::string decryption_secret;
+    bool check_mac = false;
+    FileOptions fo;
+};
+
+std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
+    std::string secret = f.decryption_secret;
+    if (secret.empty())
+        if (const char* env = std::getenv("SOPSKIT_DECRYPTION_SECRET")) secret = env;
+    if (!secret.empty()) return DecryptionKeys::from_secret_manifest(read_input(secret));
+    auto keys = std::make_shared<DecryptionKeys>();  // the user's own keys, as sops finds them
+    keys->ring = keyring_for(f.fo);
+    keys->fingerprint = "user-environment";
+    return keys;
+}
+
+void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
+    app.add_option("--decryption-secret", f.decryption_secret,
+                   "A Flux decryption Secret manifest with the keys (*.asc, *.agekey); default: your own keys "
+                   "(or $SOPSKIT_DECRYPTION_SECRET)");
+    app.add_flag("--check-mac", f.check_mac, "Verify each document's MAC (Flux does not: kustomize rewrites resources)");
+}
+
+struct ManifestOptions {
+    DecryptorFlags flags;
+    std::vector<std::string> files;
+};
+
+int run_decrypt_manifests(const ManifestOptions& m) {
+    std::string stream;
+    if (m.files.empty()) stream = read_input("-");
+    for (const auto& f : m.files) stream += "---\n" + read_input(f) + "\n";
+    Decryptor d(keys_for(m.flags), DecryptorOptions{m.flags.check_mac, nullptr, 0});
+    std::string out = d.decrypt_manifests(stream);
+    wipe(stream);
+    std::cout << out;
+    wipe(out);
+    return 0;
+}
+
+// A KRM function: ResourceList in, ResourceList with decrypted items out.
+int run_krm(const DecryptorFlags& flags) {
+    StoreOptions o;
+    o.yaml_timestamps = false;
+    o.yaml_indent = 2;
+    std::string input = read_input("-");
+    Branches docs = load_plain(Format::Yaml, input, o);
+    wipe(input);
+    if (docs.empty()) throw Error(ErrorCode::Generic, "krm: no ResourceList on standard input");
+    Value list = Value::empty_map();
+    list.map = std::move(docs.front());
+    Value* items = list.find("items");
+    if (items && items->kind == Kind::List) {
+        Branches resources;
+        for (auto& item : items->list)
+            if (item.kind == Kind::Map) resources.push_back(std::move(item.map));
+        Decryptor(keys_for(flags), DecryptorOptions{flags.check_mac, nullptr, 0}).decrypt_resources(resources);
+        std::size_t next = 0;
+        for (auto& item : items->list)
+            if (item.kind == Kind::Map) item.map = std::move(resources[next++]);
+    }
+    std::string out = emit_plain(Format::Yaml, {list.map}, o);
+    std::cout << out;
+    wipe(out);
+    return 0;
+}
+
+// Output of a command (no shell), or an Error with its stderr.
+std::string capture(const std::vector<std::string>& argv_s) {
+    int out_pipe[2], err_pipe[2];
+    if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw Error(ErrorCode::Generic, "cannot create a pipe");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        std::vector<char*> argv;
+        for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execvp(argv[0], argv.data());
+        _exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    std::string out, err;
+    char buf[65536];
+    // Drain stdout then stderr; kustomize writes errors only after the build fails.
+    for (ssize_t n; (n = ::read(out_pipe[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (rc == 127) throw Error(ErrorCode::Generic, "'" + argv_s[0] + "' not found: sopskit build needs kubectl (kubectl kustomize)");
+    if (rc != 0) {
+        while (!err.empty() && err.back() == '\n') err.pop_back();
+        throw Error(ErrorCode::Generic, "kustomize build failed: " + err);
+    }
+    return out;
+}
+
+struct BuildOptions {
+    DecryptorFlags flags;
+    std::string dir;
+    std::string root;
+};
+
+// The whole reconcile step: work copy, phase 1, kustomize build, phase 2, the Secret guard.
+int run_build(const BuildOptions& b) {
+    std::string root = fs::weakly_canonical(b.root.empty() ? b.dir : b.root).string();
+    std::string dir = fs::weakly_canonical(b.dir).string();
+    if (dir.compare(0, root.size(), root) != 0) throw Error(ErrorCode::Generic, "the build folder must be inside --root");
+    std::string rel = dir.size() > root.size() ? dir.substr(root.size() + 1) : std::string(".");
+    const char* tmp = std::getenv("TMPDIR");
+    std::string work = std::string(tmp && *tmp ? tmp : "/tmp") + "/sopskit-build-XXXXXX";
+    if (!::mkdtemp(work.data())) throw Error(ErrorCode::CannotWriteOutput, "cannot create a work copy");
+    struct Cleanup {
+        std::string path;
+        ~Cleanup() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } cleanup{work};
+    std::string copy = work + "/src";
+    fs::copy(root, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    auto keys = keys_for(b.flags);
+    Decryptor d(keys, DecryptorOptions{b.flags.check_mac, nullptr, 0});
+    d.decrypt_sources(copy, rel);
+    std::string built = capture({"kubectl", "kustomize", copy + "/" + rel});
+    StoreOptions o;
+    o.yaml_timestamps = false;
+    o.yaml_indent = 2;
+    Branches docs = load_plain(Format::Yaml, built, o);
+    wipe(built);
+    std::erase_if(docs, [](const Branch& x) { return x.empty(); });
+    d.decrypt_resources(docs);
+    check_no_encrypted_secrets(docs);
+    std::string out = emit_plain(Format::Yaml, docs, o);
+    std::cout << out;
+    wipe(out);
+    return 0;
+}
+
+}  // namespace
+
+void add_decryptor_commands(CLI::App& app, Runner& runner) {
+    static BuildOptions build;
+    CLI::App* b = app.add_subcommand("build", "Flux's reconcile step: decrypt sources, kustomize build, decrypt resources, print");
+    b->add_option("dir", build.dir, "The kustomization folder (Flux's spec.path)")->required();
+    b->add_option("--root", build.root, "The repository root paths are clamped to (default: the folder)");
+    add_decryptor_flags(*b, build.flags);
+    b->callback([&runner] { runner = [] { return run_build(build); }; });
+
+    static ManifestOptions manifests;
+    CLI::App* m = app.add_subcommand("decrypt-manifests", "Decrypt every SOPS resource of a manifest stream (stdin or files), as Flux does");
+    m->add_option("files", manifests.files, "Manifest files (default: standard input)");
+    add_decryptor_flags(*m, manifests.flags);
+    m->callback([&runner] { runner = [] { return run_decrypt_manifests(manifests); }; });
+
+    static DecryptorFlags krm;
+    CLI::App* k = app.add_subcommand("krm", "KRM function: a ResourceList on stdin, decrypted on stdout (kustomize exec / kpt fn --exec)");
+    add_decryptor_flags(*k, krm);
+    k->callback([&runner] { runner = [] { return run_krm(krm); }; });
+}
+
+}  // namespace sopskit::cli

@@ -1,0 +1,105 @@
+// Loading a Flux decryption Secret into a key ring.
+#include <openssl/evp.h>
+
+#include "core/base64.hpp"
+#include "sopskit/age.hpp"
+#include "sopskit/age_keys.hpp"
+#include "sopskit/decryptor.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/format.hpp"
+#include "sopskit/pgp_keys.hpp"
+
+namespace sopskit {
+
+namespace {
+
+std::string extension_of(const std::string& name) {
+    auto dot = name.rfind('.');
+    return dot == std::string::npos ? std::string() : name.substr(dot);
+}
+
+std::string sha256_hex(const std::string& data) {
+    unsigned char d[32];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), d, &len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) out += hex[d[i] >> 4], out += hex[d[i] & 15];
+    return out;
+}
+
+std::string trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+}  // namespace
+
+std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std::string, std::string>& entries,
+                                                             const std::string& secret) {
+    auto keys = std::make_shared<DecryptionKeys>();
+    age::IdentitySet ids;
+    std::shared_ptr<GnupgHome> home;
+    std::string all;
+    for (const auto& [name, value] : entries) {  // sorted: deterministic, unlike Go's map order
+        all += name + '\0' + value + '\0';
+        try {
+            std::string ext = extension_of(name);
+            if (ext == ".asc") {
+                if (!home) home = GnupgHome::create_temporary();
+                home->import_keys(value);
+            } else if (ext == ".agekey") {
+                ids.add_from_text(value);
+            } else if (name == "sops.vault-token") {
+                keys->vault_token = trim(value);
+            } else if (name == "sops.aws-kms") {
+                keys->aws_kms = value;
+            } else if (name == "sops.azure-kv") {
+                keys->azure_kv = value;
+            } else if (name == "sops.gcp-kms") {
+                keys->gcp_kms = trim(value);
+            }
+        } catch (const Error& e) {
+            throw Error(ErrorCode::Generic,
+                        "failed to import '" + name + "' data from sops decryption Secret '" + secret + "': " + e.what());
+        }
+    }
+    keys->fingerprint = sha256_hex(all);
+    wipe(all);
+    keys->ring.add(make_age_key_source(std::move(ids)));
+    keys->ring.add(home ? make_pgp_key_source(home) : make_pgp_key_source(GnupgHome::create_temporary()));
+    return keys;
+}
+
+std::shared_ptr<DecryptionKeys> DecryptionKeys::from_secret_manifest(std::string_view yaml) {
+    Branches docs = load_plain(Format::Yaml, yaml);
+    if (docs.empty()) throw Error(ErrorCode::Generic, "the decryption Secret manifest is empty");
+    Value root = Value::empty_map();
+    root.map = docs.front();
+    std::string label;
+    if (const Value* md = root.find("metadata")) {
+        const Value* ns = md->find("namespace");
+        const Value* name = md->find("name");
+        label = (ns ? ns->text : std::string()) + "/" + (name ? name->text : std::string());
+    }
+    std::map<std::string, std::string> entries;
+    if (const Value* data = root.find("data"); data && data->kind == Kind::Map)
+        for (const auto& item : data->map) {
+            if (item.is_comment()) continue;
+            auto decoded = detail::base64_decode(item.value.text);
+            if (!decoded)
+                throw Error(ErrorCode::Generic, "failed to import '" + item.key.text + "' data from sops decryption Secret '" +
+                                                    label + "': illegal base64 data");
+            entries[item.key.text] = std::move(*decoded);
+        }
+    // The API server folds stringData over data; do the same.
+    if (const Value* sd = root.find("stringData"); sd && sd->kind == Kind::Map)
+        for (const auto& item : sd->map)
+            if (!item.is_comment()) entries[item.key.text] = item.value.text;
+    auto keys = from_entries(entries, label);
+    for (auto& [k, v] : entries) wipe(v);
+    return keys;
+}
+
+}  // namespace sopskit

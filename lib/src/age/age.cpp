@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "age/age_internal.hpp"
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 
@@ -19,12 +20,6 @@ namespace {
 constexpr std::string_view kIdentityHrp = "age-secret-key-";
 constexpr std::string_view kRecipientHrp = "age";
 
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
 
 std::string recipient_bytes(std::string_view recipient) {
     auto decoded = detail::bech32_decode(recipient);
@@ -38,7 +33,7 @@ std::string recipient_bytes(std::string_view recipient) {
 X25519Identity X25519Identity::generate() { return {SecureBytes::random(crypto_scalarmult_SCALARBYTES)}; }
 
 X25519Identity X25519Identity::parse(std::string_view text) {
-    auto decoded = detail::bech32_decode(trim(text));
+    auto decoded = detail::bech32_decode(sopskit::detail::trim(text));
     if (!decoded || decoded->first != kIdentityHrp || decoded->second.size() != crypto_scalarmult_SCALARBYTES) {
         if (decoded) sodium_memzero(decoded->second.data(), decoded->second.size());
         throw Error(ErrorCode::Generic, "malformed age identity (expected AGE-SECRET-KEY-1...)");
@@ -64,7 +59,7 @@ void IdentitySet::add_from_text(std::string_view text) {
     std::size_t start = 0, line_no = 0;
     while (start <= text.size()) {
         std::size_t nl = text.find('\n', start);
-        std::string line = trim(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+        std::string line = sopskit::detail::trim(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
         start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         ++line_no;
         if (line.empty() || line[0] == '#') continue;
@@ -155,7 +150,7 @@ std::vector<std::string> recipients_from_string(std::string_view list) {
     std::size_t start = 0;
     while (start <= list.size()) {
         std::size_t comma = list.find(',', start);
-        std::string r = trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        std::string r = sopskit::detail::trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         if (!r.empty()) out.push_back(std::move(r));
         if (comma == std::string_view::npos) break;
         start = comma + 1;

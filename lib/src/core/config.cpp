@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 
@@ -17,11 +18,6 @@ namespace {
     throw Error(ErrorCode::ErrorReadingConfig, "error loading config: " + where + ": " + what);
 }
 
-std::string trim(std::string s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    auto e = s.find_last_not_of(" \t\r\n");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
 
 std::string scalar_string(const Value& v, const std::string& where) {
     switch (v.kind) {
@@ -42,7 +38,7 @@ std::vector<std::string> key_list(const Value* v, const std::string& where) {
         std::size_t pos = 0;
         while (pos <= s.size()) {
             std::size_t comma = s.find(',', pos);
-            std::string part = trim(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+            std::string part = detail::trim(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
             if (!part.empty()) out.push_back(part);
             if (comma == std::string::npos) break;
             pos = comma + 1;

@@ -21,9 +21,6 @@ std::unique_ptr<RE2> compile(const std::string& pattern, const char* field) {
     return re;
 }
 bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(s, re); }
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 }  // namespace
 
 struct EncryptionPolicy::Impl {
@@ -50,14 +47,14 @@ bool EncryptionPolicy::should_encrypt(const std::vector<std::string_view>& path,
     bool encrypted = true;
     if (!r.unencrypted_suffix.empty())
         for (auto p : path)
-            if (ends_with(p, r.unencrypted_suffix)) {
+            if (p.ends_with(r.unencrypted_suffix)) {
                 encrypted = false;
                 break;
             }
     if (!r.encrypted_suffix.empty()) {
         encrypted = false;
         for (auto p : path)
-            if (ends_with(p, r.encrypted_suffix)) {
+            if (p.ends_with(r.encrypted_suffix)) {
                 encrypted = true;
                 break;
             }

@@ -5,6 +5,7 @@
 #include "sopskit/age.hpp"
 #include "sopskit/age_keys.hpp"
 #include "sopskit/decryptor.hpp"
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/pgp_keys.hpp"
@@ -28,11 +29,6 @@ std::string sha256_hex(const std::string& data) {
     return out;
 }
 
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 }  // namespace
 
@@ -52,13 +48,13 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std:
             } else if (ext == ".agekey") {
                 ids.add_from_text(value);
             } else if (name == "sops.vault-token") {
-                keys->vault_token = trim(value);
+                keys->vault_token = detail::trim(value);
             } else if (name == "sops.aws-kms") {
                 keys->aws_kms = value;
             } else if (name == "sops.azure-kv") {
                 keys->azure_kv = value;
             } else if (name == "sops.gcp-kms") {
-                keys->gcp_kms = trim(value);
+                keys->gcp_kms = detail::trim(value);
             }
         } catch (const Error& e) {
             throw Error(ErrorCode::Generic,

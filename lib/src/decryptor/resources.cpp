@@ -71,14 +71,8 @@ std::optional<Format> detect_sops_payload(std::string_view data) {
     return std::nullopt;
 }
 
-namespace {
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-}  // namespace
-
 Format flux_format_for_key(std::string_view key) {
-    if (ends_with(key, ".dockerconfigjson")) return Format::Json;
+    if (key.ends_with(".dockerconfigjson")) return Format::Json;
     return format_from_path(key);
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "keys/gpgme_util.hpp"
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/pgp_keys.hpp"
 
@@ -21,12 +22,6 @@ namespace {
 
 constexpr std::size_t kMaxDataKey = 64;  // 32-byte keys, 33-byte Shamir shares
 
-std::string trim(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    std::size_t start = 0;
-    while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) ++start;
-    return s.substr(start);
-}
 
 
 class PgpKeySource final : public KeySource {
@@ -52,7 +47,7 @@ public:
             throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": " + detail::gpgme_error_text(err));
         StoredKey stored{"pgp", Value::empty_map()};
         stored.set_field("created_at", Value::string(now_rfc3339()));
-        stored.set_field("enc", Value::string(trim(detail::take_data(std::move(out)))));
+        stored.set_field("enc", Value::string(detail::trim(detail::take_data(std::move(out)))));
         stored.set_field("fp", Value::string(fp));
         return stored;
     }

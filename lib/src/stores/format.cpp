@@ -11,9 +11,6 @@ namespace {
 constexpr std::string_view kSopsKey = "sops";
 constexpr std::string_view kDotenvPrefix = "sops_";
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 [[noreturn]] void metadata_not_found() { throw Error(ErrorCode::Generic, "sops metadata not found"); }
 
@@ -75,10 +72,10 @@ Branch unescape_newlines(Branch flat) {
 }  // namespace
 
 Format format_from_path(std::string_view path) {
-    if (ends_with(path, ".yaml") || ends_with(path, ".yml")) return Format::Yaml;
-    if (ends_with(path, ".json")) return Format::Json;
-    if (ends_with(path, ".env")) return Format::Dotenv;
-    if (ends_with(path, ".ini")) return Format::Ini;
+    if (path.ends_with(".yaml") || path.ends_with(".yml")) return Format::Yaml;
+    if (path.ends_with(".json")) return Format::Json;
+    if (path.ends_with(".env")) return Format::Dotenv;
+    if (path.ends_with(".ini")) return Format::Ini;
     return Format::Binary;
 }
 

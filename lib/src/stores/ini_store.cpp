@@ -3,20 +3,17 @@
 #include <algorithm>
 
 #include "sopskit/error.hpp"
+#include "core/text.hpp"
 #include "stores/stores_internal.hpp"
 
 namespace sopskit::detail {
 
 namespace {
 
+std::string trim_ini(std::string_view s) { return trim(s, " \t\r"); }
+
 constexpr const char* kDefaultSection = "DEFAULT";
 
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r");
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(" \t\r");
-    return std::string(s.substr(b, e - b + 1));
-}
 
 // sops' stripCommentChar: drop leading ';'/'#' and spaces.
 std::string strip_comment_char(const std::string& c) {
@@ -34,7 +31,7 @@ std::string read_value(std::string v) {
                           (v.front() == '`' && v.back() == '`')))
         return v.substr(1, v.size() - 2);
     auto hash = v.find_first_of("#;");
-    if (hash != std::string::npos) v = trim(v.substr(0, hash));
+    if (hash != std::string::npos) v = trim_ini(v.substr(0, hash));
     return v;
 }
 
@@ -52,7 +49,7 @@ std::vector<Section> parse(std::string_view bytes) {
     std::size_t start = 0, line_no = 0;
     while (start <= bytes.size()) {
         std::size_t nl = bytes.find('\n', start);
-        std::string line = trim(bytes.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+        std::string line = trim_ini(bytes.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
         start = nl == std::string_view::npos ? bytes.size() + 1 : nl + 1;
         ++line_no;
         if (line.empty()) continue;
@@ -65,15 +62,15 @@ std::vector<Section> parse(std::string_view bytes) {
             if (close == std::string::npos)
                 throw Error(ErrorCode::Generic, "Could not unmarshal input data: unclosed section on line " + std::to_string(line_no));
             Section s;
-            s.name = trim(line.substr(1, close - 1));
+            s.name = trim_ini(line.substr(1, close - 1));
             s.comment = std::move(pending_comment);
             pending_comment.clear();
             sections.push_back(std::move(s));
             continue;
         }
         auto delim = line.find_first_of("=:");
-        std::string key = trim(line.substr(0, delim));
-        std::string value = delim == std::string::npos ? std::string() : read_value(trim(line.substr(delim + 1)));
+        std::string key = trim_ini(line.substr(0, delim));
+        std::string value = delim == std::string::npos ? std::string() : read_value(trim_ini(line.substr(delim + 1)));
         if (key.empty()) throw Error(ErrorCode::Generic, "Could not unmarshal input data: key-value delimiter not found on line " + std::to_string(line_no));
         Section& s = sections.back();
         s.keys.emplace_back(std::move(key), std::move(value));
@@ -87,7 +84,7 @@ std::vector<Section> parse(std::string_view bytes) {
 std::string quote_value(const std::string& v) {
     if (v.find_first_of("\n`") != std::string::npos) return "\"\"\"" + v + "\"\"\"";
     if (v.find_first_of("#;") != std::string::npos) return "`" + v + "`";
-    if (!v.empty() && trim(v).size() != v.size()) return "\"" + v + "\"";
+    if (!v.empty() && trim_ini(v).size() != v.size()) return "\"" + v + "\"";
     return v;
 }
 

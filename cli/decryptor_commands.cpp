@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -46,9 +47,42 @@ void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
 struct ManifestOptions {
     DecryptorFlags flags;
     std::vector<std::string> files;
+    bool serve = false;
+    std::size_t cache_size = 10000;
+    long cache_ttl = 3600;
 };
 
+// Long-running mode for controllers: NUL-terminated manifest streams in on stdin, each
+// answered on stdout by its decrypted stream (or "error: <message>") and a NUL. Keys and the
+// data-key cache live for the whole process, so repeated reconciles skip the unwrap.
+int serve_manifests(const ManifestOptions& m) {
+    DataKeyCache cache(m.cache_size, std::chrono::seconds(m.cache_ttl));
+    Decryptor d(keys_for(m.flags), DecryptorOptions{m.flags.check_mac, &cache, 0});
+    std::string request;
+    std::size_t served = 0;
+    for (int c; (c = std::cin.get()) != EOF;) {
+        if (c != '\0') {
+            request += static_cast<char>(c);
+            continue;
+        }
+        try {
+            std::string out = d.decrypt_manifests(request);
+            std::cout << out;
+            wipe(out);
+        } catch (const Error& e) {
+            std::cout << "error: " << e.what() << "\n";
+        }
+        std::cout << '\0' << std::flush;
+        wipe(request);
+        request.clear();
+        ++served;
+    }
+    std::cerr << "sopskit: served " << served << " streams, " << cache.hits() << " data keys from the cache\n";
+    return 0;
+}
+
 int run_decrypt_manifests(const ManifestOptions& m) {
+    if (m.serve) return serve_manifests(m);
     std::string stream;
     if (m.files.empty()) stream = read_input("-");
     for (const auto& f : m.files) stream += "---\n" + read_input(f) + "\n";
@@ -178,6 +212,9 @@ void add_decryptor_commands(CLI::App& app, Runner& runner) {
     static ManifestOptions manifests;
     CLI::App* m = app.add_subcommand("decrypt-manifests", "Decrypt every SOPS resource of a manifest stream (stdin or files), as Flux does");
     m->add_option("files", manifests.files, "Manifest files (default: standard input)");
+    m->add_flag("--serve", manifests.serve, "Long-running: answer NUL-terminated streams on stdin, keeping keys and the data-key cache");
+    m->add_option("--cache-size", manifests.cache_size, "--serve: data keys kept at most")->capture_default_str();
+    m->add_option("--cache-ttl", manifests.cache_ttl, "--serve: seconds a cached data key lives")->capture_default_str();
     add_decryptor_flags(*m, manifests.flags);
     m->callback([&runner] { runner = [] { return run_decrypt_manifests(manifests); }; });
 

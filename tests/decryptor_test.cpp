@@ -295,3 +295,20 @@ TEST(KrmFunction, WorksWithKptAndAsAKustomizeExecTransformer) {
     }
     if (!ran_a_peer) GTEST_SKIP() << "neither kpt nor an exec-capable kustomize is installed";
 }
+
+TEST(DecryptorServe, LongRunningModeAnswersEachStreamAndReusesDataKeys) {
+    AgeFixture a;
+    fs::path dir = sopskit::test::make_temp_dir();
+    write_file(dir / "keys.yaml", secret_manifest("sops-age", "flux-system", {{"age.agekey", a.id.encode() + "\n"}}));
+    std::string stream = a.encrypt(kSecret);
+    std::string input = stream + std::string(1, '\0') + stream + std::string(1, '\0') + "kind: [broken" + std::string(1, '\0');
+    auto r = run("'" + sopskit::test::cli_path() + "' decrypt-manifests --serve --decryption-secret '" + (dir / "keys.yaml").string() + "'", input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> answers;
+    for (std::size_t p = 0, nul; (nul = r.out.find('\0', p)) != std::string::npos; p = nul + 1) answers.push_back(r.out.substr(p, nul - p));
+    ASSERT_EQ(answers.size(), 3u);
+    EXPECT_NE(answers[0].find("user: admin"), std::string::npos);
+    EXPECT_EQ(answers[0], answers[1]);
+    EXPECT_EQ(answers[2].rfind("error: ", 0), 0u);
+    EXPECT_NE(r.err.find("served 3 streams, 1 data keys from the cache"), std::string::npos) << r.err;
+}

@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
+#include "sopskit/format.hpp"
 #include "sopskit/git_secret.hpp"
 #include "sopskit/sops_file.hpp"
 
@@ -73,7 +74,11 @@ int run_create_git(GitOptions& g) {
             throw Error(ErrorCode::Generic, std::string("unable to read TLS CA file: ") + e.what());
         }
     }
-    return emit_manifest(git_secret_manifest(g.secret), g.enc, g.secret.name);
+    std::string manifest = git_secret_manifest(g.secret);
+    // As `flux create secret git` does, show the deploy key (the public key) to paste into the
+    // Git host; on stderr, so the manifest on stdout stays clean.
+    if (auto pub = identity_pub_of(load_plain(Format::Yaml, manifest))) std::cerr << "deploy key: " << *pub;
+    return emit_manifest(std::move(manifest), g.enc, g.secret.name);
 }
 
 struct OtherSecretOptions {

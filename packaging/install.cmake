@@ -40,3 +40,4 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # runtime dependencies from the Debian l
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gnupg")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 include(CPack)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/rotate-fleet.sh DESTINATION ${CMAKE_INSTALL_DATADIR}/sopskit)

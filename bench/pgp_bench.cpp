@@ -1,5 +1,5 @@
 // PGP unwrap: sopskit (GPGME) vs `gpg -d` on the same wrapped data key, and 200 files
-// decrypted sequentially vs in parallel with one key ring. Prints one table.
+// decrypted sequentially vs in parallel with one key ring. Prints key=value lines.
 #include <chrono>
 #include <thread>
 #include <cstdio>
@@ -20,14 +20,11 @@ namespace {
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-void row(const char* what, double ms, const char* note = "") { std::printf("| %-44s | %10.2f | %s\n", what, ms, note); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string algorithm = argc > 1 ? argv[1] : "rsa4096";
     const int rounds = 50, files = 200;
-    std::printf("PGP benchmark (%s key, %d rounds, %u cores)\n\n", algorithm.c_str(), rounds, std::thread::hardware_concurrency());
     GeneratedPgpKey key = generate_pgp_key("bench", algorithm);
     auto home = GnupgHome::create_temporary();
     home->import_keys(key.armored_secret.view());
@@ -67,14 +64,9 @@ int main(int argc, char** argv) {
     for (const auto* set : {&seq, &par})
         for (const auto& r : *set) failures += r.error.has_value();
 
-    std::printf("| %-44s | %10s | %s\n", "case", "ms", "note");
-    std::printf("|%s|%s|%s\n", std::string(46, '-').c_str(), std::string(12, '-').c_str(), "------");
-    row("sopskit: decrypt one file (PGP unwrap + AES)", ours, "per file");
-    row("gpg -d: unwrap the same data key", theirs, "per file, process start included");
-    row("ratio sopskit / gpg -d", ours / theirs, "");
-    row("200 files, sequential", sequential, "");
-    row("200 files, parallel (all cores)", parallel, "");
-    row("speed-up parallel / sequential", sequential / parallel, "");
+    // key=value lines: bench/run puts them in its one table.
+    std::printf("pgp_algorithm=%s\npgp_sopskit_file_ms=%.3f\npgp_gpg_d_ms=%.3f\npgp_files=%d\npgp_sequential_ms=%.3f\npgp_parallel_ms=%.3f\n",
+                algorithm.c_str(), ours, theirs, files, sequential, parallel);
     if (failures) std::printf("\n%d decryptions FAILED\n", failures);
     std::filesystem::remove(enc_path);
     return failures ? 1 : 0;

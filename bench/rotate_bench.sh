@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Times a batch rotate of N small age-keyed files in one sopskit run (default 1000).
+# Times a batch encrypt and a batch rotate of N small age-keyed files, one sopskit run each
+# (default 1000). Prints key=value lines.
 set -euo pipefail
 sopskit="$1"
 n="${2:-1000}"
@@ -19,5 +20,6 @@ start=$(date +%s.%N)
 mid=$(date +%s.%N)
 "$sopskit" rotate -i fleet
 end=$(date +%s.%N)
-printf '| %-44s | %10.3f s |\n' "batch encrypt of $n small age-keyed files" "$(echo "$mid - $start" | bc)"
-printf '| %-44s | %10.3f s |\n' "batch rotate of $n small age-keyed files" "$(echo "$end - $mid" | bc)"
+echo "rotate_files=$n"
+echo "batch_encrypt_s=$(echo "$mid - $start" | bc)"
+echo "batch_rotate_s=$(echo "$end - $mid" | bc)"

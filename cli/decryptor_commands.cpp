@@ -96,26 +96,9 @@ int run_decrypt_manifests(const ManifestOptions& m) {
 
 // A KRM function: ResourceList in, ResourceList with decrypted items out.
 int run_krm(const DecryptorFlags& flags) {
-    StoreOptions o;
-    o.yaml_timestamps = false;
-    o.yaml_indent = 2;
     std::string input = read_input("-");
-    Branches docs = load_plain(Format::Yaml, input, o);
+    std::string out = Decryptor(keys_for(flags), DecryptorOptions{flags.check_mac, nullptr, 0}).decrypt_resource_list(input);
     wipe(input);
-    if (docs.empty()) throw Error(ErrorCode::Generic, "krm: no ResourceList on standard input");
-    Value list = Value::empty_map();
-    list.map = std::move(docs.front());
-    Value* items = list.find("items");
-    if (items && items->kind == Kind::List) {
-        Branches resources;
-        for (auto& item : items->list)
-            if (item.kind == Kind::Map) resources.push_back(std::move(item.map));
-        Decryptor(keys_for(flags), DecryptorOptions{flags.check_mac, nullptr, 0}).decrypt_resources(resources);
-        std::size_t next = 0;
-        for (auto& item : items->list)
-            if (item.kind == Kind::Map) item.map = std::move(resources[next++]);
-    }
-    std::string out = emit_plain(Format::Yaml, {list.map}, o);
     std::cout << out;
     wipe(out);
     return 0;

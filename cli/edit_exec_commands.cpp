@@ -43,6 +43,44 @@ extern "C" void on_fatal_signal(int sig) {
     ::raise(sig);
 }
 
+// Even SIGKILL must not leave the plaintext behind: a small guardian process waits on a pipe
+// whose only writer is this process (close-on-exec, so the editor does not hold it). When the
+// pipe closes, however we died, it overwrites and removes the file. It ignores the terminal's
+// signals so a Ctrl-C on the group cannot kill it first. Only async-signal-safe calls after fork.
+void start_guardian() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(ErrorCode::CannotWriteOutput, "cannot create the temporary file's guardian");
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error(ErrorCode::CannotWriteOutput, "cannot create the temporary file's guardian");
+    if (pid == 0) {
+        struct sigaction ignore{};
+        ignore.sa_handler = SIG_IGN;
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ignore, nullptr);
+        for (int fd = 0; fd < 1024; ++fd)
+            if (fd != fds[0]) ::close(fd);  // keep no one's pipes open (a caller may wait for EOF)
+        char byte;
+        while (::read(fds[0], &byte, 1) != 0) {
+        }
+        int fd = ::open(g_temp_file, O_WRONLY);
+        if (fd >= 0) {
+            static const char zeros[4096] = {};
+            off_t size = ::lseek(fd, 0, SEEK_END);
+            ::lseek(fd, 0, SEEK_SET);
+            for (off_t done = 0; done < size;) {
+                ssize_t n = ::write(fd, zeros, static_cast<std::size_t>(std::min<off_t>(size - done, sizeof zeros)));
+                if (n <= 0) break;
+                done += n;
+            }
+            ::fsync(fd);
+            ::close(fd);
+        }
+        remove_temp_now();
+        ::_exit(0);
+    }
+    ::close(fds[0]);
+    // fds[1] stays open, unused, until this process ends.
+}
+
 class PrivateTempFile {
 public:
     explicit PrivateTempFile(const std::string& basename) {
@@ -54,6 +92,7 @@ public:
         std::snprintf(g_temp_dir, sizeof g_temp_dir, "%s", dir_.c_str());
         std::snprintf(g_temp_file, sizeof g_temp_file, "%s", path_.c_str());
         for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, on_fatal_signal);
+        start_guardian();
     }
     ~PrivateTempFile() {
         // Overwrite before unlinking: the plaintext should not linger in freed blocks.

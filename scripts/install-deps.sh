@@ -8,7 +8,7 @@ packages=(
   libfyaml-dev libre2-dev libsodium-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libgpgme-dev zlib1g-dev libssh-dev openssh-server dpkg-dev file
   libgtest-dev libgmock-dev libbenchmark-dev
-  age gnupg openssh-client openssl
+  age gnupg openssh-client openssl python3 bc time
 )
 
 missing=()

@@ -1,4 +1,7 @@
 // The value envelope, the encryption rules and the MAC.
+#include <re2/re2.h>
+
+#include "core/base64.hpp"
 #include "sopskit/cipher.hpp"
 #include "sopskit/engine.hpp"
 #include "sopskit/error.hpp"
@@ -38,6 +41,30 @@ TEST(Envelope, TypesAndBytesAreSops) {
     std::string env = c.encrypt(Value::float_value(2.5), "x:");
     EXPECT_NE(env.find(",type:float]"), std::string::npos);
     EXPECT_EQ(ValueCipher::envelope_iv(env).size(), 32u) << "sops uses 32-byte IVs";
+}
+
+// The envelope is split by a hand-written fast path; odd shapes must still be read exactly as
+// sops' RE2 pattern reads them (greedy groups, anything after the first "]" line ignored).
+TEST(Envelope, OddShapesAreSplitAsSopsPatternDoes) {
+    static const RE2 pattern(R"(^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\])");
+    const std::string iv = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    for (const std::string& s : {
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str]",
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str] trailing",
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str]]",
+             "ENC[AES256_GCM,data:QUJD,iv:QUJD,iv:" + iv + ",tag:QUJD,type:str]",
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str]\nnext line",
+             "ENC[AES256_GCM,data:Q\xc3\xa9,iv:" + iv + ",tag:QUJD,type:str]",
+             "ENC[AES256_GCM,data:,iv:" + iv + ",tag:QUJD,type:str]",
+             "ENC[AES256_GCM,data:QUJD,tag:QUJD,iv:" + iv + ",type:str]",
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:]",
+             "xENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str]",
+         }) {
+        std::string re_iv;
+        bool matches = RE2::PartialMatch(s, pattern, nullptr, &re_iv);
+        EXPECT_EQ(ValueCipher::is_envelope(s), matches) << s;
+        if (matches) EXPECT_EQ(ValueCipher::envelope_iv(s), detail::base64_decode(re_iv).value_or("")) << s;
+    }
 }
 
 TEST(Envelope, EmptyStringsStayEmpty) {

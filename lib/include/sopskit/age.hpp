@@ -12,12 +12,14 @@ namespace sopskit::age {
 
 // An X25519 identity (AGE-SECRET-KEY-1...).
 struct X25519Identity {
-    SecureBytes secret;  // 32-byte scalar
+    SecureBytes secret;      // 32-byte scalar
+    std::string public_key;  // its 32-byte point, derived once: every unwrap needs it
 
     static X25519Identity generate();
     // Parses the Bech32 text; throws Error for anything that is not a valid identity.
     static X25519Identity parse(std::string_view text);
-    X25519Identity clone() const { return {secret.clone()}; }
+    static X25519Identity from_secret(SecureBytes secret);
+    X25519Identity clone() const { return {secret.clone(), public_key}; }
     std::string encode() const;     // AGE-SECRET-KEY-1..., upper case
     std::string recipient() const;  // age1...
 };

@@ -2,6 +2,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -29,7 +30,7 @@ public:
 
 private:
     static std::string key_of(std::string_view additional_data, const Value& plain);
-    std::vector<std::pair<std::string, std::string>> entries_;  // sorted by key
+    std::unordered_map<std::string, std::string> entries_;
 };
 
 // AES-256-GCM with sops' 32-byte IVs, keyed once and reused for every value of a file.
@@ -47,7 +48,8 @@ public:
 
     // Decrypts an envelope; "" gives an empty string. Throws Error(ErrorDecryptingTree) when
     // the envelope is malformed or does not authenticate.
-    Value decrypt(std::string_view envelope, std::string_view additional_data) const;
+    // `iv_out`, when given, receives the envelope's raw IV (to stash for re-encryption).
+    Value decrypt(std::string_view envelope, std::string_view additional_data, std::string* iv_out = nullptr) const;
 
     // The IV of an envelope (raw bytes), or empty when it is not an envelope.
     static std::string envelope_iv(std::string_view envelope);

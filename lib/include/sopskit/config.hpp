@@ -2,6 +2,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sopskit/format.hpp"
@@ -33,6 +34,8 @@ std::optional<std::string> find_config_file(const std::string& start);
 // Reads and validates a config file. Throws Error(ErrorReadingConfig) naming the file and the
 // place (YAML line, or the rule and field) of the problem.
 SopsConfig load_config(const std::string& path);
+// The same on text already read; `path` is used in messages and to resolve path_regex.
+SopsConfig parse_config(std::string_view text, const std::string& path);
 
 // The first creation rule whose path_regex matches `file_path` (made relative to the config's
 // folder when inside it), or a rule without path_regex. nullopt when the config has no

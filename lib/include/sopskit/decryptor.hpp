@@ -78,6 +78,8 @@ public:
     std::string decrypt_manifests(std::string_view stream) const;
     // The same on parsed resources (each a document), in place.
     void decrypt_resources(Branches& resources) const;
+    // A KRM function's work: a ResourceList in, the same list with its items decrypted out.
+    std::string decrypt_resource_list(std::string_view resource_list) const;
 
     // Phase 1: decrypts in place the secretGenerator files/envs and patches of the
     // kustomization at `root`/`path` (and every kustomization it reaches), clamped to `root`.

@@ -34,7 +34,7 @@ struct Value {
     Value& operator=(Value&&) noexcept = default;
     ~Value();
 
-    static Value null() { return Value{}; }
+    static Value null();
     static Value string(std::string s);
     static Value integer_value(std::int64_t i);
     static Value float_value(double d);
@@ -58,6 +58,9 @@ struct Item {
     Value value;
     bool is_comment() const { return key.kind == Kind::Comment; }
 };
+
+// Defined here, where Item is complete (clang needs it to build the vector members).
+inline Value Value::null() { return Value{}; }
 
 // A document's top level (sops: TreeBranch). YAML files may hold several.
 using Branch = std::vector<Item>;

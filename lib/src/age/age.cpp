@@ -30,7 +30,13 @@ std::string recipient_bytes(std::string_view recipient) {
 
 }  // namespace
 
-X25519Identity X25519Identity::generate() { return {SecureBytes::random(crypto_scalarmult_SCALARBYTES)}; }
+X25519Identity X25519Identity::from_secret(SecureBytes secret) {
+    std::string pub(crypto_scalarmult_BYTES, '\0');
+    crypto_scalarmult_base(reinterpret_cast<unsigned char*>(pub.data()), secret.data());
+    return {std::move(secret), std::move(pub)};
+}
+
+X25519Identity X25519Identity::generate() { return from_secret(SecureBytes::random(crypto_scalarmult_SCALARBYTES)); }
 
 X25519Identity X25519Identity::parse(std::string_view text) {
     auto decoded = detail::bech32_decode(sopskit::detail::trim(text));
@@ -38,7 +44,7 @@ X25519Identity X25519Identity::parse(std::string_view text) {
         if (decoded) sodium_memzero(decoded->second.data(), decoded->second.size());
         throw Error(ErrorCode::Generic, "malformed age identity (expected AGE-SECRET-KEY-1...)");
     }
-    X25519Identity id{SecureBytes::from(decoded->second)};
+    X25519Identity id = from_secret(SecureBytes::from(decoded->second));
     sodium_memzero(decoded->second.data(), decoded->second.size());
     return id;
 }
@@ -50,9 +56,7 @@ std::string X25519Identity::encode() const {
 }
 
 std::string X25519Identity::recipient() const {
-    std::string pub(crypto_scalarmult_BYTES, '\0');
-    crypto_scalarmult_base(reinterpret_cast<unsigned char*>(pub.data()), secret.data());
-    return detail::bech32_encode(std::string(kRecipientHrp), pub);
+    return detail::bech32_encode(std::string(kRecipientHrp), public_key);
 }
 
 void IdentitySet::add_from_text(std::string_view text) {
@@ -115,7 +119,7 @@ bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::stri
     std::optional<SecureBytes> file_key;
     for (const auto& s : h.stanzas) {
         for (const auto& id : ids.x25519())
-            if ((file_key = detail::x25519_unwrap(s, id.secret))) break;
+            if ((file_key = detail::x25519_unwrap(s, id))) break;
         if (file_key) break;
         for (const auto& p : ids.passphrases())
             if ((file_key = detail::scrypt_unwrap(s, p))) break;

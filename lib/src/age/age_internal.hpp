@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sopskit/age.hpp"
 #include "sopskit/secure.hpp"
 
 namespace sopskit::age::detail {
@@ -55,7 +56,7 @@ void stream_decrypt(const SecureBytes& file_key, std::string_view payload, std::
 // Recipient stanzas.
 Stanza x25519_wrap(const SecureBytes& file_key, const std::string& recipient_bytes);
 // nullopt: not this identity. Throws Error for a malformed stanza.
-std::optional<SecureBytes> x25519_unwrap(const Stanza& s, const SecureBytes& secret);
+std::optional<SecureBytes> x25519_unwrap(const Stanza& s, const X25519Identity& id);
 std::optional<SecureBytes> scrypt_unwrap(const Stanza& s, const SecureBytes& passphrase);
 
 [[noreturn]] void header_failure(const std::string& what);

@@ -51,18 +51,16 @@ Stanza x25519_wrap(const SecureBytes& file_key, const std::string& recipient) {
     return Stanza{"X25519", {b64_raw_encode(share)}, aead_seal_zero_nonce(wrap, file_key.view())};
 }
 
-std::optional<SecureBytes> x25519_unwrap(const Stanza& s, const SecureBytes& secret) {
+std::optional<SecureBytes> x25519_unwrap(const Stanza& s, const X25519Identity& id) {
     if (s.type != "X25519") return std::nullopt;
     if (s.args.size() != 1) header_failure("invalid X25519 stanza arguments");
     auto share = b64_raw_decode(s.args[0]);
     if (!share || share->size() != crypto_scalarmult_BYTES) header_failure("invalid X25519 share");
     SecureBytes shared(crypto_scalarmult_BYTES);
     // libsodium refuses an all-zero result (low-order or identity point), as age requires.
-    if (crypto_scalarmult(shared.data(), secret.data(), reinterpret_cast<const unsigned char*>(share->data())) != 0)
+    if (crypto_scalarmult(shared.data(), id.secret.data(), reinterpret_cast<const unsigned char*>(share->data())) != 0)
         header_failure("invalid X25519 share (low order)");
-    std::string ours(crypto_scalarmult_BYTES, '\0');
-    crypto_scalarmult_base(reinterpret_cast<unsigned char*>(ours.data()), secret.data());
-    SecureBytes wrap = hkdf_sha256(shared.view(), *share + ours, kX25519Info);
+    SecureBytes wrap = hkdf_sha256(shared.view(), *share + id.public_key, kX25519Info);
     return aead_open_file_key(wrap, s.body);
 }
 

@@ -55,7 +55,7 @@ void stream_decrypt(const SecureBytes& file_key, std::string_view payload, std::
     std::string_view rest = payload.substr(kNonceSize);
     if (rest.empty()) payload_failure("no chunks");
     std::uint64_t counter = 0;
-    SecureBytes plain(kChunk);
+    SecureBytes plain(std::min(kChunk, rest.size()));  // small payloads (data keys) need small buffers
     while (!rest.empty()) {
         std::size_t n = std::min(kChunk + kTag, rest.size());
         if (n < kTag + (counter > 0 ? 1 : 0)) payload_failure("short chunk");

@@ -42,7 +42,35 @@ struct Envelope {
     std::string data, iv, tag, type;
 };
 
+// The well-formed case, where the pattern can only match one way: each separator once, in
+// order, ASCII without newlines, one ']' at the very end. Anything else goes to RE2, whose greedy matching
+// decides odd inputs exactly as sops does.
+bool parse_plain_envelope(std::string_view s, Envelope& e) {
+    constexpr std::string_view kPrefix = "ENC[AES256_GCM,data:";
+    if (!s.starts_with(kPrefix) || !s.ends_with(']')) return false;
+    for (char c : s)
+        if (c == '\n' || static_cast<unsigned char>(c) >= 0x80) return false;
+    std::string_view body = s.substr(kPrefix.size(), s.size() - kPrefix.size() - 1);
+    if (body.find(']') != std::string_view::npos) return false;
+    std::string_view seps[] = {",iv:", ",tag:", ",type:"};
+    for (const auto& sep : seps) {
+        std::size_t first = body.find(sep);
+        if (first == std::string_view::npos || first != body.rfind(sep)) return false;
+    }
+    std::string* parts[] = {&e.data, &e.iv, &e.tag};
+    for (int i = 0; i < 3; ++i) {
+        std::size_t at = body.find(seps[i]);
+        if (at == 0 || at == std::string_view::npos) return false;  // out of order, or an empty group
+        parts[i]->assign(body.substr(0, at));
+        body.remove_prefix(at + seps[i].size());
+    }
+    if (body.empty()) return false;
+    e.type.assign(body);
+    return true;
+}
+
 bool parse_envelope(std::string_view s, Envelope& e) {
+    if (parse_plain_envelope(s, e)) return true;
     static const RE2 re(R"(^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\])");
     return RE2::PartialMatch(s, re, &e.data, &e.iv, &e.tag, &e.type);
 }
@@ -104,7 +132,7 @@ std::string value_bytes(const Value& v) {
 }
 
 IvStash::~IvStash() {
-    for (auto& [k, iv] : entries_) wipe(k);
+    for (auto& [k, iv] : entries_) wipe(const_cast<std::string&>(k));
 }
 
 std::string IvStash::key_of(std::string_view aad, const Value& plain) {
@@ -118,20 +146,14 @@ std::string IvStash::key_of(std::string_view aad, const Value& plain) {
 
 void IvStash::remember(std::string_view aad, const Value& plain, std::string iv) {
     std::string k = key_of(aad, plain);
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), k, [](const auto& e, const std::string& key) { return e.first < key; });
-    if (it != entries_.end() && it->first == k) {
-        wipe(k);
-        return;
-    }
-    entries_.insert(it, {std::move(k), std::move(iv)});
+    if (!entries_.try_emplace(std::move(k), std::move(iv)).second) wipe(k);  // k is untouched when not inserted
 }
 
 std::string_view IvStash::find(std::string_view aad, const Value& plain) const {
     std::string k = key_of(aad, plain);
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), k, [](const auto& e, const std::string& key) { return e.first < key; });
-    bool found = it != entries_.end() && it->first == k;
+    auto it = entries_.find(k);
     wipe(k);
-    return found ? std::string_view(it->second) : std::string_view();
+    return it == entries_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 struct ValueCipher::Impl {
@@ -183,7 +205,7 @@ std::string ValueCipher::encrypt(const Value& v, std::string_view aad, std::stri
     return env;
 }
 
-Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad) const {
+Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad, std::string* iv_out) const {
     if (envelope.empty()) return Value::string("");
     Envelope e;
     if (!parse_envelope(envelope, e)) fail("Could not decrypt value: input string does not match sops' data format");
@@ -208,6 +230,7 @@ Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad) cons
         wipe(plain);
         fail("Could not decrypt value: Could not decrypt with AES_GCM: message authentication failed");
     }
+    if (iv_out) *iv_out = std::move(*iv);
     return typed_value(std::move(plain), e.type);
 }
 

@@ -178,6 +178,10 @@ SopsConfig load_config(const std::string& path) {
     } catch (const Error& e) {
         throw Error(ErrorCode::ErrorReadingConfig, "could not read config file " + path + ": " + e.what());
     }
+    return parse_config(text, path);
+}
+
+SopsConfig parse_config(std::string_view text, const std::string& path) {
     Branches docs;
     try {
         docs = load_plain(Format::Yaml, text);

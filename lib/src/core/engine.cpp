@@ -230,8 +230,9 @@ private:
         if (v.is_comment()) {
             // Comments written by old sops versions may be plaintext: keep those as they are.
             try {
-                Value plain = cipher_.decrypt(v.text, aad);
-                if (record_) record_->remember(aad, plain, ValueCipher::envelope_iv(v.text));
+                std::string iv;
+                Value plain = cipher_.decrypt(v.text, aad, record_ ? &iv : nullptr);
+                if (record_) record_->remember(aad, plain, std::move(iv));
                 bool was_inline = v.comment_inline;
                 v = Value::comment(std::move(plain.text), was_inline);
             } catch (const Error&) {
@@ -241,8 +242,9 @@ private:
         if (v.kind != Kind::String)
             throw Error(ErrorCode::ErrorDecryptingTree, "Error decrypting tree: Expected encrypted value as string at '" + aad + "'");
         try {
-            Value plain = cipher_.decrypt(v.text, aad);
-            if (record_ && !v.text.empty()) record_->remember(aad, plain, ValueCipher::envelope_iv(v.text));
+            std::string iv;
+            Value plain = cipher_.decrypt(v.text, aad, record_ ? &iv : nullptr);
+            if (record_ && !v.text.empty()) record_->remember(aad, plain, std::move(iv));
             v = std::move(plain);
         } catch (const Error& e) {
             throw Error(ErrorCode::ErrorDecryptingTree, "Error decrypting tree at '" + aad + "': " + e.what());

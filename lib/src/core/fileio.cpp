@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -32,9 +33,36 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
+std::size_t max_input_size() {
+    static const std::size_t limit = [] {
+        const char* env = std::getenv("SOPSKIT_MAX_INPUT_SIZE");
+        if (env && *env) {
+            char* end = nullptr;
+            unsigned long long v = std::strtoull(env, &end, 10);
+            if (end && *end == '\0' && v > 0) return static_cast<std::size_t>(v);
+        }
+        return kDefaultMaxInputSize;
+    }();
+    return limit;
+}
+
+namespace {
+
+[[noreturn]] void too_large() {
+    throw Error(ErrorCode::CannotReadInput, "Error reading file: larger than the " + std::to_string(max_input_size() >> 20) +
+                                                " MiB input limit (SOPSKIT_MAX_INPUT_SIZE raises it)");
+}
+
+}  // namespace
+
 std::string read_input(const std::string& path) {
     if (path == "-" || path.empty()) {
-        std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        std::string data;
+        char buf[1 << 16];
+        while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+            data.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+            if (data.size() > max_input_size()) too_large();
+        }
         return data;
     }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -43,6 +71,10 @@ std::string read_input(const std::string& path) {
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         ::close(fd);
         throw Error(ErrorCode::CannotReadInput, "Error reading file: is a directory");
+    }
+    if (st.st_size > 0 && static_cast<std::size_t>(st.st_size) > max_input_size()) {
+        ::close(fd);
+        too_large();
     }
     std::string data;
     if (st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
@@ -58,6 +90,10 @@ std::string read_input(const std::string& path) {
         }
         if (n == 0) break;
         data.append(buf, static_cast<std::size_t>(n));
+        if (data.size() > max_input_size()) {  // a growing file or a device: never read without bound
+            ::close(fd);
+            too_large();
+        }
     }
     ::close(fd);
     return data;

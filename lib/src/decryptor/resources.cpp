@@ -209,15 +209,45 @@ void Decryptor::decrypt_resources(Branches& resources) const {
         if (e) throw *e;
 }
 
-std::string Decryptor::decrypt_manifests(std::string_view stream) const {
+namespace {
+
+// kustomize's YAML: timestamps stay strings, two-space indent.
+StoreOptions kustomize_yaml() {
     StoreOptions o;
     o.yaml_timestamps = false;
     o.yaml_indent = 2;
+    return o;
+}
+
+}  // namespace
+
+std::string Decryptor::decrypt_manifests(std::string_view stream) const {
+    StoreOptions o = kustomize_yaml();
     Branches docs = load_plain(Format::Yaml, stream, o);
     std::erase_if(docs, [](const Branch& b) { return b.empty(); });
     decrypt_resources(docs);
     std::string out = emit_plain(Format::Yaml, docs, o);
     for (auto& d : docs) d.clear();
+    return out;
+}
+
+std::string Decryptor::decrypt_resource_list(std::string_view resource_list) const {
+    StoreOptions o = kustomize_yaml();
+    Branches docs = load_plain(Format::Yaml, resource_list, o);
+    if (docs.empty()) throw Error(ErrorCode::Generic, "krm: no ResourceList on standard input");
+    Value list = Value::empty_map();
+    list.map = std::move(docs.front());
+    if (Value* items = list.find("items"); items && items->kind == Kind::List) {
+        Branches resources;
+        for (auto& item : items->list)
+            if (item.kind == Kind::Map) resources.push_back(std::move(item.map));
+        decrypt_resources(resources);
+        std::size_t next = 0;
+        for (auto& item : items->list)
+            if (item.kind == Kind::Map) item.map = std::move(resources[next++]);
+    }
+    std::string out = emit_plain(Format::Yaml, {list.map}, o);
+    list.map.clear();
     return out;
 }
 

@@ -296,9 +296,10 @@ private:
     void flush_comments_before(std::size_t end) {
         end = std::min(end, text_.size());
         std::size_t pos = scan_pos_;
+        std::string_view window = text_.substr(0, end);  // searching past `end` made loading quadratic
         while (pos < end) {
-            std::size_t hash = text_.find('#', pos);
-            if (hash == std::string_view::npos || hash >= end) break;
+            std::size_t hash = window.find('#', pos);
+            if (hash == std::string_view::npos) break;
             bool starts_comment = hash == 0 || text_[hash - 1] == ' ' || text_[hash - 1] == '\t' ||
                                   text_[hash - 1] == '\n' || text_[hash - 1] == '\r';
             std::size_t eol = text_.find('\n', hash);

@@ -166,8 +166,9 @@ bool plain_string_would_change_type(std::string_view s) {
         "true", "True", "TRUE", "false", "False", "FALSE"};
     for (auto b : old_bools)
         if (s == b) return true;
+    if (s.empty() || !(is_digit(s[0]) || s[0] == '+' || s[0] == '-')) return false;  // base 60 needs a sign or digit first
     static const RE2 base60(R"(^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$)");
-    return RE2::FullMatch(std::string(s), base60);
+    return RE2::FullMatch(s, base60);
 }
 
 }  // namespace sopskit::detail

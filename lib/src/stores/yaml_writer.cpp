@@ -2,6 +2,7 @@
 // sops' indent (default 4), sequences indented under their key, go-yaml's choice of plain,
 // quoted or literal scalars, and comments where sops' store puts them.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,27 @@ struct ScalarAnalysis {
     bool block_allowed = true;
 };
 
+// Visible ASCII only (no spaces, breaks or multi-byte characters), as every envelope is: the
+// general scan below reduces to the indicator checks, and this is the writer's hot path.
+std::optional<ScalarAnalysis> analyze_visible_ascii(std::string_view v) {
+    for (char c : v)
+        if (c < 0x21 || c > 0x7E) return std::nullopt;
+    ScalarAnalysis a;
+    char first = v[0];
+    bool indicators = v.starts_with("---") || v.starts_with("...") ||
+                      std::string_view("#,[]{}&*!|>'\"%@`").find(first) != std::string_view::npos ||
+                      (v.size() == 1 && (first == '?' || first == ':' || first == '-')) || (v.size() > 1 && v.back() == ':');
+    a.block_plain_allowed = !indicators;
+    return a;
+}
+
 ScalarAnalysis analyze(std::string_view v) {
     ScalarAnalysis a;
     if (v.empty()) {
         a.block_allowed = false;
         return a;
     }
+    if (auto fast = analyze_visible_ascii(v)) return *fast;
     bool block_indicators = false, line_breaks = false, special = false, tabs = false;
     bool leading_space = false, leading_break = false, trailing_space = false, trailing_break = false;
     bool break_space = false, space_break = false, previous_space = false, previous_break = false;

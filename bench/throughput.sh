@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One-process throughput and peak memory of encrypting and decrypting a 10 MiB YAML file, in
+# two shapes: many small values (the worst case: one envelope per ~10 bytes) and Secret-like
+# base64 blobs. Beside each, the YAML parser's own time on the same bytes (the floor any
+# libfyaml-based store has). Also the whole-process time of decrypting one small file, with
+# `age -d` of a small file as the peer. Prints key=value lines.
+set -euo pipefail
+sopskit="$1"
+floor="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$sopskit" keygen age --output "$work/key.txt" 2>"$work/pub" >/dev/null
+recipient="$(sed -n 's/^public key: //p' "$work/pub")"
+export SOPS_AGE_KEY_FILE="$work/key.txt"
+
+python3 - "$work" <<'PY'
+import base64, os, sys
+work = sys.argv[1]
+target = 10 * 1024 * 1024
+def write(name, block):
+    out, size, i = [], 0, 0
+    while size < target:
+        b = block(i)
+        out.append(b); size += len(b); i += 1
+    open(os.path.join(work, name), "w").write("".join(out))
+write("small.yaml", lambda i: f"app{i}:\n    name: service-{i}\n    password: p4ssw0rd-{i}-{'x' * 40}\n"
+      f"    port: {1000 + i % 50000}\n    enabled: true\n    tags:\n        - a{i}\n        - b{i}\n")
+blob = base64.b64encode(os.urandom(3072)).decode()
+write("blobs.yaml", lambda i: f"cert{i}: {blob}\n")
+PY
+
+measure() {  # prints "seconds peak_kb"
+  /usr/bin/time -f "%e %M" -o "$work/t" "$@" > "$work/out" && cat "$work/t"
+}
+floor_seconds() { "$floor" "$1" | sed -n 's/^seconds=//p'; }
+
+for shape in small blobs; do
+  plain="$work/$shape.yaml"
+  read -r enc_s enc_kb < <(measure "$sopskit" encrypt --age "$recipient" "$plain")
+  cp "$work/out" "$work/$shape.enc.yaml"
+  read -r dec_s dec_kb < <(measure "$sopskit" decrypt "$work/$shape.enc.yaml")
+  cmp -s "$work/out" "$plain" && same=yes || same=no
+  echo "yaml_${shape}_bytes=$(stat -c %s "$plain")"
+  echo "yaml_${shape}_encrypted_bytes=$(stat -c %s "$work/$shape.enc.yaml")"
+  echo "yaml_${shape}_encrypt_s=$enc_s"
+  echo "yaml_${shape}_encrypt_peak_kb=$enc_kb"
+  echo "yaml_${shape}_decrypt_s=$dec_s"
+  echo "yaml_${shape}_decrypt_peak_kb=$dec_kb"
+  echo "yaml_${shape}_round_trip_identical=$same"
+  echo "yaml_${shape}_parse_plain_s=$(floor_seconds "$plain")"
+  echo "yaml_${shape}_parse_encrypted_s=$(floor_seconds "$work/$shape.enc.yaml")"
+done
+
+printf 'password: hunter2\n' > "$work/tiny.yaml"
+"$sopskit" encrypt --age "$recipient" "$work/tiny.yaml" > "$work/tiny.enc.yaml"
+printf 'hunter2' | age -r "$recipient" > "$work/tiny.age"
+runs=50
+time_loop() {  # average milliseconds of one run of the command
+  local start end
+  start=$(date +%s%N)
+  for _ in $(seq "$runs"); do "$@" >/dev/null; done
+  end=$(date +%s%N)
+  echo "scale=3; ($end - $start) / $runs / 1000000" | bc
+}
+echo "cli_sopskit_decrypt_ms=$(time_loop "$sopskit" decrypt "$work/tiny.enc.yaml")"
+echo "cli_age_decrypt_ms=$(time_loop age -d -i "$work/key.txt" "$work/tiny.age")"

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for a while.
+#   scripts/fuzz.sh [seconds per target] [target ...]      (default 30 s, every target)
+# Seed corpora come from ../shared/conformance/ (upstream sops fixtures, age CCTV vectors)
+# and from files this script makes with sopskit itself; the corpora and any crash files stay
+# in the build folder ($SOPSKIT_FUZZ_DIR, default ./build-fuzz). Exits non-zero on a crash and
+# prints, per target, the executions run and the corpus size.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+seconds="${1:-30}"
+shift || true
+build="${SOPSKIT_FUZZ_DIR:-$root/build-fuzz}"
+conformance="$root/../shared/conformance"
+
+"$root/scripts/install-deps.sh"
+if ! command -v clang++-14 >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null
+fi
+CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOPSKIT_FUZZ=ON >/dev/null
+cmake --build "$build" >/dev/null
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(cd "$build/fuzz" && ls fuzz_* | sort)
+fi
+
+# --- seed corpora ----------------------------------------------------------------------------
+seeds="$build/seeds"
+rm -rf "$seeds"
+mkdir -p "$seeds"
+seed() {  # seed TARGET FILE...: copies files into a target's seed folder
+  local target="$1"; shift
+  mkdir -p "$seeds/$target"
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "$seeds/$target/$(basename "$f")-$(sha1sum < "$f" | cut -c1-8)"; done
+  return 0
+}
+prefixed() {  # prefixed TARGET BYTE FILE...: the encrypted-file target reads a format byte first
+  local target="$1" byte="$2"; shift 2
+  mkdir -p "$seeds/$target"
+  for f in "$@"; do [ -f "$f" ] && { printf "\\x$byte"; cat "$f"; } > "$seeds/$target/$byte-$(basename "$f")"; done
+  return 0
+}
+sops_res="$conformance/sops/functional-tests/res"
+seed fuzz_store_yaml "$conformance"/sops/*.yaml "$sops_res"/*.yaml
+seed fuzz_store_json "$conformance"/sops/*.json "$sops_res"/*.json
+seed fuzz_store_dotenv "$sops_res"/*.env
+seed fuzz_store_ini "$conformance"/sops/*.ini "$sops_res"/*.ini
+seed fuzz_store_binary "$conformance"/sops/*.txt
+prefixed fuzz_encrypted_file 00 "$conformance"/sops/example.yaml "$sops_res"/*.yaml
+prefixed fuzz_encrypted_file 01 "$conformance"/sops/example.json "$sops_res"/*.json
+prefixed fuzz_encrypted_file 02 "$sops_res"/*.env
+prefixed fuzz_encrypted_file 03 "$conformance"/sops/example.ini "$sops_res"/*.ini
+prefixed fuzz_encrypted_file 04 "$conformance"/sops/example.txt
+mkdir -p "$seeds/fuzz_envelope"
+grep -ho 'ENC\[AES256_GCM,[^]]*\]' "$conformance"/sops/example.yaml "$sops_res"/*.yaml 2>/dev/null | head -50 |
+  while IFS= read -r env; do printf '%s' "$env" > "$seeds/fuzz_envelope/$(printf '%s' "$env" | sha1sum | cut -c1-12)"; done
+mkdir -p "$seeds/fuzz_age"
+for f in "$conformance"/age-cctv/*; do
+  [ "$(basename "$f")" = README.md ] && continue
+  awk 'body {print; next} /^$/ {body=1}' "$f" > "$seeds/fuzz_age/$(basename "$f")"
+done
+
+# Files made by sopskit itself: a config, a decryption Secret, a ResourceList, kustomizations.
+sopskit="$build/cli/sopskit"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$sopskit" keygen age --output "$work/key.txt" 2>"$work/pub" >/dev/null
+recipient="$(sed -n 's/^public key: //p' "$work/pub")"
+mkdir -p "$seeds/fuzz_config" "$seeds/fuzz_decryption_secret" "$seeds/fuzz_resource_list" "$seeds/fuzz_kustomization"
+cat > "$seeds/fuzz_config/rules" <<YAML
+creation_rules:
+  - path_regex: clusters/prod/.*\.yaml\$
+    encrypted_regex: ^(data|stringData)\$
+    age: $recipient
+  - path_regex: .*
+    key_groups:
+      - age: [$recipient]
+        pgp: [FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4]
+    shamir_threshold: 1
+stores:
+  yaml:
+    indent: 4
+YAML
+"$sopskit" keygen age --name sops-age --namespace flux-system 2>/dev/null > "$seeds/fuzz_decryption_secret/age-secret" || true
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n' > "$work/secret.yaml"
+SOPS_AGE_RECIPIENTS="$recipient" "$sopskit" encrypt --age "$recipient" --encrypted-regex '^(data|stringData)$' "$work/secret.yaml" > "$work/secret.enc.yaml"
+{ printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n'; sed 's/^/  /; 1s/^  /- /' "$work/secret.enc.yaml" | sed '2,$s/^/ /;1!s/^ //'; } > "$seeds/fuzz_resource_list/list"
+seed fuzz_resource_list "$work/secret.enc.yaml"
+printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
+printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
+
+# --- run -------------------------------------------------------------------------------------
+failed=0
+printf '%-26s %12s %8s %s\n' target executions corpus result
+for t in "${targets[@]}"; do
+  corpus="$build/corpus/$t"
+  mkdir -p "$corpus" "$build/crashes/$t" "$seeds/$t"
+  log="$build/$t.log"
+  if "$build/fuzz/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+       -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
+    result=ok
+  else
+    result="CRASH (see $log and $build/crashes/$t/)"
+    failed=1
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  printf '%-26s %12s %8s %s\n' "$t" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$result"
+done
+exit $failed

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer (gcc):
+# any memory error, leak or undefined behaviour fails the test that triggered it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${SOPSKIT_SANITIZE_DIR:-$root/build-sanitize}"
+"$root/scripts/install-deps.sh"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOPSKIT_SANITIZE=ON -DSOPSKIT_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+cd "$build"
+ctest --output-on-failure -j"$(nproc)"

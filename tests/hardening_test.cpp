@@ -1,0 +1,273 @@
+// Bad input, interrupted writes and secret hygiene, through the real CLI: every bad file gets a
+// one-line error naming it with the documented exit code, nothing is changed on disk, and no
+// plaintext value appears in any output.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using sopskit::test::read_file;
+using sopskit::test::run;
+using sopskit::test::write_file;
+
+namespace {
+
+// Plaintext values the tests look for in every output.
+const char* kSecretA = "hunter2-alpha-7f3a";
+const char* kSecretB = "hunter2-bravo-91c2";
+
+class Hardening : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = sopskit::test::make_temp_dir();
+        for (int i = 0; i < 2; ++i) {
+            auto r = cli("keygen age --output key" + std::to_string(i) + ".txt");
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            recipients_.push_back(r.err.substr(r.err.find("age1"), 62));
+        }
+        write_file(dir_ / "plain.yaml", std::string("a: ") + kSecretA + "\nb: " + kSecretB + "\nplain_unencrypted: x\n");
+        auto e = cli("encrypt --age " + recipients_[0] + " --output good.yaml plain.yaml");
+        ASSERT_EQ(e.exit_code, 0) << e.err;
+        good_ = read_file(dir_ / "good.yaml");
+    }
+
+    sopskit::test::RunResult cli(const std::string& args, const std::string& key = "key0.txt") {
+        return run("cd '" + dir_.string() + "' && SOPS_AGE_KEY_FILE=" + key + " '" + sopskit::test::cli_path() + "' " + args);
+    }
+
+    // The decrypted text, or the error (so a mismatch shows why).
+    std::string cli_decrypt(const std::string& file) {
+        auto r = cli("decrypt " + file);
+        return r.exit_code == 0 ? r.out : "exit " + std::to_string(r.exit_code) + ": " + r.err;
+    }
+
+    // The envelope's field (data/iv/tag) of a key's value, for targeted tampering.
+    std::size_t field_pos(const std::string& file, const std::string& key, const std::string& field) {
+        auto at = file.find(key + ": ENC[");
+        return file.find(field + ":", at) + field.size() + 1;
+    }
+
+    // Checks what every failure must do, for read-only and in-place commands alike.
+    void expect_clean_failure(const std::string& name, const std::string& content, int exit_code,
+                              const std::string& key = "key0.txt") {
+        SCOPED_TRACE(name);
+        fs::path f = dir_ / ("bad-" + name + ".yaml");
+        write_file(f, content);
+        ::chmod(f.c_str(), 0640);
+        for (const std::string& cmd : {"decrypt", "decrypt -i", "rotate -i", "updatekeys -y"}) {
+            SCOPED_TRACE(cmd);
+            auto r = cli(cmd + " " + f.filename().string(), key);
+            if (cmd == "updatekeys -y" && r.exit_code == 0) continue;  // no config: nothing to do is fine
+            if (exit_code > 0 && cmd != "updatekeys -y") EXPECT_EQ(r.exit_code, exit_code) << r.err;
+            EXPECT_NE(r.exit_code, 0);
+            EXPECT_LT(r.exit_code, 256) << "killed by a signal";
+            // One line; only "no key could open the data key" (128) adds one line per key tried, as sops does.
+            if (exit_code != 128) EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+            std::string first_line = r.err.substr(0, r.err.find('\n'));
+            EXPECT_NE(first_line.find(f.filename().string()), std::string::npos) << "names the file: " << r.err;
+            for (const char* secret : {kSecretA, kSecretB}) {
+                EXPECT_EQ(r.err.find(secret), std::string::npos) << "leaks plaintext: " << r.err;
+                EXPECT_EQ(r.out.find(secret), std::string::npos) << "leaks plaintext on stdout";
+            }
+            EXPECT_EQ(read_file(f), content) << "the input must be untouched";
+            struct stat st{};
+            ASSERT_EQ(::stat(f.c_str(), &st), 0);
+            EXPECT_EQ(st.st_mode & 0777, 0640u);
+        }
+        for (const auto& e : fs::directory_iterator(dir_))
+            EXPECT_EQ(e.path().filename().string().find(".sopskit-"), std::string::npos) << "temp file left: " << e.path();
+    }
+
+    fs::path dir_;
+    std::vector<std::string> recipients_;
+    std::string good_;
+};
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+    auto p = s.find(from);
+    if (p != std::string::npos) s.replace(p, from.size(), to);
+    return s;
+}
+
+std::string without_line(const std::string& s, const std::string& starting) {
+    auto p = s.find(starting);
+    if (p == std::string::npos) return s;
+    return s.substr(0, p) + s.substr(s.find('\n', p) + 1);
+}
+
+}  // namespace
+
+TEST_F(Hardening, TamperedFilesFailWithSopsExitCodes) {
+    auto flip = [&](std::size_t pos) {
+        std::string s = good_;
+        s[pos] = s[pos] == 'A' ? 'B' : 'A';
+        return s;
+    };
+    expect_clean_failure("ciphertext-byte", flip(field_pos(good_, "a", "data")), 25);
+    expect_clean_failure("tag-byte", flip(field_pos(good_, "a", "tag")), 25);
+    auto value_of = [&](const std::string& key) {
+        auto p = good_.find(key + ": ENC[") + key.size() + 2;
+        return good_.substr(p, good_.find('\n', p) - p);
+    };
+    std::string swapped = replace_once(good_, value_of("a"), "@@");
+    swapped = replace_once(swapped, value_of("b"), value_of("a"));
+    swapped = replace_once(swapped, "@@", value_of("b"));
+    expect_clean_failure("swapped-values", swapped, 25);
+    expect_clean_failure("mac-removed", without_line(good_, "    mac: "), 51);
+    expect_clean_failure("mac-changed", flip(good_.find("mac: ENC[AES256_GCM,data:") + 25), 51);
+    auto lm = good_.find("lastmodified: \"") + 15;
+    std::string older = good_;
+    older.replace(lm, 4, "1999");
+    expect_clean_failure("lastmodified-changed", older, 51);
+    expect_clean_failure("plaintext-changed", replace_once(good_, "plain_unencrypted: x", "plain_unencrypted: y"), 51);
+}
+
+TEST_F(Hardening, KeysThatCannotOpenTheFile) {
+    expect_clean_failure("wrong-key", good_, 128, "key1.txt");
+    expect_clean_failure("no-key", good_, 128, "/nonexistent");
+}
+
+TEST_F(Hardening, MalformedDocumentsAreRefused) {
+    expect_clean_failure("truncated", good_.substr(0, good_.size() * 2 / 3), 0);
+    expect_clean_failure("not-sops", "a: b\nc: [1, 2]\n", 0);
+    expect_clean_failure("empty", "", 0);
+    expect_clean_failure("duplicate-keys", "a: 1\na: 2\n" + good_, 0);
+    expect_clean_failure("invalid-utf8", "a: \xff\xfe\n" + good_, 0);
+    expect_clean_failure("nul-byte", std::string("a: b\0c\n", 7) + good_, 0);
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "[";
+    expect_clean_failure("deep-100000", "a: " + deep + "\n", 0);
+    std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char c = 'b'; c <= 'k'; ++c)
+        bomb += std::string(1, c) + ": &" + c + " [*" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" +
+                char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) +
+                ", *" + char(c - 1) + ", *" + char(c - 1) + "]\n";
+    expect_clean_failure("alias-bomb", bomb, 0);
+    expect_clean_failure("metadata-wrong-types", replace_once(good_, "    age:", "    age: 5\n    agex:"), 0);
+    expect_clean_failure("metadata-mac-not-string", replace_once(without_line(good_, "    mac: "), "sops:\n", "sops:\n    mac: [1]\n"), 0);
+}
+
+TEST_F(Hardening, UnknownMetadataFieldsAreKept) {
+    write_file(dir_ / "extra.yaml", replace_once(good_, "sops:\n", "sops:\n    future_field: 1\n"));
+    auto r = cli("decrypt extra.yaml");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(kSecretA), std::string::npos);
+}
+
+TEST_F(Hardening, HugeInputIsRefusedBeforeItIsRead) {
+    fs::path big = dir_ / "huge.yaml";
+    write_file(big, "");
+    fs::resize_file(big, std::uintmax_t{1} << 30);  // 1 GiB, sparse
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+        ::chdir(dir_.c_str());
+        execl(sopskit::test::cli_path().c_str(), "sopskit", "decrypt", "huge.yaml", nullptr);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage usage{};
+    ASSERT_EQ(::wait4(pid, &status, 0, &usage), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+    EXPECT_LT(usage.ru_maxrss, 200 * 1024) << "KiB: the 1 GiB file must not be read into memory (sanitizer builds included)";
+    auto r = cli("decrypt huge.yaml");
+    EXPECT_NE(r.err.find("input limit"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("huge.yaml"), std::string::npos) << r.err;
+    // The limit is the user's to raise.
+    auto piped = run("head -c 70000000 /dev/zero | SOPSKIT_MAX_INPUT_SIZE=1000 '" + sopskit::test::cli_path() +
+                     "' decrypt --input-type yaml /dev/stdin");
+    EXPECT_EQ(piped.exit_code, 2) << piped.err;
+}
+
+// SIGKILL at many moments of an in-place encrypt, rotate and edit of a large file: the file
+// is always the complete old or the complete new version with its mode, and no temp file
+// holding plaintext survives (edit's private copy is removed by its guardian).
+TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
+    std::string plain;
+    for (int i = 0; i < 20000; ++i) plain += "k" + std::to_string(i) + ": " + kSecretA + "-" + std::to_string(i) + "\n";
+    fs::path f = dir_ / "big.yaml";
+    fs::create_directory(dir_ / "tmp");
+    auto leftovers_hold_plaintext = [&]() -> std::string {
+      try {
+        for (const fs::path& where : {dir_, dir_ / "tmp"})
+            for (const auto& e : fs::recursive_directory_iterator(where)) {
+                std::string name = e.path().filename().string();
+                if (!e.is_regular_file() || name.find("key") == 0 || name == "plain.yaml" || name == "good.yaml" ||
+                    e.path() == f)
+                    continue;
+                if (read_file(e.path()).find(kSecretA) != std::string::npos) return e.path().string();
+            }
+      } catch (const std::exception&) {
+        return "(a file vanished while looking: look again)";
+      }
+        return std::string();
+    };
+    auto kill_during = [&](const std::vector<std::string>& argv, int delay_us, const char* editor) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            ::chdir(dir_.c_str());
+            setenv("SOPS_AGE_KEY_FILE", "key0.txt", 1);
+            setenv("TMPDIR", (dir_ / "tmp").c_str(), 1);
+            if (editor) setenv("EDITOR", editor, 1);
+            int devnull = ::open("/dev/null", O_WRONLY);
+            ::dup2(devnull, 1);
+            ::dup2(devnull, 2);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            execv(sopskit::test::cli_path().c_str(), args.data());
+            _exit(127);
+        }
+        usleep(delay_us);
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    };
+    auto no_plaintext_left = [&] {  // the edit guardian needs a moment after the kill
+        std::string found;
+        for (int i = 0; i < 100 && !(found = leftovers_hold_plaintext()).empty(); ++i) usleep(20000);
+        return found;
+    };
+    const std::string exe = sopskit::test::cli_path();
+    int delays[] = {0, 2000, 5000, 10000, 20000, 40000, 80000, 160000, 320000, 640000};
+    for (int delay : delays) {
+        SCOPED_TRACE("encrypt, kill after " + std::to_string(delay) + " us");
+        write_file(f, plain);
+        ::chmod(f.c_str(), 0640);
+        kill_during({exe, "encrypt", "-i", "--age", recipients_[0], "big.yaml"}, delay, nullptr);
+        std::string now = read_file(f);
+        if (now != plain) {
+            auto d = cli_decrypt("big.yaml");
+            ASSERT_EQ(d, plain) << "neither the old nor a complete new file";
+        }
+        struct stat st{};
+        ::stat(f.c_str(), &st);
+        EXPECT_EQ(st.st_mode & 0777, 0640u);
+        EXPECT_EQ(no_plaintext_left(), "");
+    }
+    write_file(f, plain);
+    ::chmod(f.c_str(), 0640);
+    ASSERT_EQ(cli("encrypt -i --age " + recipients_[0] + " big.yaml").exit_code, 0);
+    for (int delay : delays) {
+        SCOPED_TRACE("rotate and edit, kill after " + std::to_string(delay) + " us");
+        kill_during({exe, "rotate", "-i", "big.yaml"}, delay, nullptr);
+        EXPECT_EQ(cli_decrypt("big.yaml"), plain);
+        // The editor sleeps, so the kill lands while the plaintext copy exists for late delays.
+        kill_during({exe, "edit", "big.yaml"}, delay, "sleep 5; true");
+        EXPECT_EQ(cli_decrypt("big.yaml"), plain);
+        struct stat st{};
+        ::stat(f.c_str(), &st);
+        EXPECT_EQ(st.st_mode & 0777, 0640u);
+        EXPECT_EQ(no_plaintext_left(), "");
+    }
+}

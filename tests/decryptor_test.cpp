@@ -66,6 +66,38 @@ TEST(DecryptionKeys, FluxNamingConventionsAndErrors) {
     }
 }
 
+// Documents are parsed, decrypted and emitted one per core when the stream can be split at
+// its "---" lines; streams that cannot (directives, "...") take the whole-stream path. Both
+// give the same output, and the first failing document in stream order is the one reported.
+TEST(DecryptorPhase2, PerDocumentAndWholeStreamPathsAgree) {
+    AgeFixture a;
+    std::string stream = "---\n";
+    for (int i = 0; i < 12; ++i) {
+        std::string s = kSecret;
+        s.replace(s.find("name: db"), 8, "name: db" + std::to_string(i));
+        stream += a.encrypt(s) + "---\n# between documents\n";
+    }
+    stream += "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  note: |\n    line one\n    line two\n";
+    Decryptor d(a.keys(), DecryptorOptions{false, nullptr, 2});
+    std::string split = d.decrypt_manifests(stream);
+    std::string whole = d.decrypt_manifests("%YAML 1.2\n" + stream);
+    EXPECT_EQ(split, whole);
+    EXPECT_NE(split.find("name: db11"), std::string::npos);
+    EXPECT_EQ(split.find("ENC["), std::string::npos);
+    std::string broken = stream;
+    broken.replace(broken.find("name: db3"), 9, "name: db3");
+    auto p3 = broken.find("data:", broken.find("name: db3"));
+    broken.replace(broken.find("ENC[AES256_GCM,data:", p3) + 20, 1, "#");
+    auto p7 = broken.find("data:", broken.find("name: db7"));
+    broken.replace(broken.find("ENC[AES256_GCM,data:", p7) + 20, 1, "#");
+    try {
+        d.decrypt_manifests(broken);
+        FAIL() << "tampered documents must fail";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("db3"), std::string::npos) << e.what();
+    }
+}
+
 TEST(DecryptorPhase2, DecryptsAnyKindLikeFluxWithoutTheMac) {
     AgeFixture a;
     std::string secret = a.encrypt(kSecret);

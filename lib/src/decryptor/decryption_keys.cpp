@@ -30,6 +30,21 @@ std::string sha256_hex(const std::string& data) {
 }
 
 
+// A tenant without *.asc keys: PGP entries are simply not theirs to open. Answering here
+// spares every such key set a temporary GnuPG home and a gpg round trip per file.
+class NoPgpKeys : public KeySource {
+public:
+    std::string_view kind() const override { return "pgp"; }
+    StoredKey wrap(const Recipient&, const SecureBytes&) override {
+        throw Error(ErrorCode::Generic, "the decryption Secret holds no PGP key to encrypt with");
+    }
+    Recipient recipient_of(const StoredKey& key) const override { return {"pgp", key.field("fp"), {}}; }
+    UnwrapOutcome unwrap(const StoredKey&) override {
+        return UnwrapOutcome::not_mine("no secret key for it: the decryption Secret has no *.asc key");
+    }
+    std::string describe(const StoredKey& key) const override { return key.field("fp"); }
+};
+
 }  // namespace
 
 std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std::string, std::string>& entries,
@@ -64,7 +79,8 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std:
     keys->fingerprint = sha256_hex(all);
     wipe(all);
     keys->ring.add(make_age_key_source(std::move(ids)));
-    keys->ring.add(home ? make_pgp_key_source(home) : make_pgp_key_source(GnupgHome::create_temporary()));
+    if (home) keys->ring.add(make_pgp_key_source(home));
+    else keys->ring.add(std::make_unique<NoPgpKeys>());
     return keys;
 }
 

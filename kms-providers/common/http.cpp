@@ -55,7 +55,8 @@ struct CurlHandle {
 };
 
 // One try; false with `error` set on a transport failure.
-bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& resp, std::string& error) {
+bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& resp, std::string& error, bool& permanent) {
+    permanent = false;
     CurlHandle c;
     if (!c.h) {
         error = "cannot initialise libcurl";
@@ -98,6 +99,9 @@ bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& re
     CURLcode rc = curl_easy_perform(c.h);
     if (rc != CURLE_OK) {
         error = *errbuf ? errbuf : curl_easy_strerror(rc);
+        // Certificate and configuration problems do not heal by retrying.
+        permanent = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL;
         return false;
     }
     curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &resp.status);
@@ -153,7 +157,9 @@ HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::func
         HttpRequest r = req;
         if (prepare) prepare(r);
         HttpResponse resp;
-        bool got = send_once(r, opts, resp, error);
+        bool permanent = false;
+        bool got = send_once(r, opts, resp, error, permanent);
+        if (!got && permanent) throw TransportError(error);
         bool retry = !got || default_retryable_status(resp.status) || (opts.retryable && opts.retryable(resp));
         if (got && !retry) return resp;
         if (attempt >= opts.max_retries) {

@@ -70,6 +70,10 @@ bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& re
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!opts.ca_file.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, opts.ca_file.c_str());
     if (!opts.ca_dir.empty()) curl_easy_setopt(c.h, CURLOPT_CAPATH, opts.ca_dir.c_str());
+    curl_slist* resolve = nullptr;
+    for (const auto& r : opts.resolve) resolve = curl_slist_append(resolve, r.c_str());
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> resolve_guard(resolve, curl_slist_free_all);
+    if (resolve) curl_easy_setopt(c.h, CURLOPT_RESOLVE, resolve);
     curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
     curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, opts.total_timeout_ms);
     curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -139,6 +143,15 @@ HttpOptions http_options_from(const Env& env, const std::string& ca_override) {
         try {
             o.total_timeout_ms = std::stol(*t) * 1000;
         } catch (...) {
+        }
+    }
+    if (auto r = env("SOPSKIT_KMS_RESOLVE")) {
+        std::size_t start = 0;
+        while (start <= r->size()) {
+            std::size_t end = r->find(',', start);
+            if (end == std::string::npos) end = r->size();
+            if (end > start) o.resolve.push_back(r->substr(start, end - start));
+            start = end + 1;
         }
     }
     if (auto b = env("SOPSKIT_KMS_RETRY_BASE_MS")) {

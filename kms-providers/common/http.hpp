@@ -34,12 +34,15 @@ struct HttpOptions {
     long max_delay_ms = 20'000;
     std::string ca_file;          // trusted CA bundle; empty: SSL_CERT_FILE or the system store
     std::string ca_dir;
+    // curl-style "host:port:address" pins (SOPSKIT_KMS_RESOLVE, comma-separated), so tests can
+    // reach a local server under the DNS name a protocol requires.
+    std::vector<std::string> resolve;
     // Extra "retry this response" rule (e.g. AWS throttling codes sent with 400).
     std::function<bool(const HttpResponse&)> retryable;
 };
 
 // Defaults tuned by the environment: SSL_CERT_FILE / SSL_CERT_DIR, SOPSKIT_KMS_TIMEOUT_S,
-// SOPSKIT_KMS_RETRY_BASE_MS. `ca_override` (e.g. AWS_CA_BUNDLE, VAULT_CACERT) wins over SSL_CERT_FILE.
+// SOPSKIT_KMS_RETRY_BASE_MS, SOPSKIT_KMS_RESOLVE. `ca_override` (e.g. AWS_CA_BUNDLE, VAULT_CACERT) wins over SSL_CERT_FILE.
 HttpOptions http_options_from(const Env& env, const std::string& ca_override = "");
 
 // Transport failure after every retry (no response at all).

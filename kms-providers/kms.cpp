@@ -85,6 +85,10 @@ void add_kms_sources(KeyRing& ring, const KmsSettings& settings) {
     ring.add(make_vault_transit_source(settings));
 }
 
+void add_flux_kms_sources(DecryptionKeys& keys) {
+    add_kms_sources(keys.ring, settings_from_flux_entries(keys.aws_kms, keys.gcp_kms, keys.azure_kv, keys.vault_token));
+}
+
 std::vector<Recipient> kms_recipients(const std::string& arns, const std::string& aws_profile,
                                       const std::string& encryption_context) {
     Value context = Value::empty_map();

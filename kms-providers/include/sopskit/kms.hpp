@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "sopskit/decryptor.hpp"
 #include "sopskit/keys.hpp"
 
 namespace sopskit::kms {
@@ -67,5 +68,9 @@ KmsSettings settings_from_flux_entries(const std::optional<std::string>& aws_kms
                                        const std::optional<std::string>& gcp_kms,
                                        const std::optional<std::string>& azure_kv,
                                        const std::optional<std::string>& vault_token);
+
+// Adds the four sources to a Flux decryption key set, with the credentials its Secret carried
+// (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) and none of the process's.
+void add_flux_kms_sources(DecryptionKeys& keys);
 
 }  // namespace sopskit::kms

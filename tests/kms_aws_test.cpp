@@ -384,3 +384,40 @@ TEST(KmsAws, RecipientsFromFlags) {
         EXPECT_EQ(e.code(), ErrorCode::InvalidKmsEncryptionContext);
     }
 }
+
+TEST(KmsAws, SourceProfileRoleAndCredentialProcess) {
+    FakeAws fake;
+    fs::path dir = sopskit::test::make_temp_dir();
+    fs::create_directories(dir / ".aws");
+    sopskit::test::write_file(dir / ".aws/credentials", std::string("[base]\naws_access_key_id = ") + kAkid +
+                                                            "\naws_secret_access_key = " + kSecret + "\n");
+    sopskit::test::write_file(dir / ".aws/config",
+                              "[profile assumer]\nrole_arn = arn:aws:iam::111122223333:role/from-profile\nsource_profile = base\n"
+                              "role_session_name = fixed\n"
+                              "[profile proc]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"" +
+                                  std::string(kAkid) + "\",\"SecretAccessKey\":\"" + kSecret + "\",\"SessionToken\":\"proc-token\"}'\n");
+    EnvMap env;
+    env.vars = {{"AWS_ENDPOINT_URL", fake.server.url()}, {"AWS_EC2_METADATA_DISABLED", "true"}};
+    kms::KmsSettings s;
+    s.env = env.reader();
+    s.home = dir.string();
+    auto src = kms::make_aws_kms_source(s);
+    src->wrap(kms::kms_recipients(kArn, "assumer")[0], data_key());
+    ASSERT_EQ(fake.sts_bodies.size(), 1u);
+    EXPECT_EQ(fake.sts_bodies[0], "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Ffrom-profile&RoleSessionName=fixed&Version=2011-06-15");
+    EXPECT_EQ(fake.targets.at(0), "TrentService.Encrypt ASIAROLE role&token");
+    src->wrap(kms::kms_recipients(kArn, "proc")[0], data_key());
+    EXPECT_EQ(fake.targets.at(1), std::string("TrentService.Encrypt ") + kAkid + " proc-token");
+}
+
+TEST(KmsAws, MaxAttemptsBoundsRetries) {
+    FakeAws fake;
+    fake.throttle = 100;
+    EnvMap env;
+    env.vars = {{"AWS_ENDPOINT_URL_KMS", fake.server.url()}, {"AWS_ACCESS_KEY_ID", kAkid}, {"AWS_SECRET_ACCESS_KEY", kSecret},
+                {"SOPSKIT_KMS_RETRY_BASE_MS", "1"}, {"AWS_MAX_ATTEMPTS", "2"}};
+    kms::KmsSettings s;
+    s.env = env.reader();
+    EXPECT_THROW(kms::make_aws_kms_source(s)->wrap(kms::kms_recipients(kArn)[0], data_key()), Error);
+    EXPECT_EQ(fake.throttle, 98);
+}

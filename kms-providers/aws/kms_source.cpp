@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -47,6 +48,12 @@ public:
         ctx_.isolated = s.isolated;
         ctx_.static_keys = s.aws;
         ctx_.http = http_options_from(ctx_.env, env_or(ctx_.env, "AWS_CA_BUNDLE"));
+        if (auto attempts = ctx_.env("AWS_MAX_ATTEMPTS")) {  // total tries, as the SDK counts them
+            try {
+                ctx_.http.max_retries = std::max(0, std::stoi(*attempts) - 1);
+            } catch (...) {
+            }
+        }
     }
 
     std::string_view kind() const override { return "kms"; }

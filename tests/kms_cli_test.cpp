@@ -101,3 +101,28 @@ TEST(KmsCli, EncryptDecryptRotateWithKmsAndVault) {
                                   (dir / "secret.yaml").string());
     EXPECT_EQ(bad.exit_code, 6) << bad.err;
 }
+
+TEST(KmsCli, SopsYamlCloudKeysAndUpdatekeysSeesNoChange) {
+    FakeCloud fake;
+    fs::path dir = sopskit::test::make_temp_dir();
+    const std::string vault_uri = fake.server.url() + "/v1/transit/keys/sops";
+    sopskit::test::write_file(dir / ".sops.yaml", std::string("creation_rules:\n  - key_groups:\n      - hc_vault:\n          - ") + vault_uri +
+                                                      "\n        kms:\n          - arn: " + kArn +
+                                                      "\n            context:\n              team: a\n");
+    sopskit::test::write_file(dir / "s.yaml", "token: abc\n");
+    const std::string env = "cd " + dir.string() + " && env -u AWS_PROFILE -u SOPS_KMS_ARN -u SOPS_VAULT_URIS HOME=" + dir.string() +
+                            " AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_KMS=" + fake.server.url() +
+                            " AWS_ACCESS_KEY_ID=AKIDCLI AWS_SECRET_ACCESS_KEY=cli-secret VAULT_TOKEN=cli-token ";
+    auto enc = sopskit::test::run(env + sopskit::test::cli_path() + " encrypt -i s.yaml");
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    std::string file = sopskit::test::read_file(dir / "s.yaml");
+    EXPECT_EQ(file.find("key_groups:"), std::string::npos) << file;  // one group is written flat, as sops does
+    EXPECT_NE(file.find("          context:\n            team: a\n"), std::string::npos) << file;
+    EXPECT_NE(file.find("vault_address: " + fake.server.url()), std::string::npos) << file;
+    auto upd = sopskit::test::run(env + sopskit::test::cli_path() + " updatekeys -y s.yaml");
+    ASSERT_EQ(upd.exit_code, 0) << upd.err;
+    EXPECT_NE(upd.err.find("already up to date"), std::string::npos) << upd.err;
+    auto dec = sopskit::test::run(env + sopskit::test::cli_path() + " decrypt s.yaml");
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, "token: abc\n");
+}

@@ -152,7 +152,8 @@ private:
         const Value* name = r.params.find("key");
         if (name && name->kind == Kind::String) {  // .sops.yaml key_groups form: vaultUrl/key/version
             const Value* version = r.params.find("version");
-            std::string vault = r.id;
+            const Value* vault_url = r.params.find("vaultUrl");
+            std::string vault = vault_url && vault_url->kind == Kind::String ? vault_url->text : r.id;
             while (!vault.empty() && vault.back() == '/') vault.pop_back();
             std::string url = vault + "/keys/" + name->text + (version && version->kind == Kind::String && !version->text.empty() ? "/" + version->text : "");
             if (auto k = azure::parse_key_url(url)) return *k;

@@ -135,14 +135,14 @@ SecureBytes data_key() {
 
 }  // namespace
 
-TEST(KmsAws, RegionFromArnFollowsSopsPattern) {
+TEST(kmsAws, RegionFromArnFollowsSopsPattern) {
     EXPECT_EQ(kms::aws::region_from_arn(kArn).value_or(""), "eu-west-1");
     EXPECT_EQ(kms::aws::region_from_arn("arn:aws-cn:kms:cn-north-1:123456789012:alias/sops").value_or(""), "cn-north-1");
     EXPECT_FALSE(kms::aws::region_from_arn("arn:aws:s3:::bucket"));
     EXPECT_FALSE(kms::aws::region_from_arn("1234abcd-12ab-34cd-56ef-1234567890ab"));
 }
 
-TEST(KmsAws, EndpointOverrides) {
+TEST(kmsAws, EndpointOverrides) {
     EnvMap env;
     EXPECT_EQ(kms::aws::service_endpoint(env.reader(), "kms", "us-east-1"), "https://kms.us-east-1.amazonaws.com");
     EXPECT_EQ(kms::aws::service_endpoint(env.reader(), "kms", "cn-north-1"), "https://kms.cn-north-1.amazonaws.com.cn");
@@ -152,13 +152,13 @@ TEST(KmsAws, EndpointOverrides) {
     EXPECT_EQ(kms::aws::service_endpoint(env.reader(), "kms", "us-east-1"), "http://kms:2");
 }
 
-TEST(KmsAws, RoleSessionNameMatchesSopsRegex) {
+TEST(kmsAws, RoleSessionNameMatchesSopsRegex) {
     EXPECT_EQ(kms::aws::role_session_name("my-host.example"), "sops@myhost.example");
     EXPECT_EQ(kms::aws::role_session_name("a[b]^c_d"), "sops@a[b]^c_d");
     EXPECT_EQ(kms::aws::role_session_name(std::string(100, 'x')).size(), 64u);
 }
 
-TEST(KmsAws, ErrorParsingStripsNamespacesAndSuffixes) {
+TEST(kmsAws, ErrorParsingStripsNamespacesAndSuffixes) {
     kms::HttpResponse r;
     r.status = 400;
     r.body = R"({"__type":"com.amazonaws.kms#NotFoundException","message":"Key 'x' does not exist"})";
@@ -172,7 +172,7 @@ TEST(KmsAws, ErrorParsingStripsNamespacesAndSuffixes) {
     EXPECT_EQ(kms::aws::parse_xml_error(r).text(), "HTTP 403 AccessDenied: not & allowed");
 }
 
-TEST(KmsAws, SharedFilesParse) {
+TEST(kmsAws, SharedFilesParse) {
     auto ini = kms::aws::parse_ini("[default]\nregion = us-east-1\n[profile dev]\nrole_arn=arn:aws:iam::1:role/x\n"
                                    "source_profile = base\n[sso-session s]\nsso_region=x\n# c\n",
                                    true);
@@ -183,7 +183,7 @@ TEST(KmsAws, SharedFilesParse) {
     EXPECT_EQ(creds["base"]["aws_secret_access_key"], "SK");
 }
 
-TEST(KmsAws, EncryptDecryptWithContextRoundTrips) {
+TEST(kmsAws, EncryptDecryptWithContextRoundTrips) {
     FakeAws fake;
     EnvMap env;
     env.vars = {{"AWS_ENDPOINT_URL_KMS", fake.server.url()}, {"AWS_ACCESS_KEY_ID", kAkid},
@@ -229,7 +229,7 @@ TEST(KmsAws, EncryptDecryptWithContextRoundTrips) {
     EXPECT_EQ(src->describe(plain), kArn);
 }
 
-TEST(KmsAws, WrongSecretGivesOneLineErrorNamingKeyAndStatus) {
+TEST(kmsAws, WrongSecretGivesOneLineErrorNamingKeyAndStatus) {
     FakeAws fake;
     EnvMap env;
     env.vars = {{"AWS_ENDPOINT_URL", fake.server.url()}, {"AWS_ACCESS_KEY_ID", kAkid},
@@ -249,7 +249,7 @@ TEST(KmsAws, WrongSecretGivesOneLineErrorNamingKeyAndStatus) {
     }
 }
 
-TEST(KmsAws, ThrottlingIsRetried) {
+TEST(kmsAws, ThrottlingIsRetried) {
     FakeAws fake;
     fake.throttle = 2;
     EnvMap env;
@@ -269,7 +269,7 @@ TEST(KmsAws, ThrottlingIsRetried) {
     EXPECT_EQ(fake.throttle, 96);  // 1 try + 3 retries
 }
 
-TEST(KmsAws, RoleIsAssumedThroughSts) {
+TEST(kmsAws, RoleIsAssumedThroughSts) {
     FakeAws fake;
     EnvMap env;
     env.vars = {{"AWS_ENDPOINT_URL", fake.server.url()}, {"AWS_ACCESS_KEY_ID", kAkid}, {"AWS_SECRET_ACCESS_KEY", kSecret}};
@@ -291,7 +291,7 @@ TEST(KmsAws, RoleIsAssumedThroughSts) {
     EXPECT_EQ(fake.sts_bodies.size(), 1u);  // cached
 }
 
-TEST(KmsAws, ProfileFromSharedFilesAndStoredAwsProfile) {
+TEST(kmsAws, ProfileFromSharedFilesAndStoredAwsProfile) {
     FakeAws fake;
     fs::path dir = sopskit::test::make_temp_dir();
     fs::create_directories(dir / ".aws");
@@ -323,7 +323,7 @@ TEST(KmsAws, ProfileFromSharedFilesAndStoredAwsProfile) {
     EXPECT_NE(missing.reason.find("nope"), std::string::npos) << missing.reason;
 }
 
-TEST(KmsAws, WebIdentityAndInstanceMetadata) {
+TEST(kmsAws, WebIdentityAndInstanceMetadata) {
     FakeAws fake;
     fs::path dir = sopskit::test::make_temp_dir();
     sopskit::test::write_file(dir / "token", "jwt-token\n");
@@ -348,7 +348,7 @@ TEST(KmsAws, WebIdentityAndInstanceMetadata) {
     EXPECT_EQ(fake.targets.at(1), "TrentService.Encrypt ASIAROLE imds-session");
 }
 
-TEST(KmsAws, IsolatedSettingsNeverReadProcessCredentials) {
+TEST(kmsAws, IsolatedSettingsNeverReadProcessCredentials) {
     FakeAws fake;
     EnvMap env;
     env.vars = {{"AWS_ENDPOINT_URL_KMS", fake.server.url()}, {"AWS_ACCESS_KEY_ID", kAkid}, {"AWS_SECRET_ACCESS_KEY", kSecret},
@@ -370,7 +370,7 @@ TEST(KmsAws, IsolatedSettingsNeverReadProcessCredentials) {
     EXPECT_THROW(kms::settings_from_flux_entries(std::string("aws_access_key_id: x\n"), std::nullopt, std::nullopt, std::nullopt), Error);
 }
 
-TEST(KmsAws, RecipientsFromFlags) {
+TEST(kmsAws, RecipientsFromFlags) {
     auto r = kms::kms_recipients(std::string(kArn) + "+arn:aws:iam::1:role/r, " + kArn, "prof", "a:b");
     ASSERT_EQ(r.size(), 2u);
     EXPECT_EQ(r[0].id, std::string(kArn) + "+arn:aws:iam::1:role/r");
@@ -385,7 +385,7 @@ TEST(KmsAws, RecipientsFromFlags) {
     }
 }
 
-TEST(KmsAws, SourceProfileRoleAndCredentialProcess) {
+TEST(kmsAws, SourceProfileRoleAndCredentialProcess) {
     FakeAws fake;
     fs::path dir = sopskit::test::make_temp_dir();
     fs::create_directories(dir / ".aws");
@@ -410,7 +410,7 @@ TEST(KmsAws, SourceProfileRoleAndCredentialProcess) {
     EXPECT_EQ(fake.targets.at(1), std::string("TrentService.Encrypt ") + kAkid + " proc-token");
 }
 
-TEST(KmsAws, MaxAttemptsBoundsRetries) {
+TEST(kmsAws, MaxAttemptsBoundsRetries) {
     FakeAws fake;
     fake.throttle = 100;
     EnvMap env;

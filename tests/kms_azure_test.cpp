@@ -152,7 +152,7 @@ kms::EnvReader env_of(std::map<std::string, std::string> vars) {
 
 }  // namespace
 
-TEST(KmsAzure, KeyUrlsAndChallenges) {
+TEST(kmsAzure, KeyUrlsAndChallenges) {
     auto k = kms::azure::parse_key_url("https://v.vault.azure.net/keys/sops/abc");
     ASSERT_TRUE(k);
     EXPECT_EQ(k->vault_url, "https://v.vault.azure.net");
@@ -174,7 +174,7 @@ TEST(KmsAzure, KeyUrlsAndChallenges) {
     EXPECT_FALSE(kms::azure::parse_challenge("Basic realm=x"));
 }
 
-TEST(KmsAzure, ChallengeThenClientSecretThenRsaOaep256) {
+TEST(kmsAzure, ChallengeThenClientSecretThenRsaOaep256) {
     FakeAzure fake;
     if (!fake.ok) GTEST_SKIP() << "openssl cannot make test keys";
     kms::KmsSettings s;
@@ -210,7 +210,7 @@ TEST(KmsAzure, ChallengeThenClientSecretThenRsaOaep256) {
     EXPECT_NE(bad.reason.find("/keys/gone/v1': HTTP 404 KeyNotFound: A key with"), std::string::npos) << bad.reason;
 }
 
-TEST(KmsAzure, VersionlessKeyIsResolvedAndDomainCheckHolds) {
+TEST(kmsAzure, VersionlessKeyIsResolvedAndDomainCheckHolds) {
     FakeAzure fake;
     if (!fake.ok) GTEST_SKIP();
     kms::KmsSettings s;
@@ -241,7 +241,7 @@ TEST(KmsAzure, VersionlessKeyIsResolvedAndDomainCheckHolds) {
     EXPECT_THROW(src->wrap(kms::azure_kv_recipients("http://kv.vault.test/keys/sops-key/v1")[0], data_key()), Error);
 }
 
-TEST(KmsAzure, CertificateCredentialAndFluxShapes) {
+TEST(kmsAzure, CertificateCredentialAndFluxShapes) {
     FakeAzure fake;
     if (!fake.ok) GTEST_SKIP();
     std::string pem = sopskit::test::read_file(fake.dir / "cert.pem") + sopskit::test::read_file(fake.dir / "key.pem");

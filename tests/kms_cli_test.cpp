@@ -57,7 +57,7 @@ struct FakeCloud {
 
 }  // namespace
 
-TEST(KmsCli, EncryptDecryptRotateWithKmsAndVault) {
+TEST(kmsCli, EncryptDecryptRotateWithKmsAndVault) {
     FakeCloud fake;
     fs::path dir = sopskit::test::make_temp_dir();
     sopskit::test::write_file(dir / "secret.yaml", "password: hunter2\n");
@@ -102,7 +102,7 @@ TEST(KmsCli, EncryptDecryptRotateWithKmsAndVault) {
     EXPECT_EQ(bad.exit_code, 6) << bad.err;
 }
 
-TEST(KmsCli, SopsYamlCloudKeysAndUpdatekeysSeesNoChange) {
+TEST(kmsCli, SopsYamlCloudKeysAndUpdatekeysSeesNoChange) {
     FakeCloud fake;
     fs::path dir = sopskit::test::make_temp_dir();
     const std::string vault_uri = fake.server.url() + "/v1/transit/keys/sops";

@@ -9,7 +9,7 @@
 using namespace sopskit;
 using nlohmann::json;
 
-TEST(KmsFlux, VaultTokenFromDecryptionSecretOpensTheDataKey) {
+TEST(kmsFlux, VaultTokenFromDecryptionSecretOpensTheDataKey) {
     sopskit::test::StubServer server;
     std::vector<std::string> tokens;
     server.srv().Put(R"(/v1/transit/(encrypt|decrypt)/k)", [&](const httplib::Request& req, httplib::Response& res) {

@@ -132,7 +132,7 @@ std::string make_key_pem() {
 
 }  // namespace
 
-TEST(KmsGcp, ResourceIdsAndEndpoints) {
+TEST(kmsGcp, ResourceIdsAndEndpoints) {
     EXPECT_TRUE(kms::gcp::valid_resource_id(kKey));
     EXPECT_FALSE(kms::gcp::valid_resource_id(std::string(kKey) + "/cryptoKeyVersions/1"));
     EXPECT_FALSE(kms::gcp::valid_resource_id("projects/p/keyRings/r"));
@@ -142,7 +142,7 @@ TEST(KmsGcp, ResourceIdsAndEndpoints) {
     EXPECT_EQ(kms::gcp::endpoint(env_of({{"SOPS_GCP_KMS_UNIVERSE_DOMAIN", "example.goog"}})), "https://cloudkms.example.goog");
 }
 
-TEST(KmsGcp, ServiceAccountJwtGrantThenEncryptDecrypt) {
+TEST(kmsGcp, ServiceAccountJwtGrantThenEncryptDecrypt) {
     std::string pem = make_key_pem();
     if (pem.empty()) GTEST_SKIP() << "openssl cannot make a key";
     FakeGcp fake(pem);
@@ -190,7 +190,7 @@ TEST(KmsGcp, ServiceAccountJwtGrantThenEncryptDecrypt) {
     for (const auto& a : fake.auths) EXPECT_NE(a, "Bearer leak");
 }
 
-TEST(KmsGcp, AuthorizedUserAccessTokenAndMetadataServer) {
+TEST(kmsGcp, AuthorizedUserAccessTokenAndMetadataServer) {
     FakeGcp fake("");
     fs::path dir = sopskit::test::make_temp_dir();
     json user = {{"type", "authorized_user"}, {"client_id", "cid"}, {"client_secret", "cs"}, {"refresh_token", "rt"},

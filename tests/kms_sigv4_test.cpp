@@ -56,7 +56,7 @@ std::string amz_date_of(const std::string& iso) {  // 2015-08-30T12:36:00Z -> 20
 
 }  // namespace
 
-TEST(KmsSigV4, EveryConformanceCase) {
+TEST(kmsSigV4, EveryConformanceCase) {
     REQUIRE_CONFORMANCE(conf);
     fs::path dir = conf / "sigv4";
     ASSERT_TRUE(fs::is_directory(dir));
@@ -105,7 +105,7 @@ TEST(KmsSigV4, EveryConformanceCase) {
     EXPECT_EQ(cases, 38);
 }
 
-TEST(KmsSigV4, KmsShapedExampleFromSpec) {
+TEST(kmsSigV4, KmsShapedExampleFromSpec) {
     sigv4::Request req;
     req.method = "POST";
     req.path = "/";
@@ -123,7 +123,7 @@ TEST(KmsSigV4, KmsShapedExampleFromSpec) {
               std::string::npos);
 }
 
-TEST(KmsSigV4, ParseAuthorizationRejectsMalformed) {
+TEST(kmsSigV4, ParseAuthorizationRejectsMalformed) {
     EXPECT_FALSE(sigv4::parse_authorization("Bearer x"));
     EXPECT_FALSE(sigv4::parse_authorization("AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/kms, SignedHeaders=host, Signature=ab"));
     auto p = sigv4::parse_authorization(

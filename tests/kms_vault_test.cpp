@@ -77,7 +77,7 @@ kms::EnvReader env_of(std::map<std::string, std::string> vars) {
 
 }  // namespace
 
-TEST(KmsVault, KeyUriParsing) {
+TEST(kmsVault, KeyUriParsing) {
     auto k = kms::vault::parse_key_uri("https://vault.example.com:8200/v1/ns1/transit/keys/sops");
     ASSERT_TRUE(k);
     EXPECT_EQ(k->address, "https://vault.example.com:8200");
@@ -89,14 +89,14 @@ TEST(KmsVault, KeyUriParsing) {
     EXPECT_FALSE(kms::vault::parse_key_uri("https://vault/v1/transit/encrypt/x"));
 }
 
-TEST(KmsVault, AllowList) {
+TEST(kmsVault, AllowList) {
     EXPECT_TRUE(kms::vault::address_allowed("", "https://a:8200"));
     EXPECT_FALSE(kms::vault::address_allowed("none", "https://a:8200"));
     EXPECT_TRUE(kms::vault::address_allowed("https://b, https://a:8200", "https://a:8200"));
     EXPECT_FALSE(kms::vault::address_allowed("https://a:82", "https://a:8200"));
 }
 
-TEST(KmsVault, EncryptDecryptRoundTripWithTokenAndNamespace) {
+TEST(kmsVault, EncryptDecryptRoundTripWithTokenAndNamespace) {
     FakeVault fake;
     kms::KmsSettings s;
     s.env = env_of({{"VAULT_TOKEN", "s.root"}, {"VAULT_NAMESPACE", "team-a"}});
@@ -121,7 +121,7 @@ TEST(KmsVault, EncryptDecryptRoundTripWithTokenAndNamespace) {
     EXPECT_EQ(fake.paths.at(1), "/v1/transit/decrypt/sops");
 }
 
-TEST(KmsVault, TokenFileAndErrorsAndRetries) {
+TEST(kmsVault, TokenFileAndErrorsAndRetries) {
     FakeVault fake;
     fs::path home = sopskit::test::make_temp_dir();
     sopskit::test::write_file(home / ".vault-token", "s.root\n");
@@ -166,7 +166,7 @@ TEST(KmsVault, TokenFileAndErrorsAndRetries) {
     EXPECT_EQ(fake.methods.size(), before);
 }
 
-TEST(KmsHttp, TlsIsVerifiedAndCaFileIsHonoured) {
+TEST(kmsHttp, TlsIsVerifiedAndCaFileIsHonoured) {
     fs::path dir = sopskit::test::make_temp_dir();
     if (!sopskit::test::make_self_signed_cert(dir)) GTEST_SKIP() << "openssl cannot make a test certificate";
     sopskit::test::StubServer server((dir / "cert.pem").string(), (dir / "key.pem").string());

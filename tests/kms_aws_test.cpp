@@ -98,6 +98,13 @@ struct FakeAws {
                 res.set_content(R"({"__type":"UnknownOperationException"})", "application/x-amz-json-1.1");
             }
         });
+        // Container credentials (ECS / EKS pod identity)
+        server.srv().Get("/container-creds", [](const httplib::Request& req, httplib::Response& res) {
+            if (req.get_header_value("Authorization") != "container-auth") res.status = 401;
+            else
+                res.set_content(R"({"AccessKeyId":"ASIAROLE","SecretAccessKey":"rolesecret","Token":"container-session","Expiration":"2099-01-01T00:00:00Z"})",
+                                "application/json");
+        });
         // IMDSv2
         server.srv().Put("/latest/api/token", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mu);
@@ -420,4 +427,16 @@ TEST(kmsAws, MaxAttemptsBoundsRetries) {
     s.env = env.reader();
     EXPECT_THROW(kms::make_aws_kms_source(s)->wrap(kms::kms_recipients(kArn)[0], data_key()), Error);
     EXPECT_EQ(fake.throttle, 98);
+}
+
+TEST(kmsAws, ContainerCredentials) {
+    FakeAws fake;
+    EnvMap env;
+    env.vars = {{"AWS_ENDPOINT_URL", fake.server.url()}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI", fake.server.url() + "/container-creds"},
+                {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth"}, {"AWS_EC2_METADATA_DISABLED", "true"}};
+    kms::KmsSettings s;
+    s.env = env.reader();
+    s.home = "/nonexistent";
+    kms::make_aws_kms_source(s)->wrap(kms::kms_recipients(kArn)[0], data_key());
+    EXPECT_EQ(fake.targets.at(0), "TrentService.Encrypt ASIAROLE container-session");
 }

@@ -45,6 +45,7 @@ struct FakeGcp {
     std::vector<json> claims;
     std::vector<std::string> grants, auths, request_params;
     int metadata_calls = 0;
+    int reject_next = 0;  // answer this many KMS calls with 401 (an expired token)
 
     explicit FakeGcp(std::string key_pem) : pem(std::move(key_pem)) {
         server.srv().Post("/token", [this](const httplib::Request& req, httplib::Response& res) {
@@ -82,6 +83,13 @@ struct FakeGcp {
         server.srv().Post(R"(/v1/(.+):(encrypt|decrypt))", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mu);
             auths.push_back(req.get_header_value("Authorization"));
+            if (reject_next > 0) {
+                --reject_next;
+                res.status = 401;
+                res.set_content(R"({"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}})",
+                                "application/json");
+                return;
+            }
             request_params.push_back(req.get_header_value("x-goog-request-params"));
             std::string name = req.matches[1], op = req.matches[2];
             json body = json::parse(req.body);
@@ -170,6 +178,10 @@ TEST(kmsGcp, ServiceAccountJwtGrantThenEncryptDecrypt) {
     ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
     EXPECT_TRUE(out.data_key.equals(data_key()));
     EXPECT_EQ(fake.claims.size(), 1u);  // token cached
+    // An expired token (401) is refreshed once and the call resent.
+    fake.reject_next = 1;
+    ASSERT_EQ(src->unwrap(k).status, UnwrapOutcome::Status::Ok);
+    EXPECT_EQ(fake.claims.size(), 2u);
 
     // Another key's ciphertext: one-line error with status and the service's message.
     StoredKey other = k;
@@ -206,8 +218,19 @@ TEST(kmsGcp, AuthorizedUserAccessTokenAndMetadataServer) {
 
     s.env = env_of({{"SOPS_GCP_KMS_ENDPOINT", fake.server.url()}, {"GOOGLE_OAUTH_ACCESS_TOKEN", "ready-token"},
                     {"CLOUDSDK_CONFIG", (dir / "gcloud").string()}});
-    kms::make_gcp_kms_source(s)->wrap(kms::gcp_kms_recipients(kKey)[0], data_key());
+    auto ready = kms::make_gcp_kms_source(s);
+    ready->wrap(kms::gcp_kms_recipients(kKey)[0], data_key());
     EXPECT_EQ(fake.auths.back(), "Bearer ready-token");
+    // A fixed token cannot be refreshed: a 401 is reported, not retried.
+    fake.reject_next = 1;
+    std::size_t calls = fake.auths.size();
+    try {
+        ready->wrap(kms::gcp_kms_recipients(kKey)[0], data_key());
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("HTTP 401 UNAUTHENTICATED"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(fake.auths.size(), calls + 1);
 
     s.home = "/nonexistent";
     s.env = env_of({{"SOPS_GCP_KMS_ENDPOINT", fake.server.url()}, {"GCE_METADATA_HOST", "127.0.0.1:" + std::to_string(fake.server.port())}});

@@ -141,21 +141,29 @@ private:
     json call(const std::string& id, const char* op, const std::string& payload, const std::string& what) {
         if (!gcp::valid_resource_id(id)) throw Error(ErrorCode::Generic, what + ": no valid resource ID found in '" + id + "'");
         HttpResponse resp;
-        try {
-            std::string token = access_token();
-            HttpRequest req{"POST", gcp::endpoint(env_) + "/v1/" + id + ":" + op,
-                            {{"Authorization", "Bearer " + token},
-                             {"Content-Type", "application/json"},
-                             {"x-goog-request-params", "name=" + url_encode(id)}},
-                            payload};
-            wipe(token);
-            resp = http_send(std::move(req), http_);
-        } catch (const std::exception& e) {
-            throw Error(ErrorCode::Generic, what + ": " + e.what());
-        }
-        if (resp.status == 401) {
+        // A 401 with a token we minted ourselves: refresh it once and resend.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            bool refreshable = false;
+            try {
+                std::string token = access_token();
+                {
+                    std::lock_guard lock(mu_);
+                    refreshable = token_.expires != 0;
+                }
+                HttpRequest req{"POST", gcp::endpoint(env_) + "/v1/" + id + ":" + op,
+                                {{"Authorization", "Bearer " + token},
+                                 {"Content-Type", "application/json"},
+                                 {"x-goog-request-params", "name=" + url_encode(id)}},
+                                payload};
+                wipe(token);
+                resp = http_send(std::move(req), http_);
+            } catch (const std::exception& e) {
+                throw Error(ErrorCode::Generic, what + ": " + e.what());
+            }
+            if (resp.status != 401) break;
             std::lock_guard lock(mu_);
             token_ = {};
+            if (!refreshable) break;
         }
         if (resp.status != 200) throw Error(ErrorCode::Generic, what + ": " + gcp::error_text(resp));
         json j = json::parse(resp.body, nullptr, false);

@@ -9,6 +9,9 @@
 
 #include "cli_support.hpp"
 #include "commands.hpp"
+#ifdef SOPSKIT_WITH_KMS
+#include "sopskit/kms.hpp"
+#endif
 #include "sopskit/decryptor.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
@@ -30,7 +33,13 @@ std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
     std::string secret = f.decryption_secret;
     if (secret.empty())
         if (const char* env = std::getenv("SOPSKIT_DECRYPTION_SECRET")) secret = env;
-    if (!secret.empty()) return DecryptionKeys::from_secret_manifest(read_input(secret));
+    if (!secret.empty()) {
+        auto keys = DecryptionKeys::from_secret_manifest(read_input(secret));
+#ifdef SOPSKIT_WITH_KMS
+        kms::add_flux_kms_sources(*keys);  // the Secret's cloud credentials only, never the process's
+#endif
+        return keys;
+    }
     auto keys = std::make_shared<DecryptionKeys>();  // the user's own keys, as sops finds them
     keys->ring = keyring_for(f.fo);
     keys->fingerprint = "user-environment";

@@ -9,6 +9,9 @@
 #include "sopskit/keymgmt.hpp"
 #include "sopskit/sops_file.hpp"
 #include "sopskit/tree_path.hpp"
+#ifdef SOPSKIT_WITH_KMS
+#include "sopskit/kms.hpp"
+#endif
 
 namespace sopskit::cli {
 
@@ -26,6 +29,24 @@ CryptRules rules_of(const FileOptions& o) {
     return r;
 }
 
+// Cloud KMS recipients from sops' flag syntax; an error when this build has no KMS support.
+std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile,
+                                        const std::string& context, const std::string& gcp, const std::string& azure,
+                                        const std::string& vault) {
+    std::vector<Recipient> out;
+    if (kms_arns.empty() && gcp.empty() && azure.empty() && vault.empty()) return out;
+#ifdef SOPSKIT_WITH_KMS
+    for (auto& r : kms::kms_recipients(kms_arns, aws_profile, context)) out.push_back(std::move(r));
+    for (auto& r : kms::gcp_kms_recipients(gcp)) out.push_back(std::move(r));
+    for (auto& r : kms::azure_kv_recipients(azure)) out.push_back(std::move(r));
+    for (auto& r : kms::vault_recipients(vault)) out.push_back(std::move(r));
+    return out;
+#else
+    (void)aws_profile, (void)context;
+    throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
+#endif
+}
+
 // Keys from the flags (or their environment variables) win over the config, as in sops; the
 // encryption rules likewise.
 EncryptRequest encrypt_request(const FileOptions& o, const std::string& path) {
@@ -39,6 +60,10 @@ EncryptRequest encrypt_request(const FileOptions& o, const std::string& path) {
     std::vector<Recipient> group;
     for (const auto& r : split_list(env_or("SOPS_AGE_RECIPIENTS", o.age))) group.push_back({"age", r, {}});
     for (const auto& r : split_list(env_or("SOPS_PGP_FP", o.pgp))) group.push_back({"pgp", r, {}});
+    for (auto& r : cloud_recipients(env_or("SOPS_KMS_ARN", o.kms), o.aws_profile, o.encryption_context,
+                                    env_or("SOPS_GCP_KMS_IDS", o.gcp_kms), env_or("SOPS_AZURE_KEYVAULT_URLS", o.azure_kv),
+                                    env_or("SOPS_VAULT_URIS", o.hc_vault_transit)))
+        group.push_back(std::move(r));
     std::optional<CreationRule> rule = config_rule_for(o, path);
     if (!group.empty()) req.key_groups.push_back(std::move(group));
     else if (rule) req.key_groups = rule->key_groups;
@@ -128,6 +153,12 @@ int run_rotate(const FileOptions& o) {
     RotateOptions ropts;
     ropts.add = recipients_from(o.add_age, o.add_pgp);
     ropts.remove = recipients_from(o.rm_age, o.rm_pgp);
+    for (auto& r : cloud_recipients(o.add_kms, o.aws_profile, o.encryption_context, o.add_gcp_kms, o.add_azure_kv,
+                                    o.add_hc_vault_transit))
+        ropts.add.push_back(std::move(r));
+    for (auto& r : cloud_recipients(o.rm_kms, o.aws_profile, o.encryption_context, o.rm_gcp_kms, o.rm_azure_kv,
+                                    o.rm_hc_vault_transit))
+        ropts.remove.push_back(std::move(r));
     ropts.decrypt.ignore_mac = o.ignore_mac;
     ropts.store = store_options(o);
     if (is_batch(o.files)) {

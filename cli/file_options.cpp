@@ -14,6 +14,12 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--indent", o.indent, "Spaces to indent YAML or JSON output with");
     app.add_option("--age", o.age, "Comma-separated age recipients to encrypt to (also SOPS_AGE_RECIPIENTS)");
     app.add_option("-p,--pgp", o.pgp, "Comma-separated PGP fingerprints to encrypt to (also SOPS_PGP_FP)");
+    app.add_option("-k,--kms", o.kms, "Comma-separated AWS KMS ARNs, each optionally +ROLE_ARN (also SOPS_KMS_ARN)");
+    app.add_option("--aws-profile", o.aws_profile, "AWS profile to use with the --kms keys");
+    app.add_option("--encryption-context", o.encryption_context, "AWS KMS encryption context, k:v,k2:v2");
+    app.add_option("--gcp-kms", o.gcp_kms, "Comma-separated GCP Cloud KMS resource IDs (also SOPS_GCP_KMS_IDS)");
+    app.add_option("--azure-kv", o.azure_kv, "Comma-separated Azure Key Vault key URLs (also SOPS_AZURE_KEYVAULT_URLS)");
+    app.add_option("--hc-vault-transit", o.hc_vault_transit, "Comma-separated Vault transit key URIs (also SOPS_VAULT_URIS)");
     app.add_option("--encrypted-regex", o.encrypted_regex, "Encrypt only the values whose key path matches this regex");
     app.add_option("--unencrypted-regex", o.unencrypted_regex, "Leave readable the values whose key path matches this regex");
     app.add_option("--encrypted-suffix", o.encrypted_suffix, "Encrypt only the values whose key ends with this suffix");
@@ -27,6 +33,14 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--rm-age", o.rm_age, "rotate: remove these age recipients");
     app.add_option("--add-pgp", o.add_pgp, "rotate: add these PGP fingerprints");
     app.add_option("--rm-pgp", o.rm_pgp, "rotate: remove these PGP fingerprints");
+    app.add_option("--add-kms", o.add_kms, "rotate: add these AWS KMS ARNs");
+    app.add_option("--rm-kms", o.rm_kms, "rotate: remove these AWS KMS ARNs");
+    app.add_option("--add-gcp-kms", o.add_gcp_kms, "rotate: add these GCP Cloud KMS resource IDs");
+    app.add_option("--rm-gcp-kms", o.rm_gcp_kms, "rotate: remove these GCP Cloud KMS resource IDs");
+    app.add_option("--add-azure-kv", o.add_azure_kv, "rotate: add these Azure Key Vault key URLs");
+    app.add_option("--rm-azure-kv", o.rm_azure_kv, "rotate: remove these Azure Key Vault key URLs");
+    app.add_option("--add-hc-vault-transit", o.add_hc_vault_transit, "rotate: add these Vault transit key URIs");
+    app.add_option("--rm-hc-vault-transit", o.rm_hc_vault_transit, "rotate: remove these Vault transit key URIs");
     app.add_flag("--json", o.json, "Batch runs: print one JSON record per file (path, action, result)");
     app.add_flag("--fail-fast", o.fail_fast, "Batch runs: stop at the first file that fails");
     app.add_option("--decryption-order", o.decryption_order, "Key kinds to try first, comma-separated (default age,pgp; also SOPS_DECRYPTION_ORDER)");

@@ -23,6 +23,12 @@ struct FileOptions {
     // keys
     std::string age;
     std::string pgp;
+    std::string kms;                 // ARN[+ROLE_ARN], comma-separated (SOPS_KMS_ARN)
+    std::string aws_profile;
+    std::string encryption_context;  // k:v,k2:v2
+    std::string gcp_kms;             // resource IDs (SOPS_GCP_KMS_IDS)
+    std::string azure_kv;            // key URLs (SOPS_AZURE_KEYVAULT_URLS)
+    std::string hc_vault_transit;    // transit key URIs (SOPS_VAULT_URIS)
     // rules
     std::string encrypted_regex, unencrypted_regex, encrypted_suffix, unencrypted_suffix;
     std::string encrypted_comment_regex, unencrypted_comment_regex;
@@ -32,6 +38,8 @@ struct FileOptions {
     std::string config;  // --config: the .sops.yaml to use instead of searching for one
     // rotation
     std::string add_age, rm_age, add_pgp, rm_pgp;
+    std::string add_kms, rm_kms, add_gcp_kms, rm_gcp_kms, add_azure_kv, rm_azure_kv, add_hc_vault_transit,
+        rm_hc_vault_transit;
     // batch runs
     bool json = false;
     bool fail_fast = false;

@@ -2,6 +2,9 @@
 
 #include "sopskit/age_keys.hpp"
 #include "sopskit/pgp_keys.hpp"
+#ifdef SOPSKIT_WITH_KMS
+#include "sopskit/kms.hpp"
+#endif
 
 namespace sopskit::cli {
 
@@ -9,6 +12,9 @@ KeyRing make_user_keyring() {
     KeyRing ring;
     ring.add(make_age_key_source_from_environment());
     ring.add(make_pgp_key_source());
+#ifdef SOPSKIT_WITH_KMS
+    kms::add_kms_sources(ring);  // kms, gcp_kms, azure_kv, hc_vault from the environment
+#endif
     return ring;
 }
 

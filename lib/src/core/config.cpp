@@ -78,7 +78,19 @@ void add_group_keys(const Value& group, const std::string& where, std::vector<Re
             if (e.is_comment()) continue;
             if (e.kind != Kind::Map) config_error(where + "." + field, "expected mappings");
             const Value* id = e.find(id_field);
-            out.push_back({kind, id ? scalar_string(*id, where + "." + field) : "", e});
+            std::string text = id ? scalar_string(*id, where + "." + field) : "";
+            // The ids the key sources report for stored keys (sops' ToString), so updatekeys
+            // sees an unchanged key as unchanged: ARN+ROLE, and vaultUrl/keys/name/version.
+            auto sub = [&](const char* f) {
+                const Value* v = e.find(f);
+                return v && v->kind == Kind::String ? v->text : std::string();
+            };
+            if (std::string_view(kind) == "kms" && !sub("role").empty()) text += "+" + sub("role");
+            if (std::string_view(kind) == "azure_kv" && !sub("key").empty()) {
+                while (!text.empty() && text.back() == '/') text.pop_back();
+                text += "/keys/" + sub("key") + (sub("version").empty() ? "" : "/" + sub("version"));
+            }
+            out.push_back({kind, text, e});
         }
     };
     structured("kms", "kms", "arn");

@@ -1,0 +1,76 @@
+// AWS internals shared by the KMS key source, STS and the credential chain.
+#pragma once
+#include <ctime>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/env.hpp"
+#include "common/http.hpp"
+#include "sopskit/kms.hpp"
+#include "sopskit/kms/sigv4.hpp"
+
+namespace sopskit::kms::aws {
+
+struct Creds {
+    sigv4::Credentials keys;
+    std::time_t expires = 0;  // 0: does not expire
+    std::string source;       // where they came from, for messages ("environment", "profile x", ...)
+};
+
+struct Context {
+    Env env;
+    std::string home;
+    bool isolated = false;
+    std::optional<AwsStaticCredentials> static_keys;
+    HttpOptions http;
+};
+
+// Region (group 1) of sops' ARN pattern ^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$;
+// nullopt when the ARN does not match.
+std::optional<std::string> region_from_arn(const std::string& arn);
+
+// https://{service}.{region}.amazonaws.com[.cn], or AWS_ENDPOINT_URL_{SERVICE} / AWS_ENDPOINT_URL.
+std::string service_endpoint(const Env& env, const std::string& service, const std::string& region);
+
+struct AwsError {
+    long status = 0;
+    std::string code, message;
+    std::string text() const;  // "HTTP 400 AccessDeniedException: message"
+};
+AwsError parse_json_error(const HttpResponse& resp);
+AwsError parse_xml_error(const HttpResponse& resp);
+// Throttling and transient codes the SDK retries even with a 4xx status.
+bool is_throttling_code(const std::string& code);
+// Text of the first <tag>...</tag> (entities decoded, trimmed); empty when absent.
+std::string xml_value(const std::string& xml, const std::string& tag);
+
+// Signs and sends a request to {endpoint}/ (POST), retrying throttling; returns the response.
+HttpResponse signed_post(const Context& ctx, const std::string& endpoint, const std::string& region,
+                         const std::string& service, const Creds& creds,
+                         std::vector<std::pair<std::string, std::string>> headers, const std::string& body,
+                         bool json_errors);
+
+// sops' RoleSessionName: "sops@" + hostname with [^a-zA-Z0-9=,.@-_] removed, cut to 64.
+std::string role_session_name(const std::string& hostname);
+
+Creds assume_role(const Context& ctx, const Creds& base, const std::string& role_arn, const std::string& region,
+                  const std::string& session_name);
+Creds assume_role_with_web_identity(const Context& ctx, const std::string& role_arn, const std::string& token,
+                                    const std::string& session_name, const std::string& region);
+
+// Shared config/credentials files: section -> key -> value. "[profile x]" becomes "x".
+using Ini = std::map<std::string, std::map<std::string, std::string>>;
+Ini parse_ini(const std::string& text, bool config_file);
+
+// The SDK's chain. `profile` non-empty: that profile only (sops sets it programmatically from
+// aws_profile / --aws-profile). `region` is the KMS key's region (for STS calls).
+Creds resolve_credentials(const Context& ctx, const std::string& profile, const std::string& region);
+
+// Credentials from EC2 instance metadata (IMDSv2).
+std::optional<Creds> imds_credentials(const Context& ctx);
+
+// "2026-11-24T11:15:00Z" -> time_t (0 when it does not parse).
+std::time_t parse_iso8601(const std::string& s);
+
+}  // namespace sopskit::kms::aws

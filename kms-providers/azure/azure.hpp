@@ -1,0 +1,53 @@
+// Azure Key Vault internals, exposed for tests.
+#pragma once
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "common/env.hpp"
+#include "common/http.hpp"
+#include "sopskit/kms.hpp"
+
+namespace sopskit::kms::azure {
+
+inline constexpr const char* kApiVersion = "7.4";
+
+struct KeyRef {
+    std::string vault_url;  // https://name.vault.azure.net (no trailing slash)
+    std::string name;
+    std::string version;    // may be empty: resolved from the vault
+};
+// sops' ^(https://[^/]+)/keys/([^/]+)(/[^/]*)?$; nullopt for anything else (http:// included).
+std::optional<KeyRef> parse_key_url(const std::string& url);
+
+// The 401 challenge: WWW-Authenticate: Bearer authorization="https://login.../<tenant>",
+// resource="https://vault.azure.net" (or scope="..."). nullopt when absent or unusable.
+struct Challenge {
+    std::string tenant;
+    std::string scope;          // "<resource>/.default"
+    std::string resource_host;  // for the vault-host domain check
+};
+std::optional<Challenge> parse_challenge(const std::string& www_authenticate);
+// Whether the vault host is the challenge's resource host or a subdomain of it.
+bool host_matches_resource(const std::string& vault_host, const std::string& resource_host);
+
+// "HTTP 404 KeyNotFound: message" from Key Vault's or AAD's error JSON.
+std::string error_text(const HttpResponse& resp);
+
+struct Token {
+    std::string access_token;
+    std::time_t expires = 0;
+};
+
+// A token for `scope` from the credentials (explicit, or the environment's
+// AZURE_TENANT_ID/AZURE_CLIENT_ID + AZURE_CLIENT_SECRET | AZURE_CLIENT_CERTIFICATE_PATH |
+// AZURE_FEDERATED_TOKEN_FILE). `challenge_tenant` is used when the credential names none.
+// Throws std::runtime_error.
+Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const Env& env, bool isolated,
+                    const std::string& scope, const std::string& challenge_tenant, const HttpOptions& http);
+
+// The client-certificate assertion: RS256 JWT with x5t = base64url(SHA-1 of the cert DER).
+std::string client_assertion(const std::string& pem_cert_and_key, const std::string& password,
+                             const std::string& client_id, const std::string& token_url, std::time_t now);
+
+}  // namespace sopskit::kms::azure

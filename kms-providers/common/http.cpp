@@ -1,0 +1,233 @@
+// libcurl transport for the KMS providers.
+#include "common/http.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace sopskit::kms {
+
+namespace {
+
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::size_t on_body(char* ptr, std::size_t size, std::size_t n, void* user) {
+    static_cast<std::string*>(user)->append(ptr, size * n);
+    return size * n;
+}
+
+std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
+    auto* resp = static_cast<HttpResponse*>(user);
+    std::string line(ptr, size * n);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (line.rfind("HTTP/", 0) == 0) {
+        resp->headers.clear();  // a new response (after 100-continue or a redirect)
+        return size * n;
+    }
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        auto b = value.find_first_not_of(" \t");
+        value = b == std::string::npos ? std::string() : value.substr(b);
+        resp->headers.emplace(std::move(name), std::move(value));
+    }
+    return size * n;
+}
+
+struct CurlHandle {
+    CURL* h = curl_easy_init();
+    curl_slist* headers = nullptr;
+    ~CurlHandle() {
+        if (headers) curl_slist_free_all(headers);
+        if (h) curl_easy_cleanup(h);
+    }
+};
+
+// One try; false with `error` set on a transport failure.
+bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& resp, std::string& error, bool& permanent) {
+    permanent = false;
+    CurlHandle c;
+    if (!c.h) {
+        error = "cannot initialise libcurl";
+        return false;
+    }
+    resp = HttpResponse{};
+    curl_easy_setopt(c.h, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!opts.ca_file.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, opts.ca_file.c_str());
+    if (!opts.ca_dir.empty()) curl_easy_setopt(c.h, CURLOPT_CAPATH, opts.ca_dir.c_str());
+    curl_slist* resolve = nullptr;
+    for (const auto& r : opts.resolve) resolve = curl_slist_append(resolve, r.c_str());
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> resolve_guard(resolve, curl_slist_free_all);
+    if (resolve) curl_easy_setopt(c.h, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
+    curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, opts.total_timeout_ms);
+    curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
+    if (req.method == "GET") {
+        curl_easy_setopt(c.h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, req.body.data());
+        curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+        if (req.method != "POST") curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    }
+    bool has_content_type = false;
+    for (const auto& [name, value] : req.headers) {
+        std::string lname = name;
+        for (auto& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (lname == "content-type") has_content_type = true;
+        c.headers = curl_slist_append(c.headers, (name + ": " + value).c_str());
+    }
+    if (!has_content_type && req.method != "GET") c.headers = curl_slist_append(c.headers, "Content-Type:");
+    c.headers = curl_slist_append(c.headers, "Expect:");
+    curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
+    curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &resp.body);
+    curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &resp);
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(c.h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = curl_easy_perform(c.h);
+    if (rc != CURLE_OK) {
+        error = *errbuf ? errbuf : curl_easy_strerror(rc);
+        // Certificate and configuration problems do not heal by retrying.
+        permanent = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL;
+        return false;
+    }
+    curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &resp.status);
+    return true;
+}
+
+long backoff_ms(const HttpOptions& opts, int attempt, const HttpResponse* resp) {
+    if (resp) {
+        std::string ra = resp->header("retry-after");
+        if (!ra.empty() && std::all_of(ra.begin(), ra.end(), ::isdigit))
+            return std::min(std::stol(ra) * 1000, opts.max_delay_ms);
+    }
+    long cap = std::min(opts.max_delay_ms, opts.base_delay_ms << std::min(attempt, 16));
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<long> dist(cap / 2, std::max(cap / 2, cap));
+    return dist(rng);
+}
+
+}  // namespace
+
+std::string HttpResponse::header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+}
+
+bool default_retryable_status(long status) {
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+HttpOptions http_options_from(const Env& env, const std::string& ca_override) {
+    HttpOptions o;
+    o.ca_file = !ca_override.empty() ? ca_override : env_or(env, "SSL_CERT_FILE");
+    o.ca_dir = env_or(env, "SSL_CERT_DIR");
+    if (auto t = env("SOPSKIT_KMS_TIMEOUT_S")) {
+        try {
+            o.total_timeout_ms = std::stol(*t) * 1000;
+        } catch (...) {
+        }
+    }
+    if (auto r = env("SOPSKIT_KMS_RESOLVE")) {
+        std::size_t start = 0;
+        while (start <= r->size()) {
+            std::size_t end = r->find(',', start);
+            if (end == std::string::npos) end = r->size();
+            if (end > start) o.resolve.push_back(r->substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    if (auto b = env("SOPSKIT_KMS_RETRY_BASE_MS")) {
+        try {
+            o.base_delay_ms = std::stol(*b);
+        } catch (...) {
+        }
+    }
+    return o;
+}
+
+HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::function<void(HttpRequest&)>& prepare) {
+    global_init();
+    std::string error;
+    for (int attempt = 0;; ++attempt) {
+        HttpRequest r = req;
+        if (prepare) prepare(r);
+        HttpResponse resp;
+        bool permanent = false;
+        bool got = send_once(r, opts, resp, error, permanent);
+        if (!got && permanent) throw TransportError(error);
+        bool retry = !got || default_retryable_status(resp.status) || (opts.retryable && opts.retryable(resp));
+        if (got && !retry) return resp;
+        if (attempt >= opts.max_retries) {
+            if (got) return resp;
+            throw TransportError(error);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms(opts, attempt, got ? &resp : nullptr)));
+    }
+}
+
+std::string url_encode(const std::string& s) {
+    static const char* digits = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(digits[c >> 4]);
+            out.push_back(digits[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out;
+    for (const auto& [k, v] : fields) {
+        if (!out.empty()) out += '&';
+        out += url_encode(k) + "=" + url_encode(v);
+    }
+    return out;
+}
+
+bool parse_url(const std::string& url, UrlParts& out) {
+    auto sep = url.find("://");
+    if (sep == std::string::npos) return false;
+    out.scheme = url.substr(0, sep);
+    for (auto& c : out.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::size_t start = sep + 3;
+    std::size_t end = url.find_first_of("/?#", start);
+    std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    out.path = end == std::string::npos ? std::string() : url.substr(end);
+    if (authority.empty()) return false;
+    std::size_t colon = authority.rfind(':');
+    std::size_t bracket = authority.rfind(']');
+    if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+        out.host = authority.substr(0, colon);
+        out.port = authority.substr(colon + 1);
+        if (out.port.empty() || !std::all_of(out.port.begin(), out.port.end(), ::isdigit)) return false;
+    } else {
+        out.host = authority;
+        out.port.clear();
+    }
+    return !out.host.empty();
+}
+
+}  // namespace sopskit::kms

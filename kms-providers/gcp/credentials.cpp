@@ -1,0 +1,87 @@
+// Google credentials: service-account JWT bearer grant, authorized-user refresh grant,
+// the metadata server.
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+#include "common/codec.hpp"
+#include "common/jwt.hpp"
+#include "gcp/gcp.hpp"
+
+namespace sopskit::kms::gcp {
+
+namespace {
+
+Token parse_token_response(const HttpResponse& resp, const std::string& where, std::time_t now) {
+    auto j = nlohmann::json::parse(resp.body, nullptr, false);
+    if (resp.status != 200) {
+        std::string text = "HTTP " + std::to_string(resp.status);
+        if (j.is_object() && j.contains("error")) {
+            if (j["error"].is_string()) text += " " + j["error"].get<std::string>();
+            if (j.contains("error_description") && j["error_description"].is_string())
+                text += ": " + one_line(j["error_description"].get<std::string>());
+        }
+        throw std::runtime_error("token request to " + where + " failed: " + text);
+    }
+    if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string())
+        throw std::runtime_error("token response from " + where + " has no access_token");
+    Token t;
+    t.access_token = j["access_token"].get<std::string>();
+    if (j.contains("expires_in") && j["expires_in"].is_number()) t.expires = now + j["expires_in"].get<long>();
+    return t;
+}
+
+bool retry_token_error(const HttpResponse& r) { return r.status >= 500; }
+
+}  // namespace
+
+Token token_from_credentials_json(const std::string& json_text, const HttpOptions& http, std::time_t now) {
+    auto j = nlohmann::json::parse(json_text, nullptr, false);
+    if (!j.is_object()) throw std::runtime_error("the Google credentials are not a JSON object");
+    std::string type = j.value("type", "");
+    HttpOptions opts = http;
+    opts.retryable = retry_token_error;
+    if (type == "service_account") {
+        std::string email = j.value("client_email", ""), key = j.value("private_key", "");
+        std::string token_uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+        if (email.empty() || key.empty()) throw std::runtime_error("service account credentials lack client_email or private_key");
+        nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+        if (j.contains("private_key_id") && j["private_key_id"].is_string()) header["kid"] = j["private_key_id"];
+        nlohmann::json claims = {{"iss", email}, {"scope", kScope}, {"aud", token_uri}, {"iat", now}, {"exp", now + 3600}};
+        std::string jwt = sign_jwt_rs256(header.dump(), claims.dump(), key);
+        HttpRequest req{"POST", token_uri, {{"Content-Type", "application/x-www-form-urlencoded"}},
+                        form_encode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", jwt}})};
+        return parse_token_response(http_send(req, opts), token_uri, now);
+    }
+    if (type == "authorized_user") {
+        std::string token_uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+        HttpRequest req{"POST", token_uri, {{"Content-Type", "application/x-www-form-urlencoded"}},
+                        form_encode({{"grant_type", "refresh_token"},
+                                     {"client_id", j.value("client_id", "")},
+                                     {"client_secret", j.value("client_secret", "")},
+                                     {"refresh_token", j.value("refresh_token", "")}})};
+        return parse_token_response(http_send(req, opts), token_uri, now);
+    }
+    throw std::runtime_error("unsupported Google credentials type '" + type + "' (service_account or authorized_user)");
+}
+
+std::optional<Token> token_from_metadata(const Env& env, const HttpOptions& http) {
+    std::string host = env_or(env, "GCE_METADATA_HOST", "metadata.google.internal");
+    std::string base = host.find("://") == std::string::npos ? "http://" + host : host;
+    HttpOptions opts = http;
+    opts.connect_timeout_ms = 1000;
+    opts.total_timeout_ms = 3000;
+    opts.max_retries = 1;
+    HttpRequest req{"GET", base + "/computeMetadata/v1/instance/service-accounts/default/token",
+                    {{"Metadata-Flavor", "Google"}}, ""};
+    HttpResponse resp;
+    try {
+        resp = http_send(req, opts);
+    } catch (const TransportError&) {
+        return std::nullopt;
+    }
+    if (resp.status == 404) return std::nullopt;
+    return parse_token_response(resp, "the metadata server", std::time(nullptr));
+}
+
+}  // namespace sopskit::kms::gcp

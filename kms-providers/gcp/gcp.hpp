@@ -1,0 +1,33 @@
+// GCP Cloud KMS internals, exposed for tests.
+#pragma once
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "common/env.hpp"
+#include "common/http.hpp"
+
+namespace sopskit::kms::gcp {
+
+inline constexpr const char* kScope = "https://www.googleapis.com/auth/cloudkms";
+
+// sops' ^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$.
+bool valid_resource_id(const std::string& id);
+// SOPS_GCP_KMS_ENDPOINT (a URL, or host[:port] meaning https), SOPS_GCP_KMS_UNIVERSE_DOMAIN, or
+// https://cloudkms.googleapis.com.
+std::string endpoint(const Env& env);
+// "HTTP 403 PERMISSION_DENIED: message" from google.rpc.Status JSON.
+std::string error_text(const HttpResponse& resp);
+
+struct Token {
+    std::string access_token;
+    std::time_t expires = 0;  // 0: unknown / never refreshed
+};
+
+// An access token from a credentials JSON document (service_account: RS256 JWT grant at its
+// token_uri; authorized_user: refresh-token grant). Throws std::runtime_error.
+Token token_from_credentials_json(const std::string& json_text, const HttpOptions& http, std::time_t now);
+// The metadata server (GCE_METADATA_HOST or metadata.google.internal); nullopt if unreachable.
+std::optional<Token> token_from_metadata(const Env& env, const HttpOptions& http);
+
+}  // namespace sopskit::kms::gcp

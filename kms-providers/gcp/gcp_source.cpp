@@ -1,0 +1,190 @@
+// The GCP Cloud KMS master key (`gcp_kms` entries): REST v1 :encrypt / :decrypt.
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+#include <regex>
+
+#include "common/codec.hpp"
+#include "gcp/gcp.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/kms.hpp"
+
+namespace sopskit::kms {
+
+namespace gcp {
+
+bool valid_resource_id(const std::string& id) {
+    static const std::regex re(R"(^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$)");
+    return std::regex_match(id, re);
+}
+
+std::string endpoint(const Env& env) {
+    std::string e = env_or(env, "SOPS_GCP_KMS_ENDPOINT");
+    if (e.empty()) {
+        if (auto u = env("SOPS_GCP_KMS_UNIVERSE_DOMAIN")) return "https://cloudkms." + *u;
+        return "https://cloudkms.googleapis.com";
+    }
+    if (e.find("://") == std::string::npos) {
+        if (e.size() > 4 && e.compare(e.size() - 4, 4, ":443") == 0) e.resize(e.size() - 4);
+        e = "https://" + e;
+    }
+    while (!e.empty() && e.back() == '/') e.pop_back();
+    return e;
+}
+
+std::string error_text(const HttpResponse& resp) {
+    std::string out = "HTTP " + std::to_string(resp.status);
+    auto j = nlohmann::json::parse(resp.body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+        const auto& e = j["error"];
+        if (e.contains("status") && e["status"].is_string()) out += " " + e["status"].get<std::string>();
+        if (e.contains("message") && e["message"].is_string()) out += ": " + one_line(e["message"].get<std::string>());
+    } else if (!resp.body.empty()) {
+        out += ": " + one_line(resp.body, 200);
+    }
+    return out;
+}
+
+}  // namespace gcp
+
+namespace {
+
+using nlohmann::json;
+
+class GcpKmsSource final : public KeySource {
+public:
+    explicit GcpKmsSource(const KmsSettings& s)
+        : env_(env_of(s)), home_(home_of(s)), creds_json_(s.gcp_credentials_json), isolated_(s.isolated) {
+        http_ = http_options_from(env_);
+    }
+
+    std::string_view kind() const override { return "gcp_kms"; }
+
+    StoredKey wrap(const Recipient& r, const SecureBytes& data_key) override {
+        const std::string& id = r.id;
+        const std::string what = "failed to encrypt sops data key with GCP KMS key " + id;
+        std::string b64 = b64_encode(data_key.view());
+        json body = {{"name", id}, {"plaintext", b64}};
+        wipe(b64);
+        std::string payload = body.dump();
+        body.clear();
+        json resp = call(id, "encrypt", payload, what);
+        wipe(payload);
+        if (!resp.contains("ciphertext") || !resp["ciphertext"].is_string())
+            throw Error(ErrorCode::Generic, what + ": response has no ciphertext");
+        auto raw = b64url_decode(resp["ciphertext"].get<std::string>());
+        if (!raw) throw Error(ErrorCode::Generic, what + ": ciphertext is not base64");
+        StoredKey k{"gcp_kms", Value::empty_map()};
+        k.set_field("resource_id", Value::string(id));
+        k.set_field("created_at", Value::string(now_rfc3339()));
+        k.set_field("enc", Value::string(b64_encode(*raw)));
+        return k;
+    }
+
+    UnwrapOutcome unwrap(const StoredKey& key) override {
+        std::string id = key.field("resource_id");
+        const std::string what = "failed to decrypt sops data key with GCP KMS key " + id;
+        try {
+            json resp = call(id, "decrypt", json{{"name", id}, {"ciphertext", key.field("enc")}}.dump(), what);
+            if (!resp.contains("plaintext") || !resp["plaintext"].is_string())
+                return UnwrapOutcome::failed(what + ": response has no plaintext");
+            std::string b64 = resp["plaintext"].get<std::string>();
+            resp["plaintext"] = "";
+            auto plain = b64url_decode(b64);
+            wipe(b64);
+            if (!plain) return UnwrapOutcome::failed(what + ": plaintext is not base64");
+            SecureBytes out = SecureBytes::from(*plain);
+            wipe(*plain);
+            return UnwrapOutcome::ok(std::move(out));
+        } catch (const std::exception& e) {
+            return UnwrapOutcome::failed(e.what());
+        }
+    }
+
+    std::string describe(const StoredKey& key) const override { return key.field("resource_id"); }
+    Recipient recipient_of(const StoredKey& key) const override { return {"gcp_kms", key.field("resource_id"), {}}; }
+
+private:
+    std::string access_token() {
+        std::lock_guard lock(mu_);
+        std::time_t now = std::time(nullptr);
+        if (!token_.access_token.empty() && (token_.expires == 0 || token_.expires - 60 > now)) return token_.access_token;
+        auto from_json = [&](const std::string& text) { token_ = gcp::token_from_credentials_json(text, http_, now); };
+        if (creds_json_) {
+            from_json(*creds_json_);
+        } else if (isolated_) {
+            throw std::runtime_error("no Google credentials were given (sops.gcp-kms)");
+        } else if (auto gc = env_("GOOGLE_CREDENTIALS")) {
+            auto file = read_text_file(*gc);
+            from_json(file ? *file : *gc);
+        } else if (auto tok = env_("GOOGLE_OAUTH_ACCESS_TOKEN")) {
+            token_ = {*tok, 0};
+        } else if (auto path = env_("GOOGLE_APPLICATION_CREDENTIALS")) {
+            auto file = read_text_file(*path);
+            if (!file) throw std::runtime_error("cannot read GOOGLE_APPLICATION_CREDENTIALS file " + *path);
+            from_json(*file);
+        } else {
+            std::string dir = env_or(env_, "CLOUDSDK_CONFIG", home_.empty() ? "" : home_ + "/.config/gcloud");
+            auto adc = dir.empty() ? std::nullopt : read_text_file(dir + "/application_default_credentials.json");
+            if (adc) {
+                from_json(*adc);
+            } else if (auto t = gcp::token_from_metadata(env_, http_)) {
+                token_ = *t;
+            } else {
+                throw std::runtime_error("no Google credentials found (GOOGLE_CREDENTIALS, GOOGLE_OAUTH_ACCESS_TOKEN, "
+                                         "GOOGLE_APPLICATION_CREDENTIALS, gcloud application default credentials, metadata server)");
+            }
+        }
+        return token_.access_token;
+    }
+
+    json call(const std::string& id, const char* op, const std::string& payload, const std::string& what) {
+        if (!gcp::valid_resource_id(id)) throw Error(ErrorCode::Generic, what + ": no valid resource ID found in '" + id + "'");
+        HttpResponse resp;
+        // A 401 with a token we minted ourselves: refresh it once and resend.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            bool refreshable = false;
+            try {
+                std::string token = access_token();
+                {
+                    std::lock_guard lock(mu_);
+                    refreshable = token_.expires != 0;
+                }
+                HttpRequest req{"POST", gcp::endpoint(env_) + "/v1/" + id + ":" + op,
+                                {{"Authorization", "Bearer " + token},
+                                 {"Content-Type", "application/json"},
+                                 {"x-goog-request-params", "name=" + url_encode(id)}},
+                                payload};
+                wipe(token);
+                resp = http_send(std::move(req), http_);
+            } catch (const std::exception& e) {
+                throw Error(ErrorCode::Generic, what + ": " + e.what());
+            }
+            if (resp.status != 401) break;
+            std::lock_guard lock(mu_);
+            token_ = {};
+            if (!refreshable) break;
+        }
+        if (resp.status != 200) throw Error(ErrorCode::Generic, what + ": " + gcp::error_text(resp));
+        json j = json::parse(resp.body, nullptr, false);
+        wipe(resp.body);
+        if (!j.is_object()) throw Error(ErrorCode::Generic, what + ": HTTP 200 with a body that is not JSON");
+        return j;
+    }
+
+    Env env_;
+    std::string home_;
+    std::optional<std::string> creds_json_;
+    bool isolated_;
+    HttpOptions http_;
+    std::mutex mu_;
+    gcp::Token token_;
+};
+
+}  // namespace
+
+std::unique_ptr<KeySource> make_gcp_kms_source(const KmsSettings& settings) {
+    return std::make_unique<GcpKmsSource>(settings);
+}
+
+}  // namespace sopskit::kms

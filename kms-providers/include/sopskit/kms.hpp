@@ -1,0 +1,76 @@
+// Cloud KMS master keys (AWS KMS, GCP Cloud KMS, Azure Key Vault, HashiCorp Vault/OpenBao
+// transit), registered in a KeyRing under their metadata names: kms, gcp_kms, azure_kv, hc_vault.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sopskit/decryptor.hpp"
+#include "sopskit/keys.hpp"
+
+namespace sopskit::kms {
+
+// Reads one environment variable (nullopt: unset or empty).
+using EnvReader = std::function<std::optional<std::string>(const std::string& name)>;
+
+struct AwsStaticCredentials {
+    std::string access_key_id, secret_access_key, session_token;
+};
+
+// Azure credentials given explicitly (Flux's sops.azure-kv), instead of the environment.
+struct AzureCredentials {
+    std::string tenant_id, client_id;
+    std::string client_secret;               // client-secret credential, or
+    std::string client_certificate;          // PEM certificate + private key
+    std::string client_certificate_password;
+    std::string authority_host;              // default https://login.microsoftonline.com/
+};
+
+struct KmsSettings {
+    // How the sources read the environment; empty: the process environment.
+    EnvReader env;
+    // Home directory for ~/.aws, ~/.vault-token; empty: $HOME.
+    std::string home;
+    // Explicit credentials (a Flux tenant's decryption Secret). When `isolated` is true, the
+    // sources read only transport settings (endpoint overrides, CA files) from the environment
+    // and never its credentials, profiles, token files or metadata servers.
+    bool isolated = false;
+    std::optional<AwsStaticCredentials> aws;
+    std::optional<std::string> gcp_credentials_json;
+    std::optional<AzureCredentials> azure;
+    std::optional<std::string> vault_token;
+};
+
+// One source per kind.
+std::unique_ptr<KeySource> make_aws_kms_source(const KmsSettings& settings = {});
+std::unique_ptr<KeySource> make_gcp_kms_source(const KmsSettings& settings = {});
+std::unique_ptr<KeySource> make_azure_kv_source(const KmsSettings& settings = {});
+std::unique_ptr<KeySource> make_vault_transit_source(const KmsSettings& settings = {});
+
+// Adds all four.
+void add_kms_sources(KeyRing& ring, const KmsSettings& settings = {});
+
+// Recipients as sops builds them from its flags and environment variables:
+//   kms: "ARN[+ROLE_ARN]" comma list, with --aws-profile and --encryption-context "k:v,k2:v2";
+//   gcp_kms: resource IDs; azure_kv: key URLs; hc_vault: transit key URIs.
+// Throws Error(InvalidKmsEncryptionContext) for a malformed context.
+std::vector<Recipient> kms_recipients(const std::string& arns, const std::string& aws_profile = "",
+                                      const std::string& encryption_context = "");
+std::vector<Recipient> gcp_kms_recipients(const std::string& ids);
+std::vector<Recipient> azure_kv_recipients(const std::string& urls);
+std::vector<Recipient> vault_recipients(const std::string& uris);
+
+// Settings from a Flux decryption Secret's entries (sops.aws-kms YAML/JSON, sops.gcp-kms JSON,
+// sops.azure-kv YAML/JSON, sops.vault-token). Isolated from the process's credentials.
+// Throws Error naming the entry when one does not parse.
+KmsSettings settings_from_flux_entries(const std::optional<std::string>& aws_kms,
+                                       const std::optional<std::string>& gcp_kms,
+                                       const std::optional<std::string>& azure_kv,
+                                       const std::optional<std::string>& vault_token);
+
+// Adds the four sources to a Flux decryption key set, with the credentials its Secret carried
+// (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) and none of the process's.
+void add_flux_kms_sources(DecryptionKeys& keys);
+
+}  // namespace sopskit::kms

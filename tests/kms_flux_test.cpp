@@ -1,0 +1,53 @@
+// A Flux decryption Secret's cloud credentials reach the KMS sources (and nothing else does).
+#include <nlohmann/json.hpp>
+
+#include "kms_stub.hpp"
+#include "sopskit/decryptor.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/kms.hpp"
+
+using namespace sopskit;
+using nlohmann::json;
+
+TEST(kmsFlux, VaultTokenFromDecryptionSecretOpensTheDataKey) {
+    sopskit::test::StubServer server;
+    std::vector<std::string> tokens;
+    server.srv().Put(R"(/v1/transit/(encrypt|decrypt)/k)", [&](const httplib::Request& req, httplib::Response& res) {
+        tokens.push_back(req.get_header_value("X-Vault-Token"));
+        if (tokens.back() != "tenant-token") {
+            res.status = 403;
+            res.set_content(R"({"errors":["permission denied"]})", "application/json");
+            return;
+        }
+        json body = json::parse(req.body);
+        if (std::string(req.matches[1]) == "encrypt")
+            res.set_content(json{{"data", {{"ciphertext", "vault:v1:" + body["plaintext"].get<std::string>()}}}}.dump(), "application/json");
+        else
+            res.set_content(json{{"data", {{"plaintext", body["ciphertext"].get<std::string>().substr(9)}}}}.dump(), "application/json");
+    });
+    server.start();
+
+    kms::KmsSettings direct;
+    direct.env = [](const std::string& n) -> std::optional<std::string> {
+        if (n == "VAULT_TOKEN") return "tenant-token";
+        return std::nullopt;
+    };
+    SecureBytes key = SecureBytes::random(32);
+    StoredKey stored = kms::make_vault_transit_source(direct)->wrap(kms::vault_recipients(server.url() + "/v1/transit/keys/k")[0], key);
+    Metadata md;
+    md.key_groups.push_back({stored});
+
+    auto keys = DecryptionKeys::from_entries({{"sops.vault-token", "tenant-token\n"}}, "ns/sops-keys");
+    ASSERT_TRUE(keys->vault_token);
+    kms::add_flux_kms_sources(*keys);
+    EXPECT_TRUE(keys->ring.unwrap_data_key(md).equals(key));
+
+    // Another tenant's Secret without a token cannot open it, whatever VAULT_TOKEN says.
+    ::setenv("VAULT_TOKEN", "tenant-token", 1);
+    auto other = DecryptionKeys::from_entries({{"age.agekey", "# nothing\n"}}, "ns2/keys");
+    kms::add_flux_kms_sources(*other);
+    std::size_t before = tokens.size();
+    EXPECT_THROW(other->ring.unwrap_data_key(md), Error);
+    EXPECT_EQ(tokens.size(), before);
+    ::unsetenv("VAULT_TOKEN");
+}

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     sopskit::cli::add_secret_commands(app, runner);
     sopskit::cli::add_decryptor_commands(app, runner);
     sopskit::cli::add_docs_commands(app, runner);
+    sopskit::cli::add_kms_emulator_command(app, runner);
 
     try {
         app.parse(argc, argv);

@@ -148,7 +148,9 @@ std::optional<Jwt> jwt_peek(std::string_view token) {
 
 std::optional<Jwt> jwt_verify_rs256(std::string_view token, const std::string& public_pem) {
     auto jwt = jwt_peek(token);
-    if (!jwt || jwt->header.value("alg", "") != "RS256") return std::nullopt;
+    if (!jwt) return std::nullopt;
+    std::string alg = jwt->header.value("alg", "");
+    if (alg != "RS256" && alg != "PS256") return std::nullopt;
     size_t d2 = token.rfind('.');
     auto sig = base64_decode(token.substr(d2 + 1));
     if (!sig) return std::nullopt;
@@ -160,9 +162,12 @@ std::optional<Jwt> jwt_verify_rs256(std::string_view token, const std::string& p
     }
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     std::string_view signed_part = token.substr(0, d2);
-    if (EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
-        EVP_DigestVerify(md.get(), u8(*sig), sig->size(), u8(signed_part), signed_part.size()) != 1)
+    EVP_PKEY_CTX* pctx = nullptr;
+    if (EVP_DigestVerifyInit(md.get(), &pctx, EVP_sha256(), nullptr, key.get()) != 1) return std::nullopt;
+    if (alg == "PS256" && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1))
         return std::nullopt;
+    if (EVP_DigestVerify(md.get(), u8(*sig), sig->size(), u8(signed_part), signed_part.size()) != 1) return std::nullopt;
     return jwt;
 }
 

@@ -25,7 +25,7 @@ struct Jwt {
     nlohmann::json header;
     nlohmann::json claims;
 };
-// Parses a compact JWS and checks its RS256 signature against the PEM public key or certificate;
+// Parses a compact JWS and checks its RS256 (or PS256) signature against the PEM public key or certificate;
 // nullopt for a malformed token or a bad signature. Claims (exp, aud…) are the caller's job.
 std::optional<Jwt> jwt_verify_rs256(std::string_view token, const std::string& public_pem);
 // Parses without verifying (to learn iss/kid and pick the key).

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "emulator.hpp"
+#include "sopskit/kms/emulator.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::cli {

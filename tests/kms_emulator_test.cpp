@@ -9,13 +9,10 @@
 
 #include "codec.hpp"
 #include "crypto.hpp"
-#include "emulator.hpp"
+#include "sopskit/kms/emulator.hpp"
 #include "test_support.hpp"
 
-#if __has_include("sopskit/kms/sigv4.hpp")
 #include "sopskit/kms/sigv4.hpp"
-#define HAVE_SIGV4 1
-#endif
 
 namespace fs = std::filesystem;
 namespace emu = sopskit::kms_emulator;
@@ -232,7 +229,6 @@ TEST_F(KmsEmulator, AzureChallengeTokenRoundTripAndDenied) {
                         {{"Authorization", "Bearer not-issued"}})->status, 401);
 }
 
-#ifdef HAVE_SIGV4
 namespace {
 namespace sv = sopskit::kms::sigv4;
 
@@ -304,7 +300,6 @@ TEST_F(KmsEmulator, AwsKmsSigV4RoundTripContextRegionDeniedAndThrottling) {
     EXPECT_EQ(denied["__type"], "AccessDeniedException");
     ASSERT_EQ(post_json("/_emulator/deny", {{"service", "aws"}, {"key", kArn}, {"denied", false}})->status, 200);
 }
-#endif
 
 TEST_F(KmsEmulator, LogHasOneLinePerCallAndNoSecrets) {
     post_json("/v1/transit/encrypt/logcheck", {{"plaintext", emu::base64_encode("top-secret-plaintext")}}, {{"X-Vault-Token", "root-token"}});

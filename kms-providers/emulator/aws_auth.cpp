@@ -10,10 +10,7 @@
 
 #include "codec.hpp"
 
-#if __has_include("sopskit/kms/sigv4.hpp")
 #include "sopskit/kms/sigv4.hpp"
-#define SOPSKIT_EMULATOR_HAVE_SIGV4 1
-#endif
 
 namespace sopskit::kms_emulator {
 
@@ -75,12 +72,6 @@ AwsAuth authenticate_aws(Context& ctx, const httplib::Request& req, std::string_
         out.message = std::move(msg);
         return out;
     };
-#ifndef SOPSKIT_EMULATOR_HAVE_SIGV4
-    (void)ctx;
-    (void)req;
-    (void)service;
-    return fail(AwsAuthFailure::NotImplemented, "this build has no SigV4 signer");
-#else
     namespace sv = sopskit::kms::sigv4;
     std::string authz = req.get_header_value("Authorization");
     if (authz.empty()) return fail(AwsAuthFailure::MissingAuthentication, "Missing Authentication Token");
@@ -125,7 +116,6 @@ AwsAuth authenticate_aws(Context& ctx, const httplib::Request& req, std::string_
                     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
                     "Access Key and signing method. Consult the service documentation for details.");
     return out;
-#endif
 }
 
 }  // namespace sopskit::kms_emulator

@@ -16,7 +16,6 @@ enum class AwsAuthFailure {
     ExpiredToken,           // temporary credentials past their expiry
     BadSignature,           // signature, date scope or service scope wrong
     SignatureExpired,       // X-Amz-Date more than 5 minutes away from now
-    NotImplemented,         // built without the SigV4 signer
 };
 
 struct AwsAuth {

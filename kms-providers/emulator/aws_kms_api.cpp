@@ -105,7 +105,6 @@ void aws_kms(Context& ctx, const Request& req, Response& res, Call& call) {
         case AwsAuthFailure::ExpiredToken: return aws_error(res, 400, "ExpiredTokenException", auth.message);
         case AwsAuthFailure::BadSignature:
         case AwsAuthFailure::SignatureExpired: return aws_error(res, 400, "InvalidSignatureException", auth.message);
-        case AwsAuthFailure::NotImplemented: return aws_error(res, 500, "KMSInternalException", auth.message);
     }
     if (req.get_header_value("Content-Type").rfind("application/x-amz-json-1.1", 0) != 0)
         return aws_error(res, 400, "UnknownOperationException", "Unsupported Content-Type.");

@@ -106,7 +106,6 @@ void aws_sts(Context& ctx, const Request& req, Response& res, Call& call) {
         case AwsAuthFailure::ExpiredToken: return sts_error(res, 400, "ExpiredToken", auth.message);
         case AwsAuthFailure::BadSignature:
         case AwsAuthFailure::SignatureExpired: return sts_error(res, 403, "SignatureDoesNotMatch", auth.message);
-        case AwsAuthFailure::NotImplemented: return sts_error(res, 500, "InternalFailure", auth.message);
     }
     if (action == "AssumeRole") {
         if (form["RoleSessionName"].empty()) return sts_error(res, 400, "ValidationError", "RoleSessionName must not be empty");

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec.hpp"
-#include "emulator.hpp"
+#include "sopskit/kms/emulator.hpp"
 #include "handlers.hpp"
 #include "tls_cert.hpp"
 

@@ -1,6 +1,8 @@
 // sopskit kms-emulator, driven in-process over real HTTPS with raw requests per protocol:
 // round trips, authentication failures, denied keys, wrong region/context, injected faults.
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -308,4 +310,61 @@ TEST_F(KmsEmulator, LogHasOneLinePerCallAndNoSecrets) {
     EXPECT_EQ(log.find(emu::base64_encode("top-secret-plaintext")), std::string::npos);
     EXPECT_EQ(log.find("root-token"), std::string::npos);
     EXPECT_EQ(log.find("s3cret"), std::string::npos);
+}
+
+TEST_F(KmsEmulator, ImdsAndWebIdentityHandOutTemporaryCredentials) {
+    auto token = client()->Put("/latest/api/token", {{"X-aws-ec2-metadata-token-ttl-seconds", "60"}}, "", "text/plain");
+    ASSERT_EQ(token->status, 200);
+    EXPECT_EQ(client()->Get("/latest/meta-data/iam/security-credentials/")->status, 401);
+    httplib::Headers h = {{"X-aws-ec2-metadata-token", token->body}};
+    auto role = client()->Get("/latest/meta-data/iam/security-credentials/", h);
+    ASSERT_EQ(role->status, 200);
+    auto creds = client()->Get(("/latest/meta-data/iam/security-credentials/" + role->body).c_str(), h);
+    ASSERT_EQ(creds->status, 200);
+    json c = json::parse(creds->body);
+    EXPECT_EQ(c["Code"], "Success");
+    EXPECT_EQ(c["AccessKeyId"].get<std::string>().rfind("ASIA", 0), 0u);
+
+    auto web = client()->Post("/", "Action=AssumeRoleWithWebIdentity&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fci"
+                                   "&RoleSessionName=ci&WebIdentityToken=eyJ.fake.jwt&Version=2011-06-15",
+                              "application/x-www-form-urlencoded");
+    ASSERT_EQ(web->status, 200) << web->body;
+    EXPECT_NE(web->body.find("<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIA"), std::string::npos);
+    auto unsigned_assume = client()->Post("/", "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fci&RoleSessionName=x",
+                                          "application/x-www-form-urlencoded");
+    EXPECT_EQ(unsigned_assume->status, 403);
+    EXPECT_NE(unsigned_assume->body.find("<Code>MissingAuthenticationToken</Code>"), std::string::npos);
+}
+
+// The CLI: ready file, certificate file, --fail-next, clean exit on SIGTERM.
+TEST(KmsEmulatorCli, ServesUntilSigtermWithInjectedFaults) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    sopskit::test::write_file(dir / "state.json", R"({"vault":{"tokens":{"t":{}}}})");
+    std::string cmd = "'" + sopskit::test::cli_path() + "' kms-emulator --state '" + (dir / "state.json").string() + "' --ready-file '" +
+                      (dir / "ready").string() + "' --cert-out '" + (dir / "ca.pem").string() + "' --log '" + (dir / "log").string() +
+                      "' --fail-next vault:503:1 > '" + (dir / "out").string() + "' 2>&1 & echo $!";
+    auto started = sopskit::test::run(cmd);
+    ASSERT_EQ(started.exit_code, 0);
+    std::string pid = started.out.substr(0, started.out.find('\n'));
+    for (int i = 0; i < 200 && !fs::exists(dir / "ready"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(fs::exists(dir / "ready"));
+    std::string url = sopskit::test::read_file(dir / "ready");
+    EXPECT_EQ(url.rfind("https://127.0.0.1:", 0), 0u);
+    int port = std::stoi(url.substr(18));
+    httplib::SSLClient c("localhost", port);
+    c.set_ca_cert_path((dir / "ca.pem").c_str());
+    c.enable_server_certificate_verification(true);
+    std::string body = json{{"plaintext", "AAAA"}}.dump();
+    auto first = c.Post("/v1/transit/encrypt/k", {{"X-Vault-Token", "t"}}, body, "application/json");
+    ASSERT_TRUE(first) << httplib::to_string(first.error());
+    EXPECT_EQ(first->status, 503);
+    EXPECT_EQ(c.Post("/v1/transit/encrypt/k", {{"X-Vault-Token", "t"}}, body, "application/json")->status, 200);
+    EXPECT_EQ(sopskit::test::run("kill -TERM " + pid + " && for i in $(seq 50); do kill -0 " + pid +
+                                 " 2>/dev/null || exit 0; sleep 0.1; done; exit 1").exit_code, 0);
+    EXPECT_FALSE(fs::exists(dir / "ready"));
+    std::string out = sopskit::test::read_file(dir / "out");
+    EXPECT_NE(out.find("BEGIN CERTIFICATE"), std::string::npos);
+    EXPECT_NE(out.find(url.substr(0, url.size() - 1)), std::string::npos);
+    EXPECT_NE(sopskit::test::read_file(dir / "log").find("vault POST /v1/transit/encrypt/k 503 injected"), std::string::npos)
+        << sopskit::test::read_file(dir / "log");
 }

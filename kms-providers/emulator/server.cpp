@@ -81,6 +81,8 @@ struct Emulator::Impl {
             bool probe = service == "azure" && bearer_token(req).empty();
             if (service != "control" && !probe) {
                 if (auto status = ctx.faults.take(fault_service)) {
+                    call.operation = req.get_header_value("X-Amz-Target").empty() ? req.method : req.get_header_value("X-Amz-Target");
+                    call.key = req.path;
                     write_fault(fault_service, *status, res);
                     return log_call(call, res.status, true);
                 }

@@ -13,6 +13,12 @@ namespace sopskit::kms_emulator {
 
 namespace {
 
+// A fresh request id in AWS' UUID shape.
+std::string request_id() {
+    std::string h = hex_encode(random_bytes(16));
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
 struct KeyRef {
     std::string arn;
     std::string region;
@@ -82,6 +88,7 @@ std::string seal_blob(const SymmetricKey& key, const std::string& arn, std::stri
 
 void ok(Response& res, const nlohmann::json& body) {
     res.status = 200;
+    res.set_header("X-Amzn-RequestId", request_id());
     res.set_content(body.dump(), "application/x-amz-json-1.1");
 }
 
@@ -89,6 +96,7 @@ void ok(Response& res, const nlohmann::json& body) {
 
 void aws_error(Response& res, int status, const std::string& type, const std::string& message) {
     res.status = status;
+    res.set_header("X-Amzn-RequestId", request_id());
     res.set_header("X-Amzn-ErrorType", type + ":");
     res.set_content(nlohmann::json{{"__type", type}, {"message", message}}.dump(), "application/x-amz-json-1.1");
 }

@@ -19,9 +19,14 @@ std::string default_tenant(Context& ctx) {
     return "common";
 }
 
+// The 401 challenge the SDKs learn tenant and scope from. azure.authority and
+// azure.challenge_resource in the state file override the public-cloud values (real sops checks
+// that the vault host ends with the resource's host, e.g. kv.vault.test with https://vault.test).
 void challenge(Context& ctx, Response& res, const std::string& message) {
-    res.set_header("WWW-Authenticate", "Bearer authorization=\"https://login.microsoftonline.com/" + default_tenant(ctx) +
-                                           "\", resource=\"https://vault.azure.net\"");
+    nlohmann::json az = ctx.keys.section("azure");
+    std::string authority = az.value("authority", "https://login.microsoftonline.com");
+    std::string resource = az.value("challenge_resource", "https://vault.azure.net");
+    res.set_header("WWW-Authenticate", "Bearer authorization=\"" + authority + "/" + default_tenant(ctx) + "\", resource=\"" + resource + "\"");
     azure_error(res, 401, "Unauthorized", message);
 }
 

@@ -20,16 +20,13 @@ nlohmann::json default_state() {
     nlohmann::json s;
     s["auto_create"] = true;
     s["token_ttl_seconds"] = 3600;
-    s["aws"]["credentials"][random_token("AKIAEMU").substr(0, 20)] = random_token("");
+    std::string akid = "AKIAEMU" + hex_encode(random_bytes(7)).substr(0, 13);
+    for (char& c : akid) c = char(toupper(static_cast<unsigned char>(c)));
+    s["aws"]["credentials"][akid] = random_token("");
     s["azure"]["clients"][hex_encode(random_bytes(16))] = {{"tenant", hex_encode(random_bytes(16))}, {"secret", random_token("")}};
     s["vault"]["tokens"][random_token("hvs.")] = {{"namespace", ""}};
     s["gcp"]["static_tokens"] = nlohmann::json::array({random_token("ya29.")});
     return s;
-}
-
-std::string pointer_key(const std::string& id) {
-    // JSON keys may hold any character; no escaping needed with operator[] on objects.
-    return id;
 }
 
 }  // namespace
@@ -71,7 +68,7 @@ std::optional<SymmetricKey> KeyStore::symmetric(const std::string& service, cons
     std::lock_guard lock(mu_);
     nlohmann::json& keys = state_[service]["keys"];
     if (!keys.is_object()) keys = nlohmann::json::object();
-    auto it = keys.find(pointer_key(id));
+    auto it = keys.find(id);
     if (it == keys.end()) {
         if (!create || !state_.value("auto_create", true)) return std::nullopt;
         keys[id] = {{"versions", nlohmann::json::array({base64_encode(random_bytes(32))})}, {"denied", false}};

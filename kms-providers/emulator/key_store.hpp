@@ -2,11 +2,15 @@
 //
 // Layout (every section optional; a missing file is created with fresh test credentials):
 //   {"auto_create": true, "token_ttl_seconds": 3600,
-//    "aws":   {"credentials": {"AKID": "secret"}, "keys": {"<key ARN>": KEY}, "aliases": {"alias/x": "<key ARN>"}},
+//    "aws":   {"account": "111122223333", "credentials": {"AKID": "secret" | {"secret", "account", "user"}},
+//              "keys": {"<key ARN>": KEY}, "aliases": {"alias/x": "<key ARN>"}, "roles": ["<role ARN>", …],
+//              "web_identity_tokens": ["…"], "imds_role": "emulator-role"},
 //    "gcp":   {"service_accounts": {"<client_email>": {"public_key_pem": "..."}},
 //              "refresh_tokens": {"<token>": {"client_id": "...", "client_secret": "..."}},
 //              "static_tokens": ["..."], "keys": {"projects/…/cryptoKeys/k": KEY}},
 //    "azure": {"clients": {"<client id>": {"tenant": "...", "secret": "...", "certificate_pem": "..."}},
+//              "tenant": "<challenge tenant>", "authority": "https://login.microsoftonline.com",
+//              "challenge_resource": "https://vault.azure.net",
 //              "keys": {"<name>": {"versions": {"<version>": "<PKCS#8 PEM>"}, "current": "<version>", "denied": false}}},
 //    "vault": {"tokens": {"<token>": {"namespace": ""}}, "keys": {"[ns/]mount/name": KEY}}}
 //   KEY = {"versions": ["<base64 of 32 bytes>", ...], "denied": false}  (version n is versions[n-1])

@@ -133,6 +133,7 @@ void Emulator::start() {
     m.server = std::make_unique<httplib::SSLServer>(m.tls.cert.get(), m.tls.key.get());
     if (!m.server->is_valid()) throw std::runtime_error("cannot set up TLS");
     m.server->set_keep_alive_max_count(1000);
+    m.server->set_keep_alive_timeout(1);  // idle connections must not delay stop()
     m.routes();
     if (m.options.port == 0) {
         m.port = m.server->bind_to_any_port(m.options.host);

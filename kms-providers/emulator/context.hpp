@@ -1,0 +1,33 @@
+// What every protocol handler shares: the key store, issued tokens, pending faults.
+#pragma once
+#include <string>
+
+#include <httplib.h>
+
+#include "faults.hpp"
+#include "key_store.hpp"
+#include "tokens.hpp"
+
+namespace sopskit::kms_emulator {
+
+struct Context {
+    explicit Context(const std::string& state_path) : keys(state_path) {}
+    KeyStore keys;
+    TokenRegistry tokens;
+    Faults faults;
+    std::string base_url;  // https://127.0.0.1:PORT, known once listening
+
+    long long token_ttl() const {
+        long long o = tokens.ttl_override();
+        return o > 0 ? o : keys.token_ttl_seconds();
+    }
+};
+
+// What one call did, for the log line. Never holds plaintext, ciphertext or tokens.
+struct Call {
+    std::string service;
+    std::string operation;
+    std::string key;
+};
+
+}  // namespace sopskit::kms_emulator

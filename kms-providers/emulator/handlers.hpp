@@ -1,0 +1,45 @@
+// One entry point per protocol; server.cpp routes requests to them. Each handler fills `call`
+// for the log and writes a complete response in its service's shape.
+#pragma once
+#include <string>
+
+#include <httplib.h>
+
+#include "context.hpp"
+
+namespace sopskit::kms_emulator {
+
+using Request = httplib::Request;
+using Response = httplib::Response;
+
+// aws_kms_api.cpp: POST / with X-Amz-Target: TrentService.*
+void aws_kms(Context& ctx, const Request& req, Response& res, Call& call);
+void aws_error(Response& res, int status, const std::string& type, const std::string& message);
+// aws_sts_api.cpp: POST / form-encoded Action=AssumeRole|AssumeRoleWithWebIdentity; IMDSv2.
+void aws_sts(Context& ctx, const Request& req, Response& res, Call& call);
+void sts_error(Response& res, int status, const std::string& code, const std::string& message);
+void imds(Context& ctx, const Request& req, Response& res, Call& call);
+// gcp_kms_api.cpp: POST /v1/{name}:encrypt|:decrypt
+void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call);
+void gcp_error(Response& res, int status, const std::string& message);
+// azure_kv_api.cpp: /keys/{name}[/{version}][/encrypt|/decrypt|/wrapkey|/unwrapkey]
+void azure_kv(Context& ctx, const Request& req, Response& res, Call& call);
+void azure_error(Response& res, int status, const std::string& code, const std::string& message);
+// vault_transit_api.cpp: PUT|POST /v1/{mount…}/encrypt|decrypt/{name}
+void vault_transit(Context& ctx, const Request& req, Response& res, Call& call);
+void vault_error(Response& res, int status, const std::string& message);
+// token_endpoints.cpp: POST /token (Google), POST /{tenant}/oauth2/v2.0/token (Azure AD),
+// GET /{tenant}/v2.0/.well-known/openid-configuration
+void gcp_token(Context& ctx, const Request& req, Response& res, Call& call);
+void azure_token(Context& ctx, const Request& req, Response& res, Call& call);
+void azure_openid_configuration(Context& ctx, const Request& req, Response& res, Call& call);
+// control_api.cpp: POST /_emulator/faults | /_emulator/expire-tokens | /_emulator/token-ttl | /_emulator/deny
+void control(Context& ctx, const Request& req, Response& res, Call& call);
+
+// Writes an injected failure in the shape of `service`.
+void write_fault(const std::string& service, int status, Response& res);
+
+// "Bearer xyz" → "xyz"; empty when absent.
+std::string bearer_token(const Request& req);
+
+}  // namespace sopskit::kms_emulator

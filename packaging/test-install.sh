@@ -36,8 +36,13 @@ target_link_libraries(consumer_shared PRIVATE sopskit::sopskit)
 add_executable(consumer_static main.cpp)
 target_link_libraries(consumer_static PRIVATE sopskit::static)
 CMAKE
-cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$tmp/consumer/build" -j2 >/dev/null
+# On failure, the compiler's and linker's own complaints go last, where a CI excerpt shows them.
+if ! cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/consumer.log" 2>&1 ||
+   ! cmake --build "$tmp/consumer/build" -j2 >>"$tmp/consumer.log" 2>&1; then
+  echo "consumer build failed; free space: $(df -h --output=avail "$tmp" | tail -n1)"
+  grep -E "error|undefined|ld:|No space|signal" "$tmp/consumer.log" | head -n 8
+  exit 1
+fi
 test "$(LD_LIBRARY_PATH="$libdir" "$tmp/consumer/build/consumer_shared" | cut -d' ' -f1)" = hunter2
 test "$("$tmp/consumer/build/consumer_static" | cut -d' ' -f1)" = hunter2
 echo "find_package: shared and static consumers work"

@@ -90,6 +90,29 @@ seed fuzz_resource_list "$work/secret.enc.yaml"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
 
+# KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,
+# header lines, a blank line, the body), as kms_responses_fuzzer.cpp reads them.
+mkdir -p "$seeds/fuzz_kms_responses"
+kms_seed() { printf "$2" > "$seeds/fuzz_kms_responses/$1"; }
+sts='\x00\n<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>'
+key32='KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio='
+kms_seed aws-wrap "\\x00$sts\\x00\\x00\\n{\"CiphertextBlob\":\"AQID\",\"KeyId\":\"arn:aws:kms:us-east-1:111122223333:key/k\"}"
+kms_seed aws-unwrap "\\x01$sts\\x00\\x03x-amzn-errortype: ThrottlingException:\\n\\n{\"__type\":\"ThrottlingException\"}\\x00\\x00\\n{\"Plaintext\":\"$key32\"}"
+gtok='\x00\n{"access_token":"ya29.x","expires_in":3600,"token_type":"Bearer"}'
+kms_seed gcp-wrap "\\x02$gtok\\x00\\x00\\n{\"name\":\"projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1\",\"ciphertext\":\"AQID\"}"
+kms_seed gcp-unwrap "\\x03$gtok\\x00\\x04\\n{\"error\":{\"code\":401,\"status\":\"UNAUTHENTICATED\"}}\\x00$gtok\\x00\\x00\\n{\"plaintext\":\"$key32\"}"
+chal='\x04www-authenticate: Bearer authorization="https://login.test/tenant", resource="https://vault.azure.net"\n\n{"error":{"code":"Unauthorized"}}'
+atok='\x00\n{"access_token":"eyJ.x.y","expires_in":3600,"token_type":"Bearer"}'
+kms_seed azure-wrap "\\x04$chal\\x00$atok\\x00\\x00\\n{\"key\":{\"kid\":\"https://v.vault.azure.net/keys/k/1\"}}\\x00\\x00\\n{\"kid\":\"https://v.vault.azure.net/keys/k/1\",\"value\":\"AQID\"}"
+kms_seed azure-unwrap "\\x05$chal\\x00$atok\\x00\\x07retry-after: 0\\n\\n{}\\x00\\x00\\n{\"kid\":\"https://v.vault.azure.net/keys/k/1\",\"value\":\"KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio\"}"
+kms_seed vault-wrap "\\x06\\x00\\n{\"data\":{\"ciphertext\":\"vault:v1:AQID\"}}"
+kms_seed vault-unwrap "\\x07\\x05\\n{\"errors\":[\"permission denied\"]}\\x00\\x00\\n{\"data\":{\"plaintext\":\"$key32\"}}"
+kms_seed flux-aws '\x08aws_access_key_id: AKID\naws_secret_access_key: secret\naws_session_token: token\n'
+kms_seed flux-azure '\x08{"tenantId":"t","clientId":"c","clientSecret":"s"}'
+kms_seed aws-ini '\x09[default]\nregion = us-east-1\n[profile ci]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\ncredential_process = /bin/true\n'
+kms_seed sts-xml '\x0a<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>'
+kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
+
 # --- run -------------------------------------------------------------------------------------
 failed=0
 printf '%-26s %12s %8s %s\n' target executions corpus result

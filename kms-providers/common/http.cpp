@@ -163,15 +163,25 @@ HttpOptions http_options_from(const Env& env, const std::string& ca_override) {
     return o;
 }
 
+namespace {
+HttpTransport& transport_override() {
+    static HttpTransport transport;
+    return transport;
+}
+}  // namespace
+
+void set_http_transport(HttpTransport transport) { transport_override() = std::move(transport); }
+
 HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::function<void(HttpRequest&)>& prepare) {
-    global_init();
+    const HttpTransport& replaced = transport_override();
+    if (!replaced) global_init();
     std::string error;
     for (int attempt = 0;; ++attempt) {
         HttpRequest r = req;
         if (prepare) prepare(r);
         HttpResponse resp;
         bool permanent = false;
-        bool got = send_once(r, opts, resp, error, permanent);
+        bool got = replaced ? (resp = replaced(r), true) : send_once(r, opts, resp, error, permanent);
         if (!got && permanent) throw TransportError(error);
         bool retry = !got || default_retryable_status(resp.status) || (opts.retryable && opts.retryable(resp));
         if (got && !retry) return resp;
@@ -179,7 +189,7 @@ HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::func
             if (got) return resp;
             throw TransportError(error);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms(opts, attempt, got ? &resp : nullptr)));
+        if (!replaced) std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms(opts, attempt, got ? &resp : nullptr)));
     }
 }
 

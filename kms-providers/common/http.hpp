@@ -57,6 +57,11 @@ public:
 HttpResponse http_send(HttpRequest req, const HttpOptions& opts,
                        const std::function<void(HttpRequest&)>& prepare = {});
 
+// Replaces the network for every later http_send (the fuzz targets feed server answers through
+// it); retries then happen without waiting. An empty function restores libcurl.
+using HttpTransport = std::function<HttpResponse(const HttpRequest&)>;
+void set_http_transport(HttpTransport transport);
+
 // Whether a status is retried by default (408, 429, 500, 502, 503, 504).
 bool default_retryable_status(long status);
 

@@ -32,7 +32,7 @@ PY
 measure() {  # prints "seconds peak_kb"
   /usr/bin/time -f "%e %M" -o "$work/t" "$@" > "$work/out" && cat "$work/t"
 }
-floor_seconds() { "$floor" "$1" | sed -n 's/^seconds=//p'; }
+floor_seconds() { "$floor" "$1" "${2:-fyaml}" | sed -n 's/^seconds=//p'; }
 
 for shape in small blobs; do
   plain="$work/$shape.yaml"
@@ -49,6 +49,8 @@ for shape in small blobs; do
   echo "yaml_${shape}_round_trip_identical=$same"
   echo "yaml_${shape}_parse_plain_s=$(floor_seconds "$plain")"
   echo "yaml_${shape}_parse_encrypted_s=$(floor_seconds "$work/$shape.enc.yaml")"
+  echo "yaml_${shape}_parse_plain_libyaml_s=$(floor_seconds "$plain" libyaml)"
+  echo "yaml_${shape}_parse_plain_yamlcpp_s=$(floor_seconds "$plain" yamlcpp)"
 done
 
 printf 'password: hunter2\n' > "$work/tiny.yaml"

@@ -17,12 +17,20 @@ if ! command -v clang++-14 >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null
 fi
-CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOPSKIT_FUZZ=ON >/dev/null
-cmake --build "$build" >/dev/null
+CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1" -DSOPSKIT_FUZZ=ON >/dev/null
+# Only the fuzz targets are built here; seeds are made with the regular build's sopskit when
+# there is one (CI has just built it), else with a sanitized one built here.
+cmake --build "$build" --target sopskit_fuzzers >/dev/null
+sopskit="${SOPSKIT_CLI:-$root/build/cli/sopskit}"
+if [ ! -x "$sopskit" ]; then
+  cmake --build "$build" --target sopskit >/dev/null
+  sopskit="$build/cli/sopskit"
+fi
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  mapfile -t targets < <(cd "$build/fuzz" && ls fuzz_* | sort)
+  mapfile -t targets < <(cd "$build/fuzz" && ls fuzz_* | grep -v '\.' | sort)
 fi
 
 # --- seed corpora ----------------------------------------------------------------------------
@@ -62,7 +70,6 @@ for f in "$conformance"/age-cctv/*; do
 done
 
 # Files made by sopskit itself: a config, a decryption Secret, a ResourceList, kustomizations.
-sopskit="$build/cli/sopskit"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$sopskit" keygen age --output "$work/key.txt" 2>"$work/pub" >/dev/null

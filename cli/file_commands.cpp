@@ -126,6 +126,7 @@ int run_decrypt(const FileOptions& o) {
     std::string file = read_input(o.file);
     DecryptOptions dopts;
     dopts.ignore_mac = o.ignore_mac;
+    dopts.remember_ivs = false;
     DecryptedFile dec = decrypt_document(file, f.in, ring, dopts, store);
     std::string out;
     if (!o.extract.empty()) {

@@ -37,6 +37,9 @@ struct DecryptedFile {
 
 struct DecryptOptions {
     bool ignore_mac = false;
+    // Keep each value's IV in DecryptedFile::ivs (edit, set: unchanged values keep their
+    // ciphertext). A plain decrypt turns this off: it costs a hash entry per value.
+    bool remember_ivs = true;
 };
 
 // Parses a SOPS file, unwraps its data key through the ring, decrypts and checks the MAC.

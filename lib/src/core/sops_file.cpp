@@ -77,7 +77,7 @@ SplitFile load_split(std::string_view file, Format format, const StoreOptions& s
 DecryptedFile finish_decrypt(SplitFile split, Metadata md, SecureBytes data_key, const DecryptOptions& opts) {
     ValueCipher cipher(data_key);
     IvStash ivs;
-    std::string computed = decrypt_branches(split.branches, md.rules, cipher, &ivs);
+    std::string computed = decrypt_branches(split.branches, md.rules, cipher, opts.remember_ivs ? &ivs : nullptr);
     if (!opts.ignore_mac) verify_mac(md.mac, md.last_modified, computed, cipher);
     return DecryptedFile{std::move(split.branches), std::move(md), std::move(data_key), std::move(ivs)};
 }

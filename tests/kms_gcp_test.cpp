@@ -123,13 +123,7 @@ SecureBytes data_key() {
     return SecureBytes::from(k);
 }
 
-kms::EnvReader env_of(std::map<std::string, std::string> vars) {
-    return [vars](const std::string& n) -> std::optional<std::string> {
-        auto it = vars.find(n);
-        if (it == vars.end() || it->second.empty()) return std::nullopt;
-        return it->second;
-    };
-}
+using sopskit::test::env_of;
 
 std::string make_key_pem() {
     fs::path dir = sopskit::test::make_temp_dir();

@@ -8,10 +8,12 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "sopskit/kms.hpp"
 #include "sopskit/kms/sigv4.hpp"
 #include "test_support.hpp"
 
@@ -63,6 +65,15 @@ inline bool make_self_signed_cert(const std::filesystem::path& dir) {
                  "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
                  (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " 2>&1");
     return r.exit_code == 0;
+}
+
+// An environment of exactly these variables (empty values count as unset).
+inline kms::EnvReader env_of(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& n) -> std::optional<std::string> {
+        auto it = vars.find(n);
+        if (it == vars.end() || it->second.empty()) return std::nullopt;
+        return it->second;
+    };
 }
 
 }  // namespace sopskit::test

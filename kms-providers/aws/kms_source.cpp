@@ -9,6 +9,7 @@
 
 #include "aws/aws.hpp"
 #include "common/codec.hpp"
+#include "common/data_key.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::kms {
@@ -97,17 +98,7 @@ public:
             body["KeyId"] = arn;
             body["EncryptionContext"] = context_of(key.fields.find("context"));
             json resp = call(arn, key.field("role"), key.field("aws_profile"), "TrentService.Decrypt", body.dump(), "decrypt");
-            if (!resp.contains("Plaintext") || !resp["Plaintext"].is_string())
-                return UnwrapOutcome::failed("failed to decrypt sops data key with AWS KMS key " + arn + ": response has no Plaintext");
-            std::string b64 = resp["Plaintext"].get<std::string>();
-            auto plain = b64_decode(b64);
-            wipe(b64);
-            resp["Plaintext"] = "";
-            if (!plain)
-                return UnwrapOutcome::failed("failed to decrypt sops data key with AWS KMS key " + arn + ": Plaintext is not base64");
-            SecureBytes out = SecureBytes::from(*plain);
-            wipe(*plain);
-            return UnwrapOutcome::ok(std::move(out));
+            return data_key_from_response(resp, "Plaintext", b64_decode, "failed to decrypt sops data key with AWS KMS key " + arn);
         } catch (const std::exception& e) {
             return UnwrapOutcome::failed(e.what());
         }

@@ -8,6 +8,7 @@
 
 #include "azure/azure.hpp"
 #include "common/codec.hpp"
+#include "common/data_key.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::kms {
@@ -131,12 +132,7 @@ public:
             if (vault.rfind("https://", 0) != 0) return UnwrapOutcome::failed(what + ": only https:// vault URLs are supported");
             std::string payload = json{{"alg", "RSA-OAEP-256"}, {"value", k.field("enc")}}.dump();
             json resp = call(vault, "POST", "/keys/" + k.field("name") + "/" + k.field("version") + "/decrypt", payload, what);
-            auto plain = resp.contains("value") && resp["value"].is_string() ? b64url_decode(resp["value"].get<std::string>()) : std::nullopt;
-            resp["value"] = "";
-            if (!plain) return UnwrapOutcome::failed(what + ": the response has no base64url value");
-            SecureBytes out = SecureBytes::from(*plain);
-            wipe(*plain);
-            return UnwrapOutcome::ok(std::move(out));
+            return data_key_from_response(resp, "value", b64url_decode, what);
         } catch (const std::exception& e) {
             return UnwrapOutcome::failed(e.what());
         }

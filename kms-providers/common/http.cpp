@@ -1,6 +1,8 @@
 // libcurl transport for the KMS providers.
 #include "common/http.hpp"
 
+#include "sopskit/kms/sigv4.hpp"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -193,20 +195,8 @@ HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::func
     }
 }
 
-std::string url_encode(const std::string& s) {
-    static const char* digits = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(digits[c >> 4]);
-            out.push_back(digits[c & 15]);
-        }
-    }
-    return out;
-}
+// RFC 3986 percent-encoding is SigV4's, with '/' encoded too.
+std::string url_encode(const std::string& s) { return sigv4::uri_encode(s, false); }
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
     std::string out;

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "common/codec.hpp"
+#include "common/data_key.hpp"
 #include "gcp/gcp.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/kms.hpp"
@@ -86,16 +87,7 @@ public:
         const std::string what = "failed to decrypt sops data key with GCP KMS key " + id;
         try {
             json resp = call(id, "decrypt", json{{"name", id}, {"ciphertext", key.field("enc")}}.dump(), what);
-            if (!resp.contains("plaintext") || !resp["plaintext"].is_string())
-                return UnwrapOutcome::failed(what + ": response has no plaintext");
-            std::string b64 = resp["plaintext"].get<std::string>();
-            resp["plaintext"] = "";
-            auto plain = b64url_decode(b64);
-            wipe(b64);
-            if (!plain) return UnwrapOutcome::failed(what + ": plaintext is not base64");
-            SecureBytes out = SecureBytes::from(*plain);
-            wipe(*plain);
-            return UnwrapOutcome::ok(std::move(out));
+            return data_key_from_response(resp, "plaintext", b64url_decode, what);
         } catch (const std::exception& e) {
             return UnwrapOutcome::failed(e.what());
         }

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "common/codec.hpp"
+#include "common/data_key.hpp"
 #include "common/env.hpp"
 #include "common/http.hpp"
 #include "sopskit/error.hpp"
@@ -95,16 +96,7 @@ public:
         const std::string what = "failed to decrypt sops data key from Vault transit backend '" + describe(stored) + "'";
         try {
             json data = call(key, "decrypt", json{{"ciphertext", stored.field("enc")}}.dump(), what);
-            if (!data.contains("plaintext") || !data["plaintext"].is_string())
-                return UnwrapOutcome::failed(what + ": no plaintext in the response");
-            std::string b64 = data["plaintext"].get<std::string>();
-            data["plaintext"] = "";
-            auto plain = b64_decode(b64);
-            wipe(b64);
-            if (!plain) return UnwrapOutcome::failed(what + ": plaintext is not base64");
-            SecureBytes out = SecureBytes::from(*plain);
-            wipe(*plain);
-            return UnwrapOutcome::ok(std::move(out));
+            return data_key_from_response(data, "plaintext", b64_decode, what);
         } catch (const std::exception& e) {
             return UnwrapOutcome::failed(e.what());
         }

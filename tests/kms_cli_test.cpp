@@ -36,21 +36,10 @@ struct FakeCloud {
                 res.set_content(json{{"Plaintext", sopskit::kms::b64_decode(body["CiphertextBlob"].get<std::string>())->substr(7)}}.dump(),
                                 "application/x-amz-json-1.1");
         });
-        auto vault = [this](const httplib::Request& req, httplib::Response& res) {
+        sopskit::test::serve_fake_vault_transit(server, "sops", "cli-token", [this](const std::string&) {
             std::lock_guard lock(mu);
             ++vault_calls;
-            if (req.get_header_value("X-Vault-Token") != "cli-token") {
-                res.status = 403;
-                res.set_content(R"({"errors":["permission denied"]})", "application/json");
-                return;
-            }
-            json body = json::parse(req.body);
-            if (std::string(req.matches[1]) == "encrypt")
-                res.set_content(json{{"data", {{"ciphertext", "vault:v1:" + body["plaintext"].get<std::string>()}}}}.dump(), "application/json");
-            else
-                res.set_content(json{{"data", {{"plaintext", body["ciphertext"].get<std::string>().substr(9)}}}}.dump(), "application/json");
-        };
-        server.srv().Put(R"(/v1/transit/(encrypt|decrypt)/sops)", vault);
+        });
         server.start();
     }
 };

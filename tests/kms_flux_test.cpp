@@ -12,19 +12,7 @@ using nlohmann::json;
 TEST(kmsFlux, VaultTokenFromDecryptionSecretOpensTheDataKey) {
     sopskit::test::StubServer server;
     std::vector<std::string> tokens;
-    server.srv().Put(R"(/v1/transit/(encrypt|decrypt)/k)", [&](const httplib::Request& req, httplib::Response& res) {
-        tokens.push_back(req.get_header_value("X-Vault-Token"));
-        if (tokens.back() != "tenant-token") {
-            res.status = 403;
-            res.set_content(R"({"errors":["permission denied"]})", "application/json");
-            return;
-        }
-        json body = json::parse(req.body);
-        if (std::string(req.matches[1]) == "encrypt")
-            res.set_content(json{{"data", {{"ciphertext", "vault:v1:" + body["plaintext"].get<std::string>()}}}}.dump(), "application/json");
-        else
-            res.set_content(json{{"data", {{"plaintext", body["ciphertext"].get<std::string>().substr(9)}}}}.dump(), "application/json");
-    });
+    sopskit::test::serve_fake_vault_transit(server, "k", "tenant-token", [&](const std::string& sent) { tokens.push_back(sent); });
     server.start();
 
     kms::KmsSettings direct;

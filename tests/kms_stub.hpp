@@ -4,10 +4,12 @@
 #define CPPHTTPLIB_OPENSSL_SUPPORT
 #endif
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +67,27 @@ inline bool make_self_signed_cert(const std::filesystem::path& dir) {
                  "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
                  (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " 2>&1");
     return r.exit_code == 0;
+}
+
+// A Vault transit stand-in for key `key`: encrypt answers "vault:v1:" + the plaintext, decrypt
+// strips it; a request with any other token than `token` gets 403. `on_call` sees each token.
+inline void serve_fake_vault_transit(StubServer& server, const std::string& key, const std::string& token,
+                                     std::function<void(const std::string&)> on_call = {}) {
+    using nlohmann::json;
+    server.srv().Put("/v1/transit/(encrypt|decrypt)/" + key, [token, on_call](const httplib::Request& req, httplib::Response& res) {
+        std::string sent = req.get_header_value("X-Vault-Token");
+        if (on_call) on_call(sent);
+        if (sent != token) {
+            res.status = 403;
+            res.set_content(R"({"errors":["permission denied"]})", "application/json");
+            return;
+        }
+        json body = json::parse(req.body);
+        if (std::string(req.matches[1]) == "encrypt")
+            res.set_content(json{{"data", {{"ciphertext", "vault:v1:" + body["plaintext"].get<std::string>()}}}}.dump(), "application/json");
+        else
+            res.set_content(json{{"data", {{"plaintext", body["ciphertext"].get<std::string>().substr(9)}}}}.dump(), "application/json");
+    });
 }
 
 // An environment of exactly these variables (empty values count as unset).

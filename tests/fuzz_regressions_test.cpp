@@ -65,3 +65,18 @@ TEST(FuzzRegressions, EscapedControlCharactersRoundTrip) {
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
     EXPECT_EQ(load_plain(Format::Yaml, once).front().front().value.text, std::string("a\x01\0b\x7f", 5));
 }
+
+// libfyaml 0.8 leaked the text it caches for a quoted scalar with '' escapes when an error came
+// after it (LeakSanitizer found both in the fuzz runs); the reader no longer asks it to cache.
+TEST(FuzzRegressions, EscapedQuotesBeforeAnErrorInDecryptionSecret) {
+    std::string input = "[" + std::string(38, '\'') + "[3:[4:[3:[3:3:[4:[3:[3";
+    EXPECT_NE(error_of([&] { DecryptionKeys::from_secret_manifest(input); }).find("missing comma in flow sequence"), std::string::npos);
+}
+
+TEST(FuzzRegressions, EscapedQuotesThenAFlowCollectionInKustomization) {
+    auto dir = sopskit::test::make_temp_dir();
+    sopskit::test::write_file(dir / "kustomization.yaml", std::string(12, '\'') + "\n\n[[[[:  fim");
+    Decryptor d(DecryptionKeys::from_entries({}, "flux-system/test"));
+    std::string err = error_of([&] { d.decrypt_sources(dir.string(), "."); });
+    EXPECT_NE(err.find("kustomization.yaml"), std::string::npos) << err;
+}

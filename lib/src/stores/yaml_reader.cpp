@@ -201,16 +201,14 @@ private:
         const fy_mark* end = fy_event_end_mark(ev);
         if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = start->column;
         flush_comments_before(start ? start->input_pos : 0);
-        std::size_t len = 0;
-        const char* s = fy_token_get_text(tok, &len);
-        std::string_view text(s ? s : "", s ? len : 0);
+        std::string text = token_text(tok);
         enum fy_scalar_style style = fy_token_scalar_style(tok);
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         Value v;
         if (!tok) v = Value::null();  // an empty document or value: no token at all
         else if (!tag.empty() && tag != "!") v = resolve_tagged_scalar(text, tag, style == FYSS_PLAIN);
         else if (style == FYSS_PLAIN && tag.empty()) v = resolve_plain_scalar(text);
-        else v = Value::string(std::string(text));
+        else v = Value::string(std::move(text));  // not read again: only resolved kinds can be Time
         if (!timestamps_ && v.kind == Kind::Time) v = Value::string(std::string(text));
         std::string anchor = token_text(fy_event_get_anchor_token(ev));
         if (!anchor.empty()) remember_anchor(anchor, v);
@@ -271,11 +269,18 @@ private:
         }
     }
 
+    // The token's text, copied out chunk by chunk. Not fy_token_get_text(): that caches a
+    // copy inside the token, and libfyaml 0.8 leaks the copy when a parse error follows
+    // (found by fuzzing; tests/fuzz_regressions_test.cpp).
     static std::string token_text(fy_token* t) {
         if (!t) return {};
-        std::size_t len = 0;
-        const char* s = fy_token_get_text(t, &len);
-        return s ? std::string(s, len) : std::string();
+        std::unique_ptr<fy_token_iter, void (*)(fy_token_iter*)> iter(fy_token_iter_create(t), fy_token_iter_destroy);
+        if (!iter) throw std::bad_alloc();
+        std::string out;
+        int error = 0;
+        for (const fy_iter_chunk* c = nullptr; (c = fy_token_iter_chunk_next(iter.get(), c, &error)) != nullptr;) out.append(c->str, c->len);
+        if (error) throw Error(ErrorCode::Generic, "cannot read a YAML scalar");
+        return out;
     }
 
     // The resolved tag: `!!x` -> tag:yaml.org,2002:x; a lone `!` forces a string.

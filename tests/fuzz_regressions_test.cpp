@@ -80,3 +80,13 @@ TEST(FuzzRegressions, EscapedQuotesThenAFlowCollectionInKustomization) {
     std::string err = error_of([&] { d.decrypt_sources(dir.string(), "."); });
     EXPECT_NE(err.find("kustomization.yaml"), std::string::npos) << err;
 }
+
+// A carriage return ends a comment, as it ends a line for libfyaml and go-yaml: the key after
+// it is a key, and emitting is stable (the comment once swallowed it and the round trip moved).
+TEST(FuzzRegressions, CarriageReturnEndsAComment) {
+    Branches tree = load_plain(Format::Yaml, "# note\r\r\rD:\n");
+    std::string once = emit_plain(Format::Yaml, tree);
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    EXPECT_NE(once.find("D: null"), std::string::npos) << once;
+    EXPECT_EQ(once.find('\r'), std::string::npos) << once;
+}

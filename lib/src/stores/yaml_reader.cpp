@@ -307,7 +307,8 @@ private:
             if (hash == std::string_view::npos) break;
             bool starts_comment = hash == 0 || text_[hash - 1] == ' ' || text_[hash - 1] == '\t' ||
                                   text_[hash - 1] == '\n' || text_[hash - 1] == '\r';
-            std::size_t eol = text_.find('\n', hash);
+            // A lone CR ends a comment too, as it ends a line for the YAML scanners.
+            std::size_t eol = text_.find_first_of("\r\n", hash);
             if (eol == std::string_view::npos) eol = text_.size();
             if (!starts_comment) {
                 pos = hash + 1;

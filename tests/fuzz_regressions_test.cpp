@@ -90,3 +90,16 @@ TEST(FuzzRegressions, CarriageReturnEndsAComment) {
     EXPECT_NE(once.find("D: null"), std::string::npos) << once;
     EXPECT_EQ(once.find('\r'), std::string::npos) << once;
 }
+
+// A key is its source text (as sops reads yaml.Node.Value): a float key like +.INF or 1.50 was
+// turned into an empty string, losing the key.
+TEST(FuzzRegressions, NumberLikeKeysKeepTheirText) {
+    Branches tree = load_plain(Format::Yaml, "+.INF: a\n1.50: b\n0x10: c\nyes: d\n");
+    ASSERT_EQ(tree.at(0).size(), 4u);
+    EXPECT_EQ(tree[0][0].key.text, "+.INF");
+    EXPECT_EQ(tree[0][1].key.text, "1.50");
+    EXPECT_EQ(tree[0][2].key.text, "0x10");
+    EXPECT_EQ(tree[0][3].key.text, "yes");
+    std::string once = emit_plain(Format::Yaml, tree);
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}

@@ -204,8 +204,12 @@ private:
         std::string text = token_text(tok);
         enum fy_scalar_style style = fy_token_scalar_style(tok);
         std::string tag = tag_of(fy_event_get_tag_token(ev));
+        // A mapping key is its source text, as sops reads keys (yaml.Node.Value): `1.50`, `0x10`
+        // and `+.INF` stay as written instead of going through a number.
+        const bool is_key = !frames_.empty() && frames_.back().is_map && frames_.back().expecting_key;
         Value v;
         if (!tok) v = Value::null();  // an empty document or value: no token at all
+        else if (is_key) v = Value::string(std::move(text));
         else if (!tag.empty() && tag != "!") v = resolve_tagged_scalar(text, tag, style == FYSS_PLAIN);
         else if (style == FYSS_PLAIN && tag.empty()) v = resolve_plain_scalar(text);
         else v = Value::string(std::move(text));  // not read again: only resolved kinds can be Time
@@ -259,7 +263,7 @@ private:
         f.deferred.clear();
     }
 
-    // Non-string keys are kept by their text; sops only supports string keys anyway.
+    // Keys that are not scalars written in place (an alias to a number, an empty key).
     static std::string key_text(const Value& v) {
         switch (v.kind) {
             case Kind::Null: return "null";

@@ -39,6 +39,8 @@ std::string emit_plain(Format f, const Branches& branches, const StoreOptions& o
 SplitFile load_encrypted(Format f, std::string_view bytes, const StoreOptions& opts = {});
 std::string emit_encrypted(Format f, const Branches& branches, const Value& metadata,
                            const StoreOptions& opts = {});
+// The same, consuming the tree (no copy of a large file's tree just to append `sops`).
+std::string emit_encrypted(Format f, Branches&& branches, const Value& metadata, const StoreOptions& opts = {});
 
 // Emits one value (for --extract) in the format's style.
 std::string emit_value(Format f, const Value& v, const StoreOptions& opts = {});

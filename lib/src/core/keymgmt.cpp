@@ -108,7 +108,7 @@ std::string apply_key_update(std::string_view file, Format format, const KeyRing
     SecureBytes key = ring.unwrap_data_key(md);
     md.shamir_threshold = plan.new_threshold;
     wrap_for_groups(md, rule.key_groups, key, ring);
-    return emit_encrypted(format, split.branches, serialize_metadata(md), store);
+    return emit_encrypted(format, std::move(split.branches), serialize_metadata(md), store);
 }
 
 // --- set / unset -----------------------------------------------------------------------------
@@ -250,7 +250,7 @@ std::string regroup(std::string_view file, Format format, const KeyRing& ring, c
     if (md.shamir_threshold > static_cast<int>(groups.size()))
         throw Error(ErrorCode::Generic, "the Shamir threshold is larger than the number of key groups");
     wrap_for_groups(md, groups, key, ring);
-    return emit_encrypted(format, split.branches, serialize_metadata(md), store);
+    return emit_encrypted(format, std::move(split.branches), serialize_metadata(md), store);
 }
 
 }  // namespace

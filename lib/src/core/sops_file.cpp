@@ -30,7 +30,7 @@ std::string encrypt_with_metadata(Branches branches, Metadata md, const SecureBy
     md.mac = encrypt_mac(mac, md.last_modified, cipher);
     if (md.version.empty()) md.version = kSopsFormatVersion;
     try {
-        return emit_encrypted(output_format, branches, serialize_metadata(md), store);
+        return emit_encrypted(output_format, std::move(branches), serialize_metadata(md), store);
     } catch (const Error& e) {
         throw Error(ErrorCode::ErrorDumpingTree, std::string("Could not marshal tree: ") + e.what());
     }

@@ -166,8 +166,12 @@ SplitFile load_encrypted(Format f, std::string_view bytes, const StoreOptions& o
 }
 
 std::string emit_encrypted(Format f, const Branches& branches, const Value& metadata, const StoreOptions& opts) {
+    return emit_encrypted(f, Branches(branches), metadata, opts);
+}
+
+std::string emit_encrypted(Format f, Branches&& branches, const Value& metadata, const StoreOptions& opts) {
     check_no_reserved_key(branches, f == Format::Dotenv);
-    Branches out = branches;
+    Branches out = std::move(branches);
     switch (f) {
         case Format::Yaml:
         case Format::Json:

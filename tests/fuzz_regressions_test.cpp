@@ -103,3 +103,14 @@ TEST(FuzzRegressions, NumberLikeKeysKeepTheirText) {
     std::string once = emit_plain(Format::Yaml, tree);
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
 }
+
+// libfyaml marks a quoted scalar from inside its quote, so the comment after a "quoted": key
+// was filed one level out, and every round trip moved it again.
+TEST(FuzzRegressions, CommentAfterAQuotedKeyStaysAtItsLevel) {
+    for (const char* key : {"a", "\"a\"", "'a'", "\"\""}) {
+        std::string input = std::string("n:\n    m:\n        ") + key + ": x\n        #c1\nnext: z\n";
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_NE(once.find("\n        #c1\n"), std::string::npos) << key << "\n" << once;
+        EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once) << key;
+    }
+}

@@ -199,10 +199,10 @@ private:
         fy_token* tok = fy_event_get_token(ev);
         const fy_mark* start = fy_event_start_mark(ev);
         const fy_mark* end = fy_event_end_mark(ev);
-        if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = start->column;
+        enum fy_scalar_style style = fy_token_scalar_style(tok);
+        if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = scalar_column(start, style);
         flush_comments_before(start ? start->input_pos : 0);
         std::string text = token_text(tok);
-        enum fy_scalar_style style = fy_token_scalar_style(tok);
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         // A mapping key is its source text, as sops reads keys (yaml.Node.Value): `1.50`, `0x10`
         // and `+.INF` stay as written instead of going through a number.
@@ -261,6 +261,16 @@ private:
         f.last_value_end_line = end_line;
         for (auto& c : f.deferred) append_comment(f, std::move(c));
         f.deferred.clear();
+    }
+
+    // libfyaml marks a quoted scalar from just inside its opening quote; the entry's column is
+    // the quote's (found by fuzzing: comments after a "quoted": key moved one level out).
+    int scalar_column(const fy_mark* start, enum fy_scalar_style style) const {
+        bool quoted = style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED;
+        std::size_t at = start->input_pos;
+        if (quoted && at > 0 && at <= text_.size() && (text_[at - 1] == '"' || text_[at - 1] == '\'') && start->column > 0)
+            return start->column - 1;
+        return start->column;
     }
 
     // Keys that are not scalars written in place (an alias to a number, an empty key).

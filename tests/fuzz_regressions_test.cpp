@@ -114,3 +114,16 @@ TEST(FuzzRegressions, CommentAfterAQuotedKeyStaysAtItsLevel) {
         EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once) << key;
     }
 }
+
+// Single-quoted scalars are unescaped by sopskit: libfyaml's token iterator turned 'a''''b'
+// (a''b) into a'''b, corrupting keys and values; multi-line ones fold as YAML says.
+TEST(FuzzRegressions, SingleQuotedEscapesAndFolding) {
+    Branches tree = load_plain(Format::Yaml, "'a''''b': 'it''s'\nk: 'one  \n  two\n\n  three'\n'------''': x\n");
+    ASSERT_EQ(tree.at(0).size(), 3u);
+    EXPECT_EQ(tree[0][0].key.text, "a''b");
+    EXPECT_EQ(tree[0][0].value.text, "it's");
+    EXPECT_EQ(tree[0][1].value.text, "one two\nthree");
+    EXPECT_EQ(tree[0][2].key.text, "------'");
+    std::string once = emit_plain(Format::Yaml, tree);
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}

@@ -202,7 +202,7 @@ private:
         enum fy_scalar_style style = fy_token_scalar_style(tok);
         if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = scalar_column(start, style);
         flush_comments_before(start ? start->input_pos : 0);
-        std::string text = token_text(tok);
+        std::string text = style == FYSS_SINGLE_QUOTED && start && end ? single_quoted_text(start, end) : token_text(tok);
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         // A mapping key is its source text, as sops reads keys (yaml.Node.Value): `1.50`, `0x10`
         // and `+.INF` stay as written instead of going through a number.
@@ -261,6 +261,35 @@ private:
         f.last_value_end_line = end_line;
         for (auto& c : f.deferred) append_comment(f, std::move(c));
         f.deferred.clear();
+    }
+
+    // A single-quoted scalar's value, read from the source between its marks (which span the
+    // text inside the quotes): two quotes are one, and line breaks fold as YAML says. libfyaml's
+    // token iterator doubles a quote in runs of escaped quotes, and fy_token_get_text() leaks.
+    std::string single_quoted_text(const fy_mark* start, const fy_mark* end) const {
+        std::size_t from = std::min(start->input_pos, text_.size());
+        std::size_t to = std::min(std::max(end->input_pos, from), text_.size());
+        std::string_view raw = text_.substr(from, to - from);
+        std::string out;
+        out.reserve(raw.size());
+        for (std::size_t i = 0; i < raw.size();) {
+            char c = raw[i];
+            if (c == '\'' && i + 1 < raw.size() && raw[i + 1] == '\'') {
+                out.push_back('\'');
+                i += 2;
+            } else if (c == '\n' || c == '\r') {
+                // Fold: trailing blanks go, one break is a space, each further (empty) line a newline.
+                while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+                std::size_t breaks = 0;
+                for (; i < raw.size() && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r'); ++i)
+                    if (raw[i] == '\n' || (raw[i] == '\r' && (i + 1 == raw.size() || raw[i + 1] != '\n'))) ++breaks;
+                out.append(breaks <= 1 ? std::string(" ") : std::string(breaks - 1, '\n'));
+            } else {
+                out.push_back(c);
+                ++i;
+            }
+        }
+        return out;
     }
 
     // libfyaml marks a quoted scalar from just inside its opening quote; the entry's column is

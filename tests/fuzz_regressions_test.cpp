@@ -127,3 +127,16 @@ TEST(FuzzRegressions, SingleQuotedEscapesAndFolding) {
     std::string once = emit_plain(Format::Yaml, tree);
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
 }
+
+// A literal starting with a space needs an indentation indicator relative to its parent: in a
+// "- k:" entry that is the key's column, not the writer's indent ("|4-" there did not parse).
+TEST(FuzzRegressions, LeadingSpaceLiteralInsideAListEntry) {
+    for (const char* input : {"a:\n    - k: \" x\\ny\"\n", "a:\n    k: \" x\\ny\"\n", "l:\n    - \" x\\ny\"\n", "k: \" x\\ny\"\n"}) {
+        std::string once;
+        ASSERT_NO_THROW(once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input))) << input;
+        Branches again;
+        ASSERT_NO_THROW(again = load_plain(Format::Yaml, once)) << once;
+        EXPECT_EQ(emit_plain(Format::Yaml, again), once) << once;
+        EXPECT_NE(once.find("x\n"), std::string::npos) << once;
+    }
+}

@@ -338,7 +338,7 @@ private:
         }
         out_ += ' ';
         int block_col = in_list ? col + 2 : child_column(col);
-        std::string text = scalar_text(v, block_col, false, !line_comments.empty());
+        std::string text = scalar_text(v, block_col, false, !line_comments.empty(), block_col - col);
         std::size_t indicator_end = text.find('\n');
         if (indicator_end == std::string::npos) {
             out_ += text;
@@ -377,7 +377,8 @@ private:
     }
 
     // A scalar's text. Literal blocks end with their own newline; `block_col` is their indent.
-    std::string scalar_text(const Value& v, int block_col, bool simple_key, bool has_line_comment) {
+    // `indicator` is the literal's indentation relative to its parent node (0: the writer's indent).
+    std::string scalar_text(const Value& v, int block_col, bool simple_key, bool /*has_line_comment*/, int indicator = 0) {
         switch (v.kind) {
             case Kind::Null: return "null";
             case Kind::Bool: return v.boolean ? "true" : "false";
@@ -394,7 +395,7 @@ private:
             case Style::Plain: return v.text;
             case Style::Single: return single_quoted(v.text);
             case Style::Double: return double_quoted(v.text);
-            case Style::Literal: return literal(v.text, block_col, has_line_comment);
+            case Style::Literal: return literal(v.text, block_col, indicator > 0 && indicator < 10 ? indicator : best_);
         }
         return v.text;
     }
@@ -407,9 +408,12 @@ private:
         return s;
     }
 
-    std::string literal(std::string_view s, int col, bool /*has_line_comment*/) {
+    // A text that starts with a space or a break needs an explicit indentation indicator. It is
+    // relative to the parent node (the key's or dash's column), which is not the writer's indent
+    // for entries of a "- k:" mapping (found by fuzzing: libfyaml refused our "|4-" there).
+    std::string literal(std::string_view s, int col, int indicator) {
         std::string out = "|";
-        if (!s.empty() && (s[0] == ' ' || is_break(s, 0))) out += static_cast<char>('0' + best_);
+        if (!s.empty() && (s[0] == ' ' || is_break(s, 0))) out += static_cast<char>('0' + indicator);
         bool ends_break = !s.empty() && s.back() == '\n';
         if (!ends_break) out += '-';
         else if (s.size() == 1 || s[s.size() - 2] == '\n') out += '+';

@@ -140,3 +140,12 @@ TEST(FuzzRegressions, LeadingSpaceLiteralInsideAListEntry) {
         EXPECT_NE(once.find("x\n"), std::string::npos) << once;
     }
 }
+
+// A comment on a literal's indicator line is the value's line comment: the writer puts line
+// comments there, so reading it as a comment before the key moved it on every round trip.
+TEST(FuzzRegressions, CommentOnALiteralIndicatorLineStaysThere) {
+    std::string input = "k: |- # note\n    two\n    lines\nj: v\n";
+    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+    EXPECT_EQ(once, input);
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}

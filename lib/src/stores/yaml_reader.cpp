@@ -201,7 +201,11 @@ private:
         const fy_mark* end = fy_event_end_mark(ev);
         enum fy_scalar_style style = fy_token_scalar_style(tok);
         if (!frames_.empty() && frames_.back().column < 0 && start) frames_.back().column = scalar_column(start, style);
+        // A block scalar's marks start at its content, after a comment on the indicator line
+        // (`key: |- # c`): that comment is the value's line comment, as the writer puts it.
+        block_scalar_next_ = style == FYSS_LITERAL || style == FYSS_FOLDED;
         flush_comments_before(start ? start->input_pos : 0);
+        block_scalar_next_ = false;
         std::string text = style == FYSS_SINGLE_QUOTED && start && end ? single_quoted_text(start, end) : token_text(tok);
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         // A mapping key is its source text, as sops reads keys (yaml.Node.Value): `1.50`, `0x10`
@@ -417,7 +421,7 @@ private:
             }
         }
         if (inner.is_map && !inner.expecting_key && inner.last_key_line == c.line && !inner.value.map.empty()) {
-            inner.value.map.insert(inner.value.map.end() - 1, Item{Value::comment(c.text), Value::null()});
+            inner.value.map.insert(inner.value.map.end() - 1, Item{Value::comment(c.text, block_scalar_next_), Value::null()});
             return true;
         }
         if (frames_.size() >= 2) {
@@ -439,6 +443,7 @@ private:
     bool timestamps_ = true;
     std::string diag_text_;
     fy_parser* parser_ = nullptr;
+    bool block_scalar_next_ = false;  // comments being filed precede a block scalar's content
     Branches docs_;
     std::vector<Frame> frames_;
     Value root_;

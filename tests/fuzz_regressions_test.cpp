@@ -144,8 +144,9 @@ TEST(FuzzRegressions, LeadingSpaceLiteralInsideAListEntry) {
 // A comment on a literal's indicator line is the value's line comment: the writer puts line
 // comments there, so reading it as a comment before the key moved it on every round trip.
 TEST(FuzzRegressions, CommentOnALiteralIndicatorLineStaysThere) {
-    std::string input = "k: |- # note\n    two\n    lines\nj: v\n";
-    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
-    EXPECT_EQ(once, input);
-    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    for (const char* input : {"k: |- # note\n    two\n    lines\nj: v\n", "l:\n    - |- # note\n      two\n      lines\n    - v\n"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(once, input);
+        EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    }
 }

@@ -408,6 +408,10 @@ private:
     // `key: value # c` and `- value # c`: sops puts the comment, marked inline, before the entry.
     // `key: # c` before a nested collection: a plain comment before the entry.
     bool file_inline_comment(Frame& inner, const Comment& c) {
+        if (block_scalar_next_ && !inner.is_map) {  // `- |- # c`: the coming entry's line comment
+            inner.value.list.push_back(Value::comment(c.text, true));
+            return true;
+        }
         bool after_value = inner.is_map ? inner.expecting_key : true;
         if (inner.last_value_end_line == c.line && after_value) {
             Value comment = Value::comment(c.text, true);

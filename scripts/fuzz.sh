@@ -16,11 +16,7 @@ build="${SOPSKIT_FUZZ_DIR:-$root/build-fuzz}"
 seed="${SOPSKIT_FUZZ_SEED:-0}"
 conformance="$root/../shared/conformance"
 
-"$root/scripts/install-deps.sh"
-if ! command -v clang++-14 >/dev/null; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null
-fi
+"$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev
 CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1" -DSOPSKIT_FUZZ=ON >/dev/null
 # Only the fuzz targets are built here; seeds are made with the regular build's sopskit when

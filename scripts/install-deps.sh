@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   age gnupg openssh-client openssl python3 bc time
 )
+# Scripts with needs of their own (fuzzing: clang; benchmarks: other YAML parsers) name them.
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,8 +4,13 @@
 # Seed corpora come from ../shared/conformance/ (upstream sops fixtures, age CCTV vectors)
 # and from files this script makes with sopskit itself; the corpora and any crash files stay
 # in the build folder ($SOPSKIT_FUZZ_DIR, default ./build-fuzz). Exits non-zero on a crash and
-# prints, per target, the executions run and the corpus size. SOPSKIT_FUZZ_SEED fixes the
-# mutation seed (CI: 1); SOPSKIT_CLI names the sopskit used to make seeds.
+# prints, per target, the executions run and the corpus size. Environment:
+#   SOPSKIT_FUZZ_SEED   mutation seed (CI: 1; default 0, a new random seed per run)
+#   SOPSKIT_FUZZ_RUNS   stop a target after this many executions (default: time only)
+#   SOPSKIT_FUZZ_JOBS   targets fuzzed at once (default 1; a campaign: $(nproc))
+#   SOPSKIT_CLI         the sopskit used to make seeds
+# A campaign of 10 M executions per target on every core, at most 3 hours each:
+#   SOPSKIT_FUZZ_RUNS=10000000 SOPSKIT_FUZZ_JOBS=$(nproc) scripts/fuzz.sh 10800
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-30}"
@@ -14,6 +19,8 @@ build="${SOPSKIT_FUZZ_DIR:-$root/build-fuzz}"
 # 0: a new random seed per run (campaigns). CI passes a fixed seed so its short run replays the
 # same mutations every time: a red CI means a regression, not a new find by chance.
 seed="${SOPSKIT_FUZZ_SEED:-0}"
+runs="${SOPSKIT_FUZZ_RUNS:--1}"
+jobs="${SOPSKIT_FUZZ_JOBS:-1}"
 conformance="$root/../shared/conformance"
 
 "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev
@@ -121,20 +128,28 @@ kms_seed sts-xml '\x0a<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenie
 kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
 
 # --- run -------------------------------------------------------------------------------------
-failed=0
-printf '%-26s %12s %8s %s\n' target executions corpus result
-for t in "${targets[@]}"; do
-  corpus="$build/corpus/$t"
+fuzz_one() {  # fuzz_one TARGET: runs it and writes its table row to $build/TARGET.result
+  local t="$1" corpus="$build/corpus/$1" log="$build/$1.log" result execs
   mkdir -p "$corpus" "$build/crashes/$t" "$seeds/$t"
-  log="$build/$t.log"
-  if "$build/fuzz/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -seed="$seed" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
-       -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
+  if "$build/fuzz/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len=65536 \
+       -timeout=20 -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
     result=ok
   else
     result="CRASH (see $log and $build/crashes/$t/)"
-    failed=1
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  printf '%-26s %12s %8s %s\n' "$t" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$result"
+  printf '%-26s %12s %8s %6s %s\n' "$t" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$((SECONDS - $2))" "$result" > "$build/$t.result"
+}
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  rm -f "$build/$t.result"
+  fuzz_one "$t" "$SECONDS" &
+done
+wait
+printf '%-26s %12s %8s %6s %s\n' target executions corpus secs result
+failed=0
+for t in "${targets[@]}"; do
+  cat "$build/$t.result" 2>/dev/null || { printf '%-26s %12s %8s %6s %s\n' "$t" ? ? ? "did not run"; failed=1; }
+  grep -q ' ok$' "$build/$t.result" 2>/dev/null || failed=1
 done
 exit $failed

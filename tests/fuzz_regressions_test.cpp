@@ -150,3 +150,16 @@ TEST(FuzzRegressions, CommentOnALiteralIndicatorLineStaysThere) {
         EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
     }
 }
+
+// A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
+// comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
+TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {
+    Branches tree = load_plain(Format::Yaml, "k:\n- 1\r#a\n- 2\n");
+    const Value& list = tree[0][0].value;
+    ASSERT_EQ(list.list.size(), 3u);
+    EXPECT_EQ(list.list[1].kind, Kind::Comment);
+    EXPECT_FALSE(list.list[1].comment_inline);
+    EXPECT_EQ(emit_plain(Format::Yaml, tree), "k:\n    - 1\n    #a\n    - 2\n");
+    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\r- 1\n#\r#\n- 2\n- :"));
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}

@@ -367,10 +367,15 @@ private:
         scan_pos_ = std::max(scan_pos_, end);
     }
 
+    // A line ends at LF, CR LF or a lone CR, as for libfyaml, whose marks give the values' lines;
+    // counting LF alone put a comment after a lone CR on the line of the value before it.
+    bool ends_line_at(std::size_t i) const {
+        return text_[i] == '\n' || (text_[i] == '\r' && (i + 1 == text_.size() || text_[i + 1] != '\n'));
+    }
+
     Comment make_comment(std::size_t hash, std::size_t eol) const {
-        std::size_t line_start = text_.rfind('\n', hash == 0 ? 0 : hash - 1);
-        line_start = (line_start == std::string_view::npos || hash == 0) ? 0 : line_start + 1;
-        if (hash > 0 && text_[hash - 1] == '\n') line_start = hash;
+        std::size_t line_start = hash;
+        while (line_start > 0 && !ends_line_at(line_start - 1)) --line_start;
         bool inline_ = false;
         for (std::size_t i = line_start; i < hash; ++i)
             if (text_[i] != ' ' && text_[i] != '\t') inline_ = true;
@@ -378,7 +383,7 @@ private:
         if (text_end > hash && text_[text_end - 1] == '\r') --text_end;
         int line = 0;
         for (std::size_t i = line_counted_pos_; i < hash; ++i)
-            if (text_[i] == '\n') ++line_count_;
+            if (ends_line_at(i)) ++line_count_;
         line_counted_pos_ = hash;
         line = line_count_;
         return Comment{hash, line, static_cast<int>(hash - line_start), inline_,

@@ -1,26 +1,20 @@
-// libcurl transport for the KMS providers.
+// libcurl transport for the KMS providers (libcurl is loaded on first use: curl_library.hpp).
 #include "common/http.hpp"
 
-#include "sopskit/kms/sigv4.hpp"
+#include "common/curl_library.hpp"
 
-#include <curl/curl.h>
+#include "sopskit/kms/sigv4.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <thread>
 
 namespace sopskit::kms {
 
 namespace {
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::size_t on_body(char* ptr, std::size_t size, std::size_t n, void* user) {
     static_cast<std::string*>(user)->append(ptr, size * n);
@@ -48,69 +42,76 @@ std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
 }
 
 struct CurlHandle {
-    CURL* h = curl_easy_init();
+    const CurlLibrary& curl;
+    CURL* h = curl.easy_init();
     curl_slist* headers = nullptr;
     ~CurlHandle() {
-        if (headers) curl_slist_free_all(headers);
-        if (h) curl_easy_cleanup(h);
+        if (headers) curl.slist_free_all(headers);
+        if (h) curl.easy_cleanup(h);
     }
 };
 
 // One try; false with `error` set on a transport failure.
 bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& resp, std::string& error, bool& permanent) {
     permanent = false;
-    CurlHandle c;
+    const CurlLibrary* library = curl_library(error);
+    if (!library) {
+        permanent = true;
+        return false;
+    }
+    const CurlLibrary& curl = *library;
+    CurlHandle c{curl};
     if (!c.h) {
         error = "cannot initialise libcurl";
         return false;
     }
     resp = HttpResponse{};
-    curl_easy_setopt(c.h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!opts.ca_file.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, opts.ca_file.c_str());
-    if (!opts.ca_dir.empty()) curl_easy_setopt(c.h, CURLOPT_CAPATH, opts.ca_dir.c_str());
+    curl.easy_setopt(c.h, CURLOPT_URL, req.url.c_str());
+    curl.easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+    curl.easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl.easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!opts.ca_file.empty()) curl.easy_setopt(c.h, CURLOPT_CAINFO, opts.ca_file.c_str());
+    if (!opts.ca_dir.empty()) curl.easy_setopt(c.h, CURLOPT_CAPATH, opts.ca_dir.c_str());
     curl_slist* resolve = nullptr;
-    for (const auto& r : opts.resolve) resolve = curl_slist_append(resolve, r.c_str());
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> resolve_guard(resolve, curl_slist_free_all);
-    if (resolve) curl_easy_setopt(c.h, CURLOPT_RESOLVE, resolve);
-    curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
-    curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, opts.total_timeout_ms);
-    curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
+    for (const auto& r : opts.resolve) resolve = curl.slist_append(resolve, r.c_str());
+    std::unique_ptr<curl_slist, decltype(curl.slist_free_all)> resolve_guard(resolve, curl.slist_free_all);
+    if (resolve) curl.easy_setopt(c.h, CURLOPT_RESOLVE, resolve);
+    curl.easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
+    curl.easy_setopt(c.h, CURLOPT_TIMEOUT_MS, opts.total_timeout_ms);
+    curl.easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
     if (req.method == "GET") {
-        curl_easy_setopt(c.h, CURLOPT_HTTPGET, 1L);
+        curl.easy_setopt(c.h, CURLOPT_HTTPGET, 1L);
     } else {
-        curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, req.body.data());
-        curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-        if (req.method != "POST") curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+        curl.easy_setopt(c.h, CURLOPT_POSTFIELDS, req.body.data());
+        curl.easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+        if (req.method != "POST") curl.easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     }
     bool has_content_type = false;
     for (const auto& [name, value] : req.headers) {
         std::string lname = name;
         for (auto& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         if (lname == "content-type") has_content_type = true;
-        c.headers = curl_slist_append(c.headers, (name + ": " + value).c_str());
+        c.headers = curl.slist_append(c.headers, (name + ": " + value).c_str());
     }
-    if (!has_content_type && req.method != "GET") c.headers = curl_slist_append(c.headers, "Content-Type:");
-    c.headers = curl_slist_append(c.headers, "Expect:");
-    curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
-    curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &resp.body);
-    curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &resp);
+    if (!has_content_type && req.method != "GET") c.headers = curl.slist_append(c.headers, "Content-Type:");
+    c.headers = curl.slist_append(c.headers, "Expect:");
+    curl.easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
+    curl.easy_setopt(c.h, CURLOPT_WRITEFUNCTION, on_body);
+    curl.easy_setopt(c.h, CURLOPT_WRITEDATA, &resp.body);
+    curl.easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
+    curl.easy_setopt(c.h, CURLOPT_HEADERDATA, &resp);
     char errbuf[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(c.h, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(c.h);
+    curl.easy_setopt(c.h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = curl.easy_perform(c.h);
     if (rc != CURLE_OK) {
-        error = *errbuf ? errbuf : curl_easy_strerror(rc);
+        error = *errbuf ? errbuf : curl.easy_strerror(rc);
         // Certificate and configuration problems do not heal by retrying.
         permanent = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
                     rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL;
         return false;
     }
-    curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &resp.status);
+    curl.easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &resp.status);
     return true;
 }
 
@@ -176,7 +177,6 @@ void set_http_transport(HttpTransport transport) { transport_override() = std::m
 
 HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::function<void(HttpRequest&)>& prepare) {
     const HttpTransport& replaced = transport_override();
-    if (!replaced) global_init();
     std::string error;
     for (int attempt = 0;; ++attempt) {
         HttpRequest r = req;

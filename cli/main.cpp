@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <iostream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +24,21 @@ void disable_core_dumps() {
 
 std::string file_label(const sopskit::cli::FileOptions& o) { return o.file.empty() || o.file == "-" ? "<stdin>" : o.file; }
 
+// `sopskit encrypt|decrypt|rotate ...`, as scripts run it hundreds of times: the parser then
+// holds only that command. Building every command's options cost 6 M instructions, more than
+// decrypting a small file. Help (and every other command) gets the whole tree.
+bool only_file_command(int argc, char** argv) {
+    if (argc < 2) return false;
+    std::string_view command = argv[1];
+    if (command != "encrypt" && command != "decrypt" && command != "rotate") return false;
+    for (int i = 2; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--") break;
+        if (arg == "-h" || arg == "--help") return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -33,32 +49,41 @@ int main(int argc, char** argv) {
                                                sopskit::kSopsFormatVersion + ")");
     app.require_subcommand(0, 1);
 
+    const bool lean = only_file_command(argc, argv);
+
     // Legacy sops form: sopskit -e|-d [-i] FILE
     FileOptions legacy;
     bool legacy_encrypt = false, legacy_decrypt = false, legacy_rotate = false;
-    app.add_flag("-e,--encrypt", legacy_encrypt, "Encrypt the file (legacy form of 'encrypt')");
-    app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
-    app.add_flag("-r,--rotate", legacy_rotate, "Rotate the data key (legacy form of 'rotate')");
-    sopskit::cli::add_file_options(app, legacy, true);
+    if (!lean) {
+        app.add_flag("-e,--encrypt", legacy_encrypt, "Encrypt the file (legacy form of 'encrypt')");
+        app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
+        app.add_flag("-r,--rotate", legacy_rotate, "Rotate the data key (legacy form of 'rotate')");
+        sopskit::cli::add_file_options(app, legacy, true);
+    }
 
     FileOptions enc, dec, rot;
-    CLI::App* encrypt = app.add_subcommand("encrypt", "Encrypt a file and print the result (or write it with -i/--output)");
-    sopskit::cli::add_file_options(*encrypt, enc, true);
-    CLI::App* decrypt = app.add_subcommand("decrypt", "Decrypt a file and print the result (or write it with -i/--output)");
-    sopskit::cli::add_file_options(*decrypt, dec, true);
-    CLI::App* rotate = app.add_subcommand("rotate", "Generate a new data key and re-encrypt every value (recipients kept)");
-    sopskit::cli::add_file_options(*rotate, rot, true);
+    auto add_file_command = [&](const char* name, const char* description, FileOptions& options) -> CLI::App* {
+        if (lean && std::string_view(argv[1]) != name) return nullptr;
+        CLI::App* command = app.add_subcommand(name, description);
+        sopskit::cli::add_file_options(*command, options, true);
+        return command;
+    };
+    CLI::App* encrypt = add_file_command("encrypt", "Encrypt a file and print the result (or write it with -i/--output)", enc);
+    CLI::App* decrypt = add_file_command("decrypt", "Decrypt a file and print the result (or write it with -i/--output)", dec);
+    CLI::App* rotate = add_file_command("rotate", "Generate a new data key and re-encrypt every value (recipients kept)", rot);
 
     sopskit::cli::Runner runner;
-    sopskit::cli::add_keygen_command(app, runner);
-    sopskit::cli::add_keymgmt_commands(app, runner);
-    sopskit::cli::add_edit_exec_commands(app, runner);
-    sopskit::cli::add_secret_commands(app, runner);
-    sopskit::cli::add_decryptor_commands(app, runner);
-    sopskit::cli::add_docs_commands(app, runner);
+    if (!lean) {
+        sopskit::cli::add_keygen_command(app, runner);
+        sopskit::cli::add_keymgmt_commands(app, runner);
+        sopskit::cli::add_edit_exec_commands(app, runner);
+        sopskit::cli::add_secret_commands(app, runner);
+        sopskit::cli::add_decryptor_commands(app, runner);
+        sopskit::cli::add_docs_commands(app, runner);
 #ifdef SOPSKIT_WITH_KMS_EMULATOR
-    sopskit::cli::add_kms_emulator_command(app, runner);
+        sopskit::cli::add_kms_emulator_command(app, runner);
 #endif
+    }
 
     try {
         app.parse(argc, argv);
@@ -81,9 +106,9 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        if (encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
-        if (decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
-        if (rotate->parsed()) return sopskit::cli::run_rotate(*(current = &rot));
+        if (encrypt && encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
+        if (decrypt && decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
+        if (rotate && rotate->parsed()) return sopskit::cli::run_rotate(*(current = &rot));
         if (legacy_encrypt + legacy_decrypt + legacy_rotate > 1)
             throw sopskit::Error(sopskit::ErrorCode::ConflictingParameters, "-e, -d and -r cannot be used together");
         if (legacy_encrypt) return sopskit::cli::run_encrypt(legacy);

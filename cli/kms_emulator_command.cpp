@@ -1,83 +1,54 @@
-// sopskit kms-emulator: serve the four KMS wire protocols locally until SIGTERM/SIGINT.
-#include <signal.h>
+// sopskit kms-emulator: checks the arguments and gives help here, then runs
+// sopskit-kms-emulator (installed beside sopskit) with them. The server lives in its own
+// executable so that sopskit does not load cpp-httplib at every start.
+#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
-#include <iostream>
+#include <cerrno>
+#include <cstring>
 
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "command_line.hpp"
 #include "commands.hpp"
-#include "sopskit/kms/emulator.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::cli {
 
 namespace {
 
-struct EmulatorCli {
-    kms_emulator::Options options;
-    std::string listen = "127.0.0.1:0";
-    std::string cert_out;
-    std::string ready_file;
-};
-
-void write_text(const std::string& path, const std::string& text) {
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << text;
-        if (!out) throw Error(ErrorCode::Generic, "cannot write " + tmp);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(ErrorCode::Generic, "cannot write " + path);
+std::filesystem::path emulator_executable() {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) throw Error(ErrorCode::Generic, "cannot find sopskit's own path to run sopskit-kms-emulator: " + ec.message());
+    return self.parent_path() / "sopskit-kms-emulator";
 }
 
-int run(EmulatorCli& o) {
-    size_t colon = o.listen.rfind(':');
-    if (colon == std::string::npos) throw Error(ErrorCode::Generic, "--listen wants HOST:PORT, e.g. 127.0.0.1:0");
-    o.options.host = o.listen.substr(0, colon);
-    if (o.options.host.size() > 1 && o.options.host.front() == '[') o.options.host = o.options.host.substr(1, o.options.host.size() - 2);
-    try {
-        o.options.port = std::stoi(o.listen.substr(colon + 1));
-    } catch (const std::exception&) {
-        throw Error(ErrorCode::Generic, "--listen: bad port in " + o.listen);
-    }
-
-    // Block the stop signals before any server thread exists, then wait for one here.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-    kms_emulator::Emulator emulator(o.options);
-    emulator.start();
-    if (!o.cert_out.empty()) write_text(o.cert_out, emulator.cert_pem());
-    std::cout << emulator.cert_pem() << emulator.url() << std::endl;
-    if (!o.ready_file.empty()) write_text(o.ready_file, emulator.url() + "\n");
-
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    emulator.stop();
-    if (!o.ready_file.empty()) std::remove(o.ready_file.c_str());
-    return 0;
+[[noreturn]] void run_emulator(const std::vector<std::string>& args) {
+    std::filesystem::path program = emulator_executable();
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    throw Error(ErrorCode::Generic, "cannot run " + program.string() + ": " + std::strerror(errno));
 }
 
 }  // namespace
 
-void add_kms_emulator_command(CLI::App& app, Runner& runner) {
-    auto o = std::make_shared<EmulatorCli>();
-    CLI::App* cmd = app.add_subcommand(
-        "kms-emulator",
-        "Serve AWS KMS (+STS), GCP Cloud KMS, Azure Key Vault and Vault transit locally over HTTPS, for offline tests");
-    cmd->add_option("--state", o->options.state_path, "JSON state file with keys and test credentials (created 0600 if missing)")->required();
-    cmd->add_option("--listen", o->listen, "Address to listen on; port 0 picks a free port")->capture_default_str();
-    cmd->add_option("--cert-out", o->cert_out, "Write the generated self-signed certificate (PEM) to this file");
-    cmd->add_option("--ready-file", o->ready_file, "Write https://HOST:PORT to this file once serving");
-    cmd->add_option("--log", o->options.log_path, "Append the call log here instead of standard error");
-    cmd->add_option("--fail-next", o->options.fail_next,
-                    "Inject failures: SERVICE:STATUS[:COUNT] (service aws, sts, gcp, azure, vault, token or *)");
-    cmd->add_option("--san", o->options.extra_names, "Extra DNS name or IP for the certificate");
-    cmd->add_option("--token-ttl", o->options.token_ttl_seconds, "Lifetime in seconds of tokens issued (overrides the state file)");
-    cmd->callback([o, &runner] { runner = [o] { return run(*o); }; });
+void add_kms_emulator_command(CLI::App& app, Runner& runner, int argc, char** argv) {
+    auto line = std::make_shared<kms_emulator::CommandLine>();
+    CLI::App* cmd = app.add_subcommand("kms-emulator", kms_emulator::kCommandSummary);
+    kms_emulator::add_command_options(*cmd, *line);
+    // The arguments as given, after the command's name, go to the emulator unchanged.
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) != "kms-emulator") continue;
+        args.assign(argv + i + 1, argv + argc);
+        break;
+    }
+    cmd->callback([args, &runner] { runner = [args]() -> int { run_emulator(args); }; });
 }
 
 }  // namespace sopskit::cli

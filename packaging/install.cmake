@@ -3,6 +3,10 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS sopskit RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(TARGET sopskit-kms-emulator)
+  # Beside sopskit, where `sopskit kms-emulator` looks for it.
+  install(TARGETS sopskit-kms-emulator RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(TARGETS sopskit_lib sopskit_shared EXPORT sopskitTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -69,5 +69,9 @@ for lib in $expected; do
   echo "$depends" | grep -q "$lib" || { echo "Depends lacks $lib: $depends"; exit 1; }
 done
 "$tmp/root/usr/bin/sopskit" --version >/dev/null
+if grep -q '^SOPSKIT_WITH_KMS:BOOL=ON' "$build/CMakeCache.txt"; then
+  "$tmp/root/usr/bin/sopskit" kms-emulator --help | grep -q -- '--state' || { echo "sopskit kms-emulator --help lacks its options"; exit 1; }
+  test -x "$tmp/root/usr/bin/sopskit-kms-emulator" || { echo "missing in the .deb: usr/bin/sopskit-kms-emulator"; exit 1; }
+fi
 echo ".deb: contents and Debian dependencies ok ($depends)"
 echo "1 passed, 0 failed"

@@ -163,3 +163,9 @@ TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {
     std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\r- 1\n#\r#\n- 2\n- :"));
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
 }
+
+// Error places count a lone CR as a line break too, as the parser does.
+TEST(FuzzRegressions, ErrorLinesCountALoneCarriageReturn) {
+    std::string err = error_of([] { load_plain(Format::Yaml, std::string("a: 1\rb: \x01\r\n")); });
+    EXPECT_NE(err.find("line 2, column 4: control characters are not allowed"), std::string::npos) << err;
+}

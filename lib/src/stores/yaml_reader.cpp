@@ -484,7 +484,8 @@ void check_yaml_characters(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
-            if (c == '\n') line++, line_start = i + 1;
+            bool line_break = c == '\n' || (c == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'));  // as libfyaml counts
+            if (line_break) line++, line_start = i + 1;
             else if (c < 0x20 ? (c != '\t' && c != '\r') : c == 0x7F) fail(i, "control characters are not allowed");
             ++i;
             continue;

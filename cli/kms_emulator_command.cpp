@@ -48,7 +48,12 @@ void add_kms_emulator_command(CLI::App& app, Runner& runner, int argc, char** ar
         args.assign(argv + i + 1, argv + argc);
         break;
     }
-    cmd->callback([args, &runner] { runner = [args]() -> int { run_emulator(args); }; });
+    // The options write into *line while the command line is parsed, after this returns: the
+    // callback holds it, so it lives as long as the command.
+    cmd->callback([args, line, &runner] {
+        (void)line;
+        runner = [args]() -> int { run_emulator(args); };
+    });
 }
 
 }  // namespace sopskit::cli

@@ -151,6 +151,20 @@ TEST(FuzzRegressions, CommentOnALiteralIndicatorLineStaysThere) {
     }
 }
 
+// A line comment on a list entry followed by a literal entry stayed on the literal's indicator
+// line after one round trip (both comments are read when the literal's content starts).
+TEST(FuzzRegressions, LineCommentBeforeALiteralListEntryStaysOnItsEntry) {
+    for (const char* input : {"l:\n    - c # note\n    - |-\n      two\n      lines\n",
+                              "l:\n    - c # note\n    - |- # own\n      two\n      lines\n",
+                              "l:\n    - c #\n    - |-\n      two\n      lines\n"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(once, input);
+        EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    }
+    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\n- c #\n- :&\n\r -"));
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}
+
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
 // comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
 TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {

@@ -413,7 +413,9 @@ private:
     // `key: value # c` and `- value # c`: sops puts the comment, marked inline, before the entry.
     // `key: # c` before a nested collection: a plain comment before the entry.
     bool file_inline_comment(Frame& inner, const Comment& c) {
-        if (block_scalar_next_ && !inner.is_map) {  // `- |- # c`: the coming entry's line comment
+        // `- |- # c`: the coming entry's line comment. A comment on the previous entry's line
+        // (`- a # c`) is flushed here too, as no event comes between: that one stays with `a`.
+        if (block_scalar_next_ && !inner.is_map && inner.last_value_end_line != c.line) {
             inner.value.list.push_back(Value::comment(c.text, true));
             return true;
         }

@@ -165,6 +165,20 @@ TEST(FuzzRegressions, LineCommentBeforeALiteralListEntryStaysOnItsEntry) {
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
 }
 
+// A comment between a key and its scalar value on the next line took the value, and the key
+// was left null: the value was lost without an error. The comment now goes before the key.
+TEST(FuzzRegressions, CommentBetweenAKeyAndItsValueKeepsTheValue) {
+    Branches tree = load_plain(Format::Yaml, "a:\n  # c\n  x\nb: 1\n");
+    EXPECT_EQ(emit_plain(Format::Yaml, tree), "# c\na: x\nb: 1\n");
+    tree = load_plain(Format::Yaml, "# c\n: x\n");  // an empty key has no place to flush comments at
+    EXPECT_EQ(emit_plain(Format::Yaml, tree), "# c\n\"null\": x\n");
+    for (const char* input : {"l:\n  - a:\n    # c\n    x\n", "#\n: x #\ni:\n -"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_NE(once.find(": x"), std::string::npos) << once;
+        EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    }
+}
+
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
 // comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
 TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {

@@ -445,9 +445,16 @@ private:
         return false;
     }
 
+    // A key waiting for its value stays the map's last item, where place() puts the value: a
+    // comment between them (`a:\n  # c\n  x`) goes before the key. Appending it made the value
+    // the comment's and the key's value null (found by fuzzing).
     static void append_comment(Frame& f, Value comment) {
-        if (f.is_map) f.value.map.push_back(Item{std::move(comment), Value::null()});
-        else f.value.list.push_back(std::move(comment));
+        if (!f.is_map) {
+            f.value.list.push_back(std::move(comment));
+            return;
+        }
+        bool key_waits = !f.expecting_key && !f.value.map.empty();
+        f.value.map.insert(key_waits ? f.value.map.end() - 1 : f.value.map.end(), Item{std::move(comment), Value::null()});
     }
 
     std::string_view text_;

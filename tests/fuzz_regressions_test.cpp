@@ -156,13 +156,16 @@ TEST(FuzzRegressions, CommentOnALiteralIndicatorLineStaysThere) {
 TEST(FuzzRegressions, LineCommentBeforeALiteralListEntryStaysOnItsEntry) {
     for (const char* input : {"l:\n    - c # note\n    - |-\n      two\n      lines\n",
                               "l:\n    - c # note\n    - |- # own\n      two\n      lines\n",
-                              "l:\n    - c #\n    - |-\n      two\n      lines\n"}) {
+                              "l:\n    - c #\n    - |-\n      two\n      lines\n",
+                              "l:\n    - |-\n      one\n      1\n    - |- # own\n      two\n      2\n"}) {
         std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
         EXPECT_EQ(once, input);
         EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
     }
-    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\n- c #\n- :&\n\r -"));
-    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    for (const char* input : {":\n- c #\n- :&\n\r -", ":\n- --\n\r -\n- s\n\r - #"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    }
 }
 
 // A comment between a key and its scalar value on the next line took the value, and the key

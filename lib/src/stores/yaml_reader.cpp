@@ -221,7 +221,10 @@ private:
         std::string anchor = token_text(fy_event_get_anchor_token(ev));
         if (!anchor.empty()) remember_anchor(anchor, v);
         if (end) scan_pos_ = std::max(scan_pos_, end->input_pos);
-        place(std::move(v), end ? end->line : -1, start ? start->line : -1);
+        // A block scalar's content runs to the end of its last line, so no line comment follows
+        // it; its end mark is on the next line, where `- |- # c` of the next entry may stand.
+        const bool block = style == FYSS_LITERAL || style == FYSS_FOLDED;
+        place(std::move(v), end && !block ? end->line : -1, start ? start->line : -1);
     }
 
     void alias(fy_event* ev) {

@@ -182,6 +182,15 @@ TEST(FuzzRegressions, CommentBetweenAKeyAndItsValueKeepsTheValue) {
     }
 }
 
+// libfyaml 0.8 prints a display of the source line with each error it reports, and that display
+// writes past its buffer on lines of tabs (a crash under ASan). Errors are collected instead.
+TEST(FuzzRegressions, ErrorOnALineOfTabsIsReportedWithoutTheSourceDisplay) {
+    std::string input = std::string(40, '\t') + "+\n" + std::string(38, '\t') + "      ----BEGPGP" +
+                        std::string(45, '\t') + "      -----BEGPGP E o3R2--\nm:";
+    std::string err = error_of([&] { load_plain(Format::Yaml, input); });
+    EXPECT_NE(err.find("Error unmarshaling input YAML: line 1, column 41: invalid multiline plain key"), std::string::npos) << err;
+}
+
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
 // comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
 TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {

@@ -59,6 +59,7 @@ public:
 
     Branches read() {
         std::unique_ptr<fy_diag, DiagDeleter> diag(make_diag());
+        diag_ = diag.get();
         fy_parse_cfg cfg{};
         cfg.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DISABLE_DEPTH_LIMIT);
         cfg.diag = diag.get();
@@ -81,7 +82,10 @@ public:
     }
 
 private:
-    // libfyaml reports errors through its diagnostic output; keep the text of the first one.
+    // libfyaml reports errors through its diagnostic object. Errors are collected there with
+    // their place: printed instead, each comes with a display of its source line, which in
+    // libfyaml 0.8 overruns its buffer on lines of tabs (found by fuzzing). Other messages go to
+    // the output function; the first one is kept.
     fy_diag* make_diag() {
         fy_diag_cfg dcfg;
         fy_diag_cfg_default(&dcfg);
@@ -96,11 +100,23 @@ private:
         dcfg.show_position = true;
         dcfg.show_type = false;
         dcfg.show_module = false;
-        return fy_diag_create(&dcfg);
+        fy_diag* diag = fy_diag_create(&dcfg);
+        if (diag) fy_diag_set_collect_errors(diag, true);
+        return diag;
     }
 
     // "<memory>:3:1: error: flow sequence without a closing bracket" -> "line 3, column 1: ..."
     Error syntax_error() const {
+        void* iter = nullptr;
+        if (const fy_diag_error* e = diag_ ? fy_diag_errors_iterate(diag_, &iter) : nullptr) {
+            std::string msg = e->msg ? e->msg : "";
+            if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+            if (msg.empty()) msg = "invalid YAML";
+            std::string where;
+            if (e->line > 0 && e->column > 0)
+                where = "line " + std::to_string(e->line) + ", column " + std::to_string(e->column) + ": ";
+            return Error(ErrorCode::Generic, "Error unmarshaling input YAML: " + where + msg);
+        }
         std::string msg = diag_text_;
         while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
         if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
@@ -464,6 +480,7 @@ private:
     bool timestamps_ = true;
     std::string diag_text_;
     fy_parser* parser_ = nullptr;
+    fy_diag* diag_ = nullptr;
     bool block_scalar_next_ = false;  // comments being filed precede a block scalar's content
     Branches docs_;
     std::vector<Frame> frames_;

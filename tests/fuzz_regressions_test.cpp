@@ -191,6 +191,17 @@ TEST(FuzzRegressions, ErrorOnALineOfTabsIsReportedWithoutTheSourceDisplay) {
     EXPECT_NE(err.find("Error unmarshaling input YAML: line 1, column 41: invalid multiline plain key"), std::string::npos) << err;
 }
 
+// A comment before a list entry that is a map was filed when the map's first key came, one
+// level in, and deferred until after the entry: it moved below the entry.
+TEST(FuzzRegressions, CommentBeforeAMapEntryOfAListStaysBeforeIt) {
+    for (const char* input : {"l:\n    - a\n    # c\n    - k: v\n      j: 1\n", "l:\n    # c\n    - k: v\n"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(once, input);
+    }
+    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\n- &o\n :\n- t\n#\n- *o"));
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}
+
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
 // comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
 TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {

@@ -425,7 +425,13 @@ private:
         std::size_t target = frames_.size() - 1;
         while (target > 0 && frames_[target].column > c.column) --target;
         Value comment = Value::comment(std::move(c.text));
-        if (target == frames_.size() - 1) append_comment(frames_[target], std::move(comment));
+        // Collections opened inside the target that hold nothing yet start after the comment, so
+        // it goes in now, before them (`- a\n# c\n- k: v`: before the `k: v` entry; deferring it
+        // put it after that entry). Otherwise it follows the child being built.
+        bool children_empty = true;
+        for (std::size_t i = target + 1; i < frames_.size(); ++i)
+            if (!frames_[i].value.map.empty() || !frames_[i].value.list.empty()) children_empty = false;
+        if (children_empty) append_comment(frames_[target], std::move(comment));
         else frames_[target].deferred.push_back(std::move(comment));
     }
 

@@ -202,6 +202,17 @@ TEST(FuzzRegressions, CommentBeforeAMapEntryOfAListStaysBeforeIt) {
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
 }
 
+// A line comment on a list entry followed by a collection entry (`- a # c` then `- k: v`) went
+// into that collection; so did the comment opening one (`- # c` then `  k: v`).
+TEST(FuzzRegressions, LineCommentsAroundCollectionEntriesOfAList) {
+    for (const char* input : {"l:\n    - a # c\n    - k: v\n", "l:\n    - a # c\n    - - b\n", "l:\n    - # c\n      k: v\n"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(once, input);
+    }
+    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\n- &oo\n :\n- *oo #"));
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}
+
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
 // comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
 TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {

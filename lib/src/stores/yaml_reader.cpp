@@ -466,6 +466,16 @@ private:
                 parent.value.map.insert(parent.value.map.end() - 1, Item{Value::comment(c.text), Value::null()});
                 return true;
             }
+            // The inner collection is an entry of a list and holds nothing yet: the comment was
+            // flushed at its first scalar, one level in. `- a # c` before it is a's line comment;
+            // `- # c` opening it is its own line comment, as the writer puts one.
+            const bool inner_empty = inner.value.map.empty() && inner.value.list.empty();
+            if (!parent.is_map && inner_empty) {
+                auto at = parent.last_value_end_line == c.line && !parent.value.list.empty() ? parent.value.list.end() - 1
+                                                                                              : parent.value.list.end();
+                parent.value.list.insert(at, Value::comment(c.text, true));
+                return true;
+            }
         }
         return false;
     }

@@ -209,8 +209,12 @@ TEST(FuzzRegressions, LineCommentsAroundCollectionEntriesOfAList) {
         std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
         EXPECT_EQ(once, input);
     }
-    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, ":\n- &oo\n :\n- *oo #"));
-    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    for (const char* input : {":\n- &oo\n :\n- *oo #", ": #\n- - f\r\r   p"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+    }
+    // `key: # c` before nested lists stays a comment before the key.
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "k: # c\n    - - a\n")), "# c\nk:\n    - - a\n");
 }
 
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a

@@ -42,6 +42,7 @@ struct Frame {
     bool expecting_key = true;
     int last_key_line = -1;
     int last_value_end_line = -1;  // line where the last scalar entry ended
+    int start_line = -1;           // line where it opened (a block list: its first '-')
     std::string anchor;
     std::vector<Value> deferred;  // comments that follow the child being built
 };
@@ -198,6 +199,7 @@ private:
         bool flow = tok && (fy_token_get_type(tok) == FYTT_FLOW_SEQUENCE_START ||
                             fy_token_get_type(tok) == FYTT_FLOW_MAPPING_START);
         if (!is_map && m && !flow) f.column = m->column;
+        if (m) f.start_line = m->line;
         frames_.push_back(std::move(f));
     }
 
@@ -460,17 +462,19 @@ private:
             inner.value.map.insert(inner.value.map.end() - 1, Item{Value::comment(c.text, block_scalar_next_), Value::null()});
             return true;
         }
-        if (frames_.size() >= 2) {
-            Frame& parent = frames_[frames_.size() - 2];
+        // Collections that hold nothing yet were opened after the comment's text: it was flushed
+        // at their first scalar. Walk out through them to the entry it belongs to.
+        for (std::size_t i = frames_.size() - 1; i > 0; --i) {
+            Frame& child = frames_[i];
+            Frame& parent = frames_[i - 1];
             if (parent.is_map && !parent.expecting_key && parent.last_key_line == c.line && !parent.value.map.empty()) {
                 parent.value.map.insert(parent.value.map.end() - 1, Item{Value::comment(c.text), Value::null()});
                 return true;
             }
-            // The inner collection is an entry of a list and holds nothing yet: the comment was
-            // flushed at its first scalar, one level in. `- a # c` before it is a's line comment;
-            // `- # c` opening it is its own line comment, as the writer puts one.
-            const bool inner_empty = inner.value.map.empty() && inner.value.list.empty();
-            if (!parent.is_map && inner_empty) {
+            if (!child.value.map.empty() || !child.value.list.empty()) break;
+            // `- a # c` before a list entry that is a collection is a's line comment; `- # c`
+            // opening that entry is its own line comment, as the writer puts one.
+            if (!parent.is_map && c.line >= parent.start_line) {
                 auto at = parent.last_value_end_line == c.line && !parent.value.list.empty() ? parent.value.list.end() - 1
                                                                                               : parent.value.list.end();
                 parent.value.list.insert(at, Value::comment(c.text, true));

@@ -209,7 +209,7 @@ TEST(FuzzRegressions, LineCommentsAroundCollectionEntriesOfAList) {
         std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
         EXPECT_EQ(once, input);
     }
-    for (const char* input : {":\n- &oo\n :\n- *oo #", ": #\n- - f\r\r   p"}) {
+    for (const char* input : {":\n- &oo\n :\n- *oo #", ": #\n- - f\r\r   p", ":\n- #\n - p\n\n  p"}) {
         std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
         EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
     }

@@ -442,7 +442,7 @@ private:
     bool file_inline_comment(Frame& inner, const Comment& c) {
         // `- |- # c`: the coming entry's line comment. A comment on the previous entry's line
         // (`- a # c`) is flushed here too, as no event comes between: that one stays with `a`.
-        if (block_scalar_next_ && !inner.is_map && inner.last_value_end_line != c.line) {
+        if (block_scalar_next_ && !inner.is_map && inner.last_value_end_line != c.line && c.line >= inner.start_line) {
             inner.value.list.push_back(Value::comment(c.text, true));
             return true;
         }

@@ -217,6 +217,19 @@ TEST(FuzzRegressions, LineCommentsAroundCollectionEntriesOfAList) {
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "k: # c\n    - - a\n")), "# c\nk:\n    - - a\n");
 }
 
+// libfyaml 0.8 crashes (SEGV in fy_parser_destroy) after reporting a tab before a block
+// indicator inside an explicit key. Such input is refused before libfyaml sees it.
+TEST(FuzzRegressions, TabBeforeABlockIndicatorInAnExplicitKeyIsRefused) {
+    for (const char* input : {"? y:\t-", "? y:\t?", "?\n  y:\t-", "- ? y:\t- z:\t-", "? \"y\":\t|"}) {
+        std::string err = error_of([&] { load_plain(Format::Yaml, input); });
+        EXPECT_NE(err.find("cannot use tab for indentation of block entry"), std::string::npos) << input << ": " << err;
+    }
+    EXPECT_NE(error_of([] { load_plain(Format::Yaml, "? y:\t-"); }).find("line 1, column 5:"), std::string::npos);
+    // Explicit keys without it load, and so does that text in a document without explicit keys.
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "? a\n: b\n")), "a: b\n");
+    EXPECT_NO_THROW(load_plain(Format::Yaml, "c: \"x:\t-\"\n"));
+}
+
 // A lone CR ends a line for libfyaml, whose marks give the values' lines: counting only LF made a
 // comment after "- 1\r" the line comment of 1, and the writer then moved it on each round trip.
 TEST(FuzzRegressions, CommentAfterALoneCarriageReturnIsOnItsOwnLine) {

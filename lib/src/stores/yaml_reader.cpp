@@ -26,6 +26,11 @@ struct DiagDeleter {
     void operator()(fy_diag* d) const { fy_diag_destroy(d); }
 };
 
+// A line ends at LF, CR LF or a lone CR, as for libfyaml, whose marks give the values' lines.
+bool ends_line_at(std::string_view s, std::size_t i) {
+    return s[i] == '\n' || (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'));
+}
+
 struct Comment {
     std::size_t pos;
     int line;
@@ -45,6 +50,8 @@ struct Frame {
     int start_line = -1;           // line where it opened (a block list: its first '-')
     std::string anchor;
     std::vector<Value> deferred;  // comments that follow the child being built
+
+    bool holds_nothing() const { return value.map.empty() && value.list.empty(); }
 };
 
 std::size_t count_nodes(const Value& v) {
@@ -388,15 +395,9 @@ private:
         scan_pos_ = std::max(scan_pos_, end);
     }
 
-    // A line ends at LF, CR LF or a lone CR, as for libfyaml, whose marks give the values' lines;
-    // counting LF alone put a comment after a lone CR on the line of the value before it.
-    bool ends_line_at(std::size_t i) const {
-        return text_[i] == '\n' || (text_[i] == '\r' && (i + 1 == text_.size() || text_[i + 1] != '\n'));
-    }
-
     Comment make_comment(std::size_t hash, std::size_t eol) const {
         std::size_t line_start = hash;
-        while (line_start > 0 && !ends_line_at(line_start - 1)) --line_start;
+        while (line_start > 0 && !ends_line_at(text_, line_start - 1)) --line_start;
         bool inline_ = false;
         for (std::size_t i = line_start; i < hash; ++i)
             if (text_[i] != ' ' && text_[i] != '\t') inline_ = true;
@@ -404,7 +405,7 @@ private:
         if (text_end > hash && text_[text_end - 1] == '\r') --text_end;
         int line = 0;
         for (std::size_t i = line_counted_pos_; i < hash; ++i)
-            if (ends_line_at(i)) ++line_count_;
+            if (ends_line_at(text_, i)) ++line_count_;
         line_counted_pos_ = hash;
         line = line_count_;
         return Comment{hash, line, static_cast<int>(hash - line_start), inline_,
@@ -432,7 +433,7 @@ private:
         // put it after that entry). Otherwise it follows the child being built.
         bool children_empty = true;
         for (std::size_t i = target + 1; i < frames_.size(); ++i)
-            if (!frames_[i].value.map.empty() || !frames_[i].value.list.empty()) children_empty = false;
+            if (!frames_[i].holds_nothing()) children_empty = false;
         if (children_empty) append_comment(frames_[target], std::move(comment));
         else frames_[target].deferred.push_back(std::move(comment));
     }
@@ -471,7 +472,7 @@ private:
                 parent.value.map.insert(parent.value.map.end() - 1, Item{Value::comment(c.text), Value::null()});
                 return true;
             }
-            if (!child.value.map.empty() || !child.value.list.empty()) break;
+            if (!child.holds_nothing()) break;
             // `- a # c` before a list entry that is a collection is a's line comment; `- # c`
             // opening that entry is its own line comment, as the writer puts one.
             if (!parent.is_map && c.line >= parent.start_line) {
@@ -520,22 +521,27 @@ private:
 
 namespace {
 
+// "line N, column M" of a byte offset, counting line breaks as libfyaml does.
+std::string place_of(std::string_view s, std::size_t at) {
+    std::size_t line = 1, line_start = 0;
+    for (std::size_t i = 0; i < at && i < s.size(); ++i)
+        if (ends_line_at(s, i)) line++, line_start = i + 1;
+    return "line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1);
+}
+
 // go-yaml's reader accepts only valid UTF-8 made of printable characters (tab, line breaks,
 // NEL and the YAML-printable ranges). Checking first gives its errors, with the place, and
 // keeps bytes that libfyaml 0.8 loops on (found by fuzzing: "%" followed by such bytes) away
 // from it.
 void check_yaml_characters(std::string_view s) {
-    std::size_t line = 1, line_start = 0;
+    // The place is counted only on failure: valid input is scanned once, without line counting.
     auto fail = [&](std::size_t at, const char* what) {
-        throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: line " + std::to_string(line) + ", column " +
-                                            std::to_string(at - line_start + 1) + ": " + what);
+        throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: " + place_of(s, at) + ": " + what);
     };
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
-            bool line_break = c == '\n' || (c == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'));  // as libfyaml counts
-            if (line_break) line++, line_start = i + 1;
-            else if (c < 0x20 ? (c != '\t' && c != '\r') : c == 0x7F) fail(i, "control characters are not allowed");
+            if (c < 0x20 ? (c != '\t' && c != '\r' && c != '\n') : c == 0x7F) fail(i, "control characters are not allowed");
             ++i;
             continue;
         }
@@ -555,14 +561,6 @@ void check_yaml_characters(std::string_view s) {
         if (!printable) fail(i, "control characters are not allowed");
         i += width;
     }
-}
-
-// "line N, column M" of a byte offset, counting line breaks as libfyaml does.
-std::string place_of(std::string_view s, std::size_t at) {
-    std::size_t line = 1, line_start = 0;
-    for (std::size_t i = 0; i < at && i < s.size(); ++i)
-        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'))) line++, line_start = i + 1;
-    return "line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1);
 }
 
 // True if a line opens an explicit key: '?' and a blank, after only indentation and "- ".

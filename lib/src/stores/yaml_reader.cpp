@@ -92,7 +92,7 @@ public:
 private:
     // libfyaml reports errors through its diagnostic object. Errors are collected there with
     // their place: printed instead, each comes with a display of its source line, which in
-    // libfyaml 0.8 overruns its buffer on lines of tabs (found by fuzzing). Other messages go to
+    // libfyaml 0.7.12 overruns its buffer on lines of tabs (found by fuzzing). Other messages go to
     // the output function; the first one is kept.
     fy_diag* make_diag() {
         fy_diag_cfg dcfg;
@@ -345,7 +345,7 @@ private:
     }
 
     // The token's text, copied out chunk by chunk. Not fy_token_get_text(): that caches a
-    // copy inside the token, and libfyaml 0.8 leaks the copy when a parse error follows
+    // copy inside the token, and libfyaml 0.7.12 leaks the copy when a parse error follows
     // (found by fuzzing; tests/fuzz_regressions_test.cpp).
     static std::string token_text(fy_token* t) {
         if (!t) return {};
@@ -531,7 +531,7 @@ std::string place_of(std::string_view s, std::size_t at) {
 
 // go-yaml's reader accepts only valid UTF-8 made of printable characters (tab, line breaks,
 // NEL and the YAML-printable ranges). Checking first gives its errors, with the place, and
-// keeps bytes that libfyaml 0.8 loops on (found by fuzzing: "%" followed by such bytes) away
+// keeps bytes that libfyaml 0.7.12 loops on (found by fuzzing: "%" followed by such bytes) away
 // from it.
 void check_yaml_characters(std::string_view s) {
     // The place is counted only on failure: valid input is scanned once, without line counting.
@@ -574,7 +574,7 @@ bool has_explicit_key(std::string_view s) {
     return false;
 }
 
-// libfyaml 0.8 crashes in fy_parser_destroy() after it reports a tab before a block indicator
+// libfyaml 0.7.12 crashes in fy_parser_destroy() after it reports a tab before a block indicator
 // inside an explicit key (`? y:\t-`, 6 bytes; found by fuzzing). In a document with an
 // explicit key, a ':' followed by blanks with a tab and then one of -?:|> is refused first, with
 // libfyaml's own message. Elsewhere libfyaml reports the same error without crashing.

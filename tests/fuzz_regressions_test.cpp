@@ -248,3 +248,24 @@ TEST(FuzzRegressions, ErrorLinesCountALoneCarriageReturn) {
     std::string err = error_of([] { load_plain(Format::Yaml, std::string("a: 1\rb: \x01\r\n")); });
     EXPECT_NE(err.find("line 2, column 4: control characters are not allowed"), std::string::npos) << err;
 }
+
+// A comment opening a list entry that is an empty collection (`- # c` then `{}`) was written as
+// "- {} # c", which reads back as a comment line after the entry: it moved on each round trip.
+TEST(FuzzRegressions, CommentOpeningAnEmptyCollectionEntryStaysOnItsDash) {
+    for (const char* input : {"l:\n    - # c\n      {}\n", "l:\n    - # c\n      []\n    - \"y\"\n", "l:\n    - - # c\n        {}\n"}) {
+        std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, input));
+        EXPECT_EQ(once, input);
+    }
+    std::string found = ":\n\n\n- -sl #Num:\n- mT\n- -cb #\nm:\n- #\n{}";  // the fuzzer's input
+    std::string once = emit_plain(Format::Yaml, load_plain(Format::Yaml, found));
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, once)), once);
+}
+
+// Comments inside an empty collection (`k: {` `# c` `}`) were dropped: "{}" has no line for them.
+// They are written before the entry, after its own line comments.
+TEST(FuzzRegressions, CommentsInsideAnEmptyCollectionAreKeptBeforeIt) {
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "a:\n  k: {\n    # c\n    }\n  j: 1\n")),
+              "a:\n    # c\n    k: {}\n    j: 1\n");
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "a:\n- # c\n  # d\n  {}\n")), "a:\n    # c\n    # d\n    - {}\n");
+    EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "a:\n- - {\n    # c\n    }\n")), "a:\n    - \n      # c\n      - {}\n");
+}

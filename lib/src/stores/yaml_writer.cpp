@@ -274,6 +274,7 @@ private:
                 }
                 continue;
             }
+            comments_of_empty_collection(item.value, col, first && cursor_placed, cursor_placed, inline_comments);
             if (!(first && cursor_placed)) indent_to(col);
             first = false;
             out_ += key_text(item.key.text);
@@ -301,6 +302,7 @@ private:
                 }
                 continue;
             }
+            comments_of_empty_collection(e, col, first && cursor_placed, cursor_placed, inline_comments);
             if (!(first && cursor_placed)) indent_to(col);
             first = false;
             out_ += '-';
@@ -309,6 +311,27 @@ private:
         }
         for (const auto* c : inline_comments) comment_line(*c, col);
         if (first && cursor_placed) out_ += "[]\n";
+    }
+
+    // Comments inside an empty collection ("k: [\n  # c\n]") have no line inside "[]" or "{}":
+    // they are written before its entry, so that none is lost, after the entry's own line
+    // comments, which become lines too to keep their order. After "- " (`after_dash`), the line
+    // is closed first, as for the mapping's own comments.
+    void comments_of_empty_collection(const Value& v, int col, bool after_dash, bool& cursor_placed,
+                                      std::vector<const std::string*>& line_comments) {
+        std::vector<const std::string*> inner;
+        if (v.kind == Kind::Map && !has_entries(v.map))
+            for (const auto& item : v.map) inner.push_back(&item.key.text);
+        if (v.kind == Kind::List && !has_entries(v.list))
+            for (const auto& e : v.list) inner.push_back(&e.text);
+        if (inner.empty()) return;
+        if (after_dash && cursor_placed) {
+            out_ += '\n';
+            cursor_placed = false;
+        }
+        for (const auto* c : line_comments) comment_line(*c, col);
+        line_comments.clear();
+        for (const auto* c : inner) comment_line(*c, col);
     }
 
     // Writes what follows "key:" or "-": a scalar on the same line, or a nested collection.
@@ -334,6 +357,15 @@ private:
             int child = child_column(col);
             if (is_map) map_value(v.map, child, false, false);
             else list_value(v.list, child, false, false);
+            return;
+        }
+        if (in_list && !line_comments.empty() && (v.kind == Kind::Map || v.kind == Kind::List)) {
+            // "- # c" opening an empty collection keeps "{}" on the next line: written as
+            // "- {} # c", the comment would read back as a line of its own after the entry.
+            append_line_comments(line_comments);
+            out_ += '\n';
+            indent_to(col + 2);
+            out_ += v.kind == Kind::Map ? "{}\n" : "[]\n";
             return;
         }
         out_ += ' ';

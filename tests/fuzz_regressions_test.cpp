@@ -269,3 +269,19 @@ TEST(FuzzRegressions, CommentsInsideAnEmptyCollectionAreKeptBeforeIt) {
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "a:\n- # c\n  # d\n  {}\n")), "a:\n    # c\n    # d\n    - {}\n");
     EXPECT_EQ(emit_plain(Format::Yaml, load_plain(Format::Yaml, "a:\n- - {\n    # c\n    }\n")), "a:\n    - \n      # c\n      - {}\n");
 }
+
+// A resource whose name is longer than the OS allows (NAME_MAX) made std::filesystem throw its
+// own exception out of the kustomization walker, not a sopskit::Error (found by fuzzing: the
+// fuzzer, like a controller's reconcile loop, expects only sopskit errors). Such a resource is
+// not there, as for Flux; a spec.path the OS refuses is a sopskit error.
+TEST(FuzzRegressions, PathsTheOsRefusesInAKustomization) {
+    auto dir = sopskit::test::make_temp_dir();
+    std::string long_name(300, 'a');
+    sopskit::test::write_file(dir / "kustomization.yaml", "resources:\n- " + long_name + "\n- ../" + long_name + "/x\n");
+    Decryptor d(DecryptionKeys::from_entries({}, "flux-system/test"));
+    EXPECT_EQ(error_of([&] { d.decrypt_sources(dir.string(), "."); }), "(no error)");
+    std::string err = error_of([&] { d.decrypt_sources(dir.string(), "/" + long_name); });
+    EXPECT_NE(err.find("cannot resolve"), std::string::npos) << err;
+    err = error_of([&] { d.decrypt_sources(dir.string(), long_name); });
+    EXPECT_NE(err.find("no kustomization file found"), std::string::npos) << err;
+}

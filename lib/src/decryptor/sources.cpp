@@ -79,6 +79,25 @@ bool is_remote(const std::string& p) {
     return scheme != std::string::npos && scheme > 0 && scheme + 3 < p.size();
 }
 
+// Paths come from a tenant's files: one the OS refuses (a name over NAME_MAX, a symlink loop)
+// is simply not there, as for Flux, instead of a std::filesystem exception.
+bool is_directory_at(const std::string& p) {
+    std::error_code ignored;
+    return fs::is_directory(p, ignored);
+}
+
+bool is_regular_file_at(const std::string& p) {
+    std::error_code ignored;
+    return fs::is_regular_file(p, ignored);
+}
+
+std::string canonical_path(const std::string& p) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(p, ec);
+    if (ec) throw Error(ErrorCode::Generic, "error decrypting sources: cannot resolve '" + p + "': " + ec.message());
+    return c.string();
+}
+
 const Value* get(const Value& m, std::string_view k) { return m.kind == Kind::Map ? m.find(k) : nullptr; }
 
 class SourceWalker {
@@ -91,7 +110,7 @@ public:
         std::string file;
         for (const char* name : kKustomizationNames) {
             std::string candidate = dir + "/" + name;
-            if (fs::is_regular_file(candidate)) {
+            if (is_regular_file_at(candidate)) {
                 if (!file.empty()) throw Error(ErrorCode::Generic, "found multiple kustomization files");
                 file = candidate;
             }
@@ -136,7 +155,7 @@ public:
                 for (const auto& r : list->list) {
                     if (r.kind != Kind::String || is_remote(r.text)) continue;
                     std::string target = under(r.text);
-                    if (fs::is_directory(target)) visit(target);
+                    if (is_directory_at(target)) visit(target);
                 }
     }
 
@@ -172,7 +191,7 @@ bool has_sops_marker(std::string_view data, Format format) {
 }
 
 void Decryptor::decrypt_sources(const std::string& root_in, const std::string& path) const {
-    std::string root = fs::weakly_canonical(root_in).string();
+    std::string root = canonical_path(root_in);
     auto decrypt = [this](const std::string& file, Format format) {
         std::string data = read_input(file);
         if (!has_sops_marker(data, format)) return;  // not a SOPS file: left alone
@@ -183,7 +202,7 @@ void Decryptor::decrypt_sources(const std::string& root_in, const std::string& p
     };
     try {
         // `path` is relative to the root (as Flux's spec.path), or absolute inside it.
-        std::string rel = !path.empty() && path[0] == '/' ? relative_to(root, fs::weakly_canonical(path).string()) : path;
+        std::string rel = !path.empty() && path[0] == '/' ? relative_to(root, canonical_path(path)) : path;
         SourceWalker(root, decrypt).visit(secure_join(root, rel));
     } catch (const Error& e) {
         throw Error(e.code(), std::string("error decrypting sources: ") + e.what());

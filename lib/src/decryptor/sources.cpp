@@ -94,7 +94,7 @@ bool is_regular_file_at(const std::string& p) {
 std::string canonical_path(const std::string& p) {
     std::error_code ec;
     fs::path c = fs::weakly_canonical(p, ec);
-    if (ec) throw Error(ErrorCode::Generic, "error decrypting sources: cannot resolve '" + p + "': " + ec.message());
+    if (ec) throw Error(ErrorCode::Generic, "cannot resolve '" + p + "': " + ec.message());
     return c.string();
 }
 
@@ -191,7 +191,6 @@ bool has_sops_marker(std::string_view data, Format format) {
 }
 
 void Decryptor::decrypt_sources(const std::string& root_in, const std::string& path) const {
-    std::string root = canonical_path(root_in);
     auto decrypt = [this](const std::string& file, Format format) {
         std::string data = read_input(file);
         if (!has_sops_marker(data, format)) return;  // not a SOPS file: left alone
@@ -201,6 +200,7 @@ void Decryptor::decrypt_sources(const std::string& root_in, const std::string& p
         wipe(plain);
     };
     try {
+        std::string root = canonical_path(root_in);
         // `path` is relative to the root (as Flux's spec.path), or absolute inside it.
         std::string rel = !path.empty() && path[0] == '/' ? relative_to(root, canonical_path(path)) : path;
         SourceWalker(root, decrypt).visit(secure_join(root, rel));

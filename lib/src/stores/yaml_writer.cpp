@@ -274,7 +274,7 @@ private:
                 }
                 continue;
             }
-            comments_of_empty_collection(item.value, col, first && cursor_placed, cursor_placed, inline_comments);
+            comments_of_empty_collection(item.value, col, first, cursor_placed, inline_comments);
             if (!(first && cursor_placed)) indent_to(col);
             first = false;
             out_ += key_text(item.key.text);
@@ -302,7 +302,7 @@ private:
                 }
                 continue;
             }
-            comments_of_empty_collection(e, col, first && cursor_placed, cursor_placed, inline_comments);
+            comments_of_empty_collection(e, col, first, cursor_placed, inline_comments);
             if (!(first && cursor_placed)) indent_to(col);
             first = false;
             out_ += '-';
@@ -315,9 +315,9 @@ private:
 
     // Comments inside an empty collection ("k: [\n  # c\n]") have no line inside "[]" or "{}":
     // they are written before its entry, so that none is lost, after the entry's own line
-    // comments, which become lines too to keep their order. After "- " (`after_dash`), the line
-    // is closed first, as for the mapping's own comments.
-    void comments_of_empty_collection(const Value& v, int col, bool after_dash, bool& cursor_placed,
+    // comments, which become lines too to keep their order. Before the first entry after "- ",
+    // the dash line is closed first, as for the collection's own comments.
+    void comments_of_empty_collection(const Value& v, int col, bool first, bool& cursor_placed,
                                       std::vector<const std::string*>& line_comments) {
         std::vector<const std::string*> inner;
         if (v.kind == Kind::Map && !has_entries(v.map))
@@ -325,7 +325,7 @@ private:
         if (v.kind == Kind::List && !has_entries(v.list))
             for (const auto& e : v.list) inner.push_back(&e.text);
         if (inner.empty()) return;
-        if (after_dash && cursor_placed) {
+        if (first && cursor_placed) {
             out_ += '\n';
             cursor_placed = false;
         }

@@ -8,6 +8,8 @@
 #   SOPSKIT_FUZZ_SEED   mutation seed (CI: 1; default 0, a new random seed per run)
 #   SOPSKIT_FUZZ_RUNS   stop a target after this many executions (default: time only)
 #   SOPSKIT_FUZZ_JOBS   targets fuzzed at once (default 1; a campaign: $(nproc))
+#   SOPSKIT_FUZZ_MAX_LEN  longest input in bytes (default 65536; libFuzzer's own default, 4096,
+#                       keeps a long run fast once the corpus holds large inputs)
 #   SOPSKIT_FUZZ_FAST   1: fuzz with UBSan-only targets (about 3x the executions per second,
 #                       built in $SOPSKIT_FUZZ_DIR-fast), then replay each corpus under ASan
 #   SOPSKIT_CLI         the sopskit used to make seeds
@@ -24,6 +26,7 @@ seed="${SOPSKIT_FUZZ_SEED:-0}"
 runs="${SOPSKIT_FUZZ_RUNS:--1}"
 jobs="${SOPSKIT_FUZZ_JOBS:-1}"
 fast="${SOPSKIT_FUZZ_FAST:-0}"
+max_len="${SOPSKIT_FUZZ_MAX_LEN:-65536}"
 conformance="$root/../shared/conformance"
 
 "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev
@@ -141,12 +144,12 @@ kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/
 fuzz_one() {  # fuzz_one TARGET: runs it and writes its table row to $build/TARGET.result
   local t="$1" corpus="$build/corpus/$1" log="$build/$1.log" result execs
   mkdir -p "$corpus" "$build/crashes/$t" "$seeds/$t"
-  if "$fuzzers/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len=65536 \
+  if "$fuzzers/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len="$max_len" \
        -timeout=20 -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
     result=ok
     # What the UBSan-only target found is run once more under ASan, which it could not see.
     if [ "$fast" = 1 ]; then
-      if "$build/fuzz/$t" "$corpus" -runs=0 -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+      if "$build/fuzz/$t" "$corpus" -runs=0 -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
            -artifact_prefix="$build/crashes/$t/" >"$log.asan" 2>&1; then
         result="ok (corpus replayed under ASan)"
       else

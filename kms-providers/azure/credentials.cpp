@@ -12,6 +12,7 @@
 #include "azure/azure.hpp"
 #include "common/codec.hpp"
 #include "common/jwt.hpp"
+#include "common/token_expiry.hpp"
 #include "sopskit/kms/sigv4.hpp"
 
 namespace sopskit::kms::azure {
@@ -25,11 +26,7 @@ Token parse_token(const HttpResponse& resp, const std::string& where) {
         throw std::runtime_error("token response from " + where + " has no access_token");
     Token t;
     t.access_token = j["access_token"].get<std::string>();
-    std::time_t now = std::time(nullptr);
-    if (j.contains("expires_in")) {
-        if (j["expires_in"].is_number()) t.expires = now + j["expires_in"].get<long>();
-        else if (j["expires_in"].is_string()) t.expires = now + std::atol(j["expires_in"].get<std::string>().c_str());
-    }
+    t.expires = token_expiry(j, std::time(nullptr));
     return t;
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/codec.hpp"
 #include "common/jwt.hpp"
+#include "common/token_expiry.hpp"
 #include "gcp/gcp.hpp"
 
 namespace sopskit::kms::gcp {
@@ -27,7 +28,7 @@ Token parse_token_response(const HttpResponse& resp, const std::string& where, s
         throw std::runtime_error("token response from " + where + " has no access_token");
     Token t;
     t.access_token = j["access_token"].get<std::string>();
-    if (j.contains("expires_in") && j["expires_in"].is_number()) t.expires = now + j["expires_in"].get<long>();
+    t.expires = token_expiry(j, now);
     return t;
 }
 

@@ -41,7 +41,7 @@ bool authenticated(Context& ctx, const Request& req) {
     if (!sa.contains(iss)) return false;
     auto jwt = jwt_verify_rs256(token, sa[iss].value("public_key_pem", ""));
     if (!jwt || !jwt->claims.contains("exp") || !jwt->claims["exp"].is_number()) return false;
-    return jwt->claims["exp"].get<long long>() > now_seconds();
+    return jwt->claims["exp"].get<double>() > double(now_seconds());
 }
 
 std::string be32(unsigned v) {

@@ -35,9 +35,11 @@ void token_reply(Response& res, const std::string& token, long long ttl, bool az
 
 // Checks the time claims of an assertion; empty when acceptable, else the reason.
 std::string check_times(const Jwt& jwt) {
-    long long now = now_seconds();
-    auto num = [&](const char* c) { return jwt.claims.contains(c) && jwt.claims[c].is_number() ? jwt.claims[c].get<long long>() : -1; };
-    long long exp = num("exp"), iat = num("iat"), nbf = num("nbf");
+    // As doubles: a NumericDate may have a fraction, and any number then compares without an
+    // out-of-range conversion.
+    double now = double(now_seconds());
+    auto num = [&](const char* c) { return jwt.claims.contains(c) && jwt.claims[c].is_number() ? jwt.claims[c].get<double>() : -1.0; };
+    double exp = num("exp"), iat = num("iat"), nbf = num("nbf");
     if (exp < 0) return "missing exp claim";
     if (exp <= now - 30) return "assertion expired";
     if (nbf > now + 300 || iat > now + 300) return "assertion not yet valid";

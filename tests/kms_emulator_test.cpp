@@ -191,6 +191,22 @@ TEST_F(KmsEmulator, GcpTokenGrantRoundTripAadAndExpiry) {
     EXPECT_EQ(post_json("/v1/" + name + ":decrypt", {{"ciphertext", e["ciphertext"]}, {"additionalAuthenticatedData", "YWFk"}}, h)->status, 401);
 }
 
+TEST_F(KmsEmulator, GcpTokenGrantChecksAssertionTimes) {
+    long long now = emu::now_seconds();
+    std::string token_url = server_->url() + "/token";
+    auto grant = [&](const json& exp) {
+        std::string assertion = make_jwt(*sa_key_, {{"iss", "sa@p.iam.gserviceaccount.com"}, {"scope", "https://www.googleapis.com/auth/cloudkms"},
+                                                    {"aud", token_url}, {"iat", now}, {"exp", exp}});
+        return client()->Post("/token", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + assertion,
+                              "application/x-www-form-urlencoded")->status;
+    };
+    EXPECT_EQ(grant(double(now) + 3600.5), 200);  // RFC 7519: a NumericDate may have a fraction
+    EXPECT_EQ(grant(now - 100), 400);             // expired
+    // Beyond any integer type: refused as too long a lifetime (it was an out-of-range conversion).
+    EXPECT_EQ(grant(1e300), 400);
+    EXPECT_EQ(grant("soon"), 400);
+}
+
 TEST_F(KmsEmulator, AzureChallengeTokenRoundTripAndDenied) {
     auto probe = client()->Post("/keys/sops-key/encrypt?api-version=7.4", "", "application/json");
     ASSERT_EQ(probe->status, 401);

@@ -27,8 +27,9 @@ std::optional<double> lifetime_seconds(const nlohmann::json& value) {
 }  // namespace
 
 std::time_t token_expiry(const nlohmann::json& token_response, std::time_t now) {
-    if (!token_response.is_object() || !token_response.contains("expires_in")) return 0;
-    auto seconds = lifetime_seconds(token_response["expires_in"]);
+    auto expires_in = token_response.find("expires_in");  // end() also when not an object
+    if (expires_in == token_response.end()) return 0;
+    auto seconds = lifetime_seconds(*expires_in);
     if (!seconds) return now;
     return now + static_cast<std::time_t>(std::clamp(*seconds, 0.0, double(kMaxTokenLifetime)));
 }

@@ -79,7 +79,7 @@ int run_batch(const std::vector<std::string>& targets, const FileOperation& op, 
             r.path = files[i];
             try {
                 FileOutcome outcome = op(files[i]);
-                if (outcome.new_contents) atomic_write(files[i], *outcome.new_contents);
+                if (outcome.new_contents) write_output(files[i], *outcome.new_contents, Privacy::Shared);
                 r.action = outcome.action;
             } catch (const Error& e) {
                 r.ok = false;

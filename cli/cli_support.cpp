@@ -77,9 +77,9 @@ void check_destination(const FileOptions& o) {
         throw Error(ErrorCode::ConflictingParameters, "--in-place needs a file, not standard input");
 }
 
-void write_result(const FileOptions& o, const std::string& bytes) {
-    if (o.in_place) return atomic_write(o.file, bytes);
-    if (!o.output.empty()) return atomic_write(o.output, bytes);
+void write_result(const FileOptions& o, const std::string& bytes, Privacy privacy) {
+    if (o.in_place) return write_output(o.file, bytes, privacy);
+    if (!o.output.empty()) return write_output(o.output, bytes, privacy);
     std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::cout.flush();
     if (!std::cout) throw Error(ErrorCode::CannotWriteOutput, "Could not write to standard output");

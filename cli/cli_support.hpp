@@ -6,6 +6,7 @@
 
 #include "file_options.hpp"
 #include "sopskit/config.hpp"
+#include "sopskit/fileio.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/keys.hpp"
 
@@ -29,8 +30,8 @@ std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::str
 // The user's key ring with --decryption-order / SOPS_DECRYPTION_ORDER applied.
 KeyRing keyring_for(const FileOptions& o);
 
-// Writes to the file (in place, atomically), --output, or standard output.
-void write_result(const FileOptions& o, const std::string& bytes);
+// Writes to the file (-i), --output, or standard output; `privacy` picks a new file's mode.
+void write_result(const FileOptions& o, const std::string& bytes, Privacy privacy);
 void check_destination(const FileOptions& o);
 
 }  // namespace sopskit::cli

@@ -214,7 +214,7 @@ int run_edit(EditOptions& e) {
             out = encrypt_for_path(o, o.file, text, ring);
             wipe(text);
         }
-        atomic_write(o.file, out);
+        write_output(o.file, out, Privacy::Shared);
         wipe(original);
         return 0;
     }
@@ -326,7 +326,7 @@ int run_groups(GroupOptions& g, bool add) {
     } else {
         out = delete_key_group(bytes, f, ring, g.index, o.shamir_threshold, store_options(o));
     }
-    if (g.in_place) atomic_write(g.path, out);
+    if (g.in_place) write_output(g.path, out, Privacy::Shared);
     else std::cout << out;
     return 0;
 }

@@ -114,7 +114,7 @@ int run_encrypt(const FileOptions& o) {
     std::string plaintext = read_input(o.file);
     std::string out = encrypt_document(plaintext, req, ring);
     wipe(plaintext);
-    write_result(o, out);
+    write_result(o, out, Privacy::Shared);
     return 0;
 }
 
@@ -144,7 +144,7 @@ int run_decrypt(const FileOptions& o) {
     } else {
         out = emit_plain(f.out, dec.branches, store);
     }
-    write_result(o, out);
+    write_result(o, out, Privacy::Plaintext);
     wipe(out);
     return 0;
 }
@@ -173,7 +173,7 @@ int run_rotate(const FileOptions& o) {
     }
     check_destination(o);
     Formats f = formats_for(o, o.file);
-    write_result(o, rotate_document(read_input(o.file), f.in, ring, ropts));
+    write_result(o, rotate_document(read_input(o.file), f.in, ring, ropts), Privacy::Shared);
     return 0;
 }
 

@@ -22,7 +22,7 @@ struct KeygenOptions {
 };
 
 void write_private(const KeygenOptions& o, std::string_view key_text) {
-    if (!o.output.empty()) atomic_write(o.output, key_text);  // 0600 for a new file
+    if (!o.output.empty()) write_output(o.output, key_text, Privacy::PrivateKey);  // ends 0600, also over an existing file
 }
 
 void print_secret(const KeygenOptions& o, const std::string& entry, std::string_view key_text) {

@@ -58,7 +58,7 @@ int run_updatekeys(UpdateKeysOptions& u) {
     };
     if (batch) return run_batch(o.files, update, BatchOptions{o.json, o.fail_fast, 0});
     FileOutcome out = update(o.file);
-    if (out.new_contents) atomic_write(o.file, *out.new_contents);
+    if (out.new_contents) write_output(o.file, *out.new_contents, Privacy::Shared);
     else std::cerr << "File " << o.file << " already up to date\n";
     return 0;
 }
@@ -93,7 +93,7 @@ int run_set(SetOptions& s) {
         changed = set_value(docs.front(), path, std::move(value));
     });
     if (!changed && s.idempotent) return 0;
-    atomic_write(o.file, out);
+    write_output(o.file, out, Privacy::Shared);
     return 0;
 }
 
@@ -123,7 +123,7 @@ int run_unset(UnsetOptions& u) {
         }
     });
     if (missing) return 0;
-    atomic_write(o.file, out);
+    write_output(o.file, out, Privacy::Shared);
     return 0;
 }
 

@@ -50,7 +50,7 @@ int emit_manifest(std::string manifest, const EncryptFlags& e, const std::string
     }
     wipe(manifest);
     if (e.output.empty()) std::cout << out;
-    else atomic_write(e.output, out);
+    else write_output(e.output, out, Privacy::Plaintext);  // 0600 when new, encrypted or not
     wipe(out);
     return 0;
 }

@@ -258,8 +258,29 @@ int run_exec_env(ExecOptions& x) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Go's filepath.IsLocal, which sops applies to --filename: relative, and never leaving the
+// folder through "..". Anything else would put the plaintext (and its removal) elsewhere.
+bool is_local_path(const std::string& path) {
+    if (path.empty() || path[0] == '/') return false;
+    int depth = 0;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = std::min(path.find('/', start), path.size());
+        std::string_view part(path.data() + start, end - start);
+        if (part == "..") {
+            if (--depth < 0) return false;
+        } else if (!part.empty() && part != ".") {
+            ++depth;
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
 int run_exec_file(ExecOptions& x) {
     finish_file_options(x.file);
+    if (x.filename.empty()) x.filename = "tmp-file";  // sops' fallback name
+    if (!is_local_path(x.filename)) throw Error(ErrorCode::Generic, "The provided filename is not a local path.");
     Format format;
     DecryptedFile dec = decrypt_for_exec(x.file, format);
     Formats f = formats_for(x.file, x.file.file);

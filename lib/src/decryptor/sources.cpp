@@ -195,8 +195,7 @@ void Decryptor::decrypt_sources(const std::string& root_in, const std::string& p
         std::string data = read_input(file);
         if (!has_sops_marker(data, format)) return;  // not a SOPS file: left alone
         std::string plain = decrypt_payload(data, format, format);
-        atomic_write(file, plain);
-        ::chmod(file.c_str(), 0600);
+        atomic_write(file, plain, 0600);  // plaintext: never another mode, not even for a moment
         wipe(plain);
     };
     try {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -340,6 +341,28 @@ TEST_P(WritePath, ExecFileRefusesAFilenameOutsideItsFolder) {
     auto r = cli("exec-file --no-fifo --filename secrets.yaml enc.yaml 'cat {}'");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, kPlain);
+}
+
+TEST_P(WritePath, WhatCannotBeWrittenIsRefusedNamingIt) {
+    write_file(dir_ / "in.yaml", kPlain);
+    fs::create_directory(dir_ / "folder");
+    write_file(dir_ / "read-only.yaml", "old\n");
+    ::chmod((dir_ / "read-only.yaml").c_str(), 0444);
+    hand_over();
+    std::vector<std::pair<std::string, std::string>> cases{{"folder", "Is a directory"}, {"missing/out.yaml", "No such file"}};
+    if (::geteuid() != 0 || ordinary_) cases.emplace_back("read-only.yaml", "Permission denied");  // as sops' os.Create
+    for (const auto& [target, reason] : cases) {
+        SCOPED_TRACE(target);
+        auto r = cli("encrypt " + encrypt_args() + " --output " + target + " in.yaml");
+        EXPECT_EQ(r.exit_code, 3) << r.err;
+        EXPECT_NE(r.err.find("Could not write output file " + target + ": "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    EXPECT_TRUE(fs::is_empty(dir_ / "folder"));
+    EXPECT_FALSE(fs::exists(dir_ / "missing"));
+    EXPECT_EQ(read_file(dir_ / "read-only.yaml"), "old\n");
+    EXPECT_EQ(temp_files_in(dir_), "");
 }
 
 // An ordinary user cannot give a new file someone else's owner: the file is written in place,

@@ -432,3 +432,39 @@ TEST(WritePathOwner, RootKeepsOwnerGroupAndModeOfAnotherUsersFile) {
     EXPECT_EQ(read_file(dir / "theirs.yaml"), kPlain);
     EXPECT_EQ(temp_files_in(dir), "");
 }
+
+// A temporary file holding plaintext is 0600 from its creation until it is complete; only then
+// does it get the target's mode. A file-size limit (ulimit -f) kills the CLI with SIGXFSZ in
+// the middle of writing a large decrypt -i, which leaves the half-written temporary file
+// behind, as a crash would: it must not be readable by others (the old code gave it the
+// original's 0644 before writing a byte).
+TEST(WritePathTemp, APlaintextTempFileIsPrivateUntilComplete) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    const std::string cli = "cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt '" +
+                            sopskit::test::cli_path() + "' ";
+    auto key = sopskit::test::run(cli + "keygen age --output key.txt");
+    ASSERT_EQ(key.exit_code, 0) << key.err;
+    std::string recipient = key.err.substr(key.err.find("age1"), 62);
+    std::string plain;
+    for (int i = 0; plain.size() < (std::size_t{4} << 20); ++i) plain += "line " + std::to_string(i) + " of a large secret\n";
+    write_file(dir / "big.bin", plain);
+    auto e = sopskit::test::run(cli + "encrypt -i --age " + recipient + " big.bin");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    ::chmod((dir / "big.bin").c_str(), 0644);
+    const std::string encrypted = read_file(dir / "big.bin");
+
+    // 2048 blocks: 1 MiB (512-byte blocks, dash) or 2 MiB (bash); the plaintext is 4 MiB.
+    auto d = sopskit::test::run("ulimit -f 2048 && " + cli + "decrypt -i big.bin");
+    EXPECT_NE(d.exit_code, 0) << "the size limit did not stop the write";
+    EXPECT_EQ(read_file(dir / "big.bin"), encrypted) << "the original must be untouched";
+    int temps = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().filename().string().find(".sopskit-") == std::string::npos) continue;
+        ++temps;
+        Stat s = lstat_of(entry.path());
+        EXPECT_GT(s.st.st_size, 0) << "killed before writing: the test proves nothing";
+        EXPECT_LT(static_cast<std::size_t>(s.st.st_size), plain.size());
+        EXPECT_EQ(s.st.st_mode & 07777, 0600u) << "a half-written plaintext temp file readable by others";
+    }
+    EXPECT_EQ(temps, 1) << "expected the killed run's temporary file";
+}

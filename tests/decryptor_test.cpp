@@ -533,3 +533,84 @@ TEST(DecryptorServe, LongRunningModeAnswersEachStreamAndReusesDataKeys) {
     EXPECT_EQ(answers[2].rfind("error: ", 0), 0u);
     EXPECT_NE(r.err.find("served 3 streams, 1 data keys from the cache"), std::string::npos) << r.err;
 }
+
+// Issue 24: a --serve request over the input limit is refused without being kept in memory
+// (its bytes are skipped up to its NUL), answered with an error, and the next one is served.
+// The old loop buffered without bound: 300 MB without a NUL grew it to 503 MB.
+TEST(DecryptorServe, ARequestOverTheInputLimitIsSkippedNotBufferedAndServingGoesOn) {
+    AgeFixture a;
+    fs::path dir = sopskit::test::make_temp_dir();
+    write_file(dir / "keys.yaml", secret_manifest("sops-age", "flux-system", {{"age.agekey", a.id.encode() + "\n"}}));
+    std::string serve = "SOPSKIT_MAX_INPUT_SIZE=1000000 '" + sopskit::test::cli_path() + "' decrypt-manifests --serve --decryption-secret '" +
+                        (dir / "keys.yaml").string() + "'";
+    std::string stream = a.encrypt(kSecret);
+    std::string input = std::string(3000000, 'a') + '\0' + stream + '\0';
+    auto r = run(serve, input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> answers;
+    for (std::size_t p = 0, nul; (nul = r.out.find('\0', p)) != std::string::npos; p = nul + 1) answers.push_back(r.out.substr(p, nul - p));
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers[0], "error: request larger than the 1000000-byte input limit (SOPSKIT_MAX_INPUT_SIZE raises it)\n");
+    EXPECT_NE(answers[1].find("user: admin"), std::string::npos) << answers[1];
+    EXPECT_NE(r.err.find("served 2 streams"), std::string::npos) << r.err;
+
+    // 200 MB without a NUL: memory stays bounded (measured apart from this test process).
+    auto measured = run("head -c 200000000 /dev/zero | tr '\\0' a | SOPSKIT_MAX_INPUT_SIZE=1000000 '" SOPSKIT_PEAK_RSS_PATH "' '" +
+                        sopskit::test::cli_path() + "' decrypt-manifests --serve --decryption-secret '" + (dir / "keys.yaml").string() + "'");
+    ASSERT_EQ(measured.exit_code, 0) << measured.err;
+    int exit_status = -1;
+    long peak_kib = -1;
+    ASSERT_EQ(std::sscanf(measured.out.c_str(), "%d %ld", &exit_status, &peak_kib), 2) << measured.out;
+    EXPECT_EQ(exit_status, 0);
+    EXPECT_LT(peak_kib, 120 * 1024) << "KiB: an oversized request must not be buffered";
+    std::cout << "[ serve ] 200 MB request without a NUL: peak " << peak_kib / 1024 << " MiB\n";
+}
+
+namespace {
+
+// A key source failing with something other than a sopskit Error, as std::bad_alloc would.
+class ThrowingKeySource : public KeySource {
+public:
+    std::string_view kind() const override { return "age"; }
+    StoredKey wrap(const Recipient&, const SecureBytes&) override { throw std::logic_error("decrypting only"); }
+    Recipient recipient_of(const StoredKey&) const override { return {}; }
+    UnwrapOutcome unwrap(const StoredKey&) override { throw std::bad_alloc(); }
+    std::string describe(const StoredKey&) const override { return "throwing"; }
+};
+
+}  // namespace
+
+// Issue 24: an exception that is not a sopskit Error, raised in one of phase 2's worker
+// threads, reaches the caller (who can answer that one request) instead of ending the process
+// (an exception escaping a std::thread calls std::terminate). Run in a child process, so that
+// the old behaviour fails this test rather than the whole suite.
+TEST(DecryptorPhase2, AnExceptionInAWorkerThreadReachesTheCaller) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    AgeFixture a;
+    std::string stream;
+    for (int i = 0; i < 8; ++i) {
+        std::string s = kSecret;
+        s.replace(s.find("name: db"), 8, "name: db" + std::to_string(i));
+        stream += "---\n" + a.encrypt(s);
+    }
+    auto keys = std::make_shared<DecryptionKeys>();
+    keys->ring.add(std::make_unique<ThrowingKeySource>());
+    keys->fingerprint = "throwing";
+    EXPECT_EXIT(
+        {
+            Decryptor d(keys, DecryptorOptions{false, nullptr, 4});
+            int caught = 0;
+            try {
+                d.decrypt_manifests(stream);  // one document per worker
+            } catch (const std::bad_alloc&) {
+                ++caught;
+            }
+            try {
+                d.decrypt_manifests("%YAML 1.2\n" + stream);  // the whole-stream path: decrypt_resources
+            } catch (const std::bad_alloc&) {
+                ++caught;
+            }
+            std::_Exit(caught == 2 ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
+}

@@ -47,9 +47,8 @@ bool is_remote_url(std::string_view p) {
     }
     std::string_view rest = p.substr(colon + 1);
     if (!rest.starts_with("//")) return false;
-    std::string_view authority = rest.substr(2, rest.find_first_of("/?#", 2) == std::string_view::npos
-                                                    ? std::string_view::npos
-                                                    : rest.find_first_of("/?#", 2) - 2);
+    std::string_view authority = rest.substr(2);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
     auto at = authority.rfind('@');
     std::string_view host = at == std::string_view::npos ? authority : authority.substr(at + 1);
     return !host.empty();

@@ -155,73 +155,93 @@ Fd RootFolder::reopen_folder(const std::vector<std::string>& parts) const {
 }
 
 Found RootFolder::resolve(std::string_view rel) const {
+    Cursor at;
+    at.folder = Fd(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!at.folder.valid()) throw Error(ErrorCode::Generic, std::string("cannot open the root: ") + std::strerror(errno));
+    return walk(std::move(at), rel);
+}
+
+Found RootFolder::resolve_from(const Cursor& from, std::string_view rest) const {
+    Cursor at;
+    at.parts = from.parts;
+    at.length = from.length;
+    at.links = from.links;
+    at.folder = Fd(::fcntl(from.folder.get(), F_DUPFD_CLOEXEC, 0));
+    if (!at.folder.valid()) throw Error(ErrorCode::Generic, std::string("cannot open a folder: ") + std::strerror(errno));
+    return walk(std::move(at), rest);
+}
+
+Found RootFolder::walk(Cursor at, std::string_view rel) const {
     std::deque<std::string> todo = components_of(rel);
-    std::vector<std::string> parts;  // the resolved path so far
-    std::size_t held = 0;            // parts[0, held) are folders and `cur` is the last of them
-    Fd cur(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
-    if (!cur.valid()) throw Error(ErrorCode::Generic, std::string("cannot open the root: ") + std::strerror(errno));
+    std::vector<std::string>& parts = at.parts;  // the resolved path so far
+    std::size_t held = parts.size();             // parts[0, held) are folders and at.folder is the last of them
     Fd file;             // parts.back() when it exists and is not a folder (then parts.size() == held + 1)
     struct stat file_st {};
     int missing = 0;     // why parts[held...] do not exist
-    int links = 0;
+    auto push = [&](std::string c) {
+        at.length += (parts.empty() ? 0 : 1) + c.size();
+        parts.push_back(std::move(c));
+    };
+    auto pop = [&] {
+        at.length -= parts.back().size() + (parts.size() > 1 ? 1 : 0);
+        parts.pop_back();
+    };
     while (!todo.empty()) {
         std::string c = std::move(todo.front());
         todo.pop_front();
         if (c == "..") {
             if (parts.empty()) continue;  // clamped at the root
             if (parts.size() > held) {
-                parts.pop_back();
+                pop();
                 if (parts.size() == held) file = Fd();
                 if (parts.size() == held || (parts.size() == held + 1 && file.valid())) missing = 0;
             } else {
-                parts.pop_back();
+                pop();
                 --held;
-                cur = reopen_folder(parts);
+                at.folder = reopen_folder(parts);
             }
             continue;
         }
         if (parts.size() > held) {  // below something missing or a file: nothing to look up
             if (parts.size() == held + 1 && file.valid()) missing = ENOTDIR;
-            parts.push_back(std::move(c));
+            push(std::move(c));
             continue;
         }
-        std::size_t length = join(parts).size() + 1 + c.size();
-        if (length >= PATH_MAX || c.size() > NAME_MAX) {  // what lstat of the joined path would say
+        if (at.length + 1 + c.size() >= PATH_MAX || c.size() > NAME_MAX) {  // what lstat of the joined path would say
             missing = ENAMETOOLONG;
-            parts.push_back(std::move(c));
+            push(std::move(c));
             continue;
         }
-        Fd next(open_step(cur.get(), c));
+        Fd next(open_step(at.folder.get(), c));
         if (!next.valid()) {
-            if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG) {
-                int e = errno;
-                parts.push_back(c);
+            int e = errno;
+            push(std::move(c));
+            if (e != ENOENT && e != ENOTDIR && e != ENAMETOOLONG)
                 throw Error(ErrorCode::CannotReadInput, "lstat " + join(parts) + ": " + std::strerror(e));
-            }
-            missing = errno;
-            parts.push_back(std::move(c));
+            missing = e;
             continue;
         }
         struct stat st {};
         if (::fstat(next.get(), &st) != 0) changed(join(parts));
         if (S_ISLNK(st.st_mode)) {
-            if (++links > kMaxLinks) throw Error(ErrorCode::Generic, "too many symlinks in '" + std::string(rel) + "'");
+            if (++at.links > kMaxLinks) throw Error(ErrorCode::Generic, "too many symlinks in '" + std::string(rel) + "'");
             char buf[PATH_MAX];
             ssize_t n = ::readlinkat(next.get(), "", buf, sizeof buf);
             if (n < 0 || static_cast<std::size_t>(n) >= sizeof buf) changed(join(parts) + "/" + c);
             std::string_view target(buf, static_cast<std::size_t>(n));
             if (!target.empty() && target.front() == '/') {  // absolute: from the root
                 parts.clear();
+                at.length = 0;
                 held = 0;
-                cur = reopen_folder(parts);
+                at.folder = reopen_folder(parts);
             }
             auto spliced = components_of(target);
             todo.insert(todo.begin(), spliced.begin(), spliced.end());
             continue;
         }
-        parts.push_back(std::move(c));
+        push(std::move(c));
         if (S_ISDIR(st.st_mode)) {
-            cur = std::move(next);
+            at.folder = std::move(next);
             ++held;
         } else {
             file = std::move(next);
@@ -231,11 +251,12 @@ Found RootFolder::resolve(std::string_view rel) const {
     Found out;
     out.rel = join(parts);
     if (parts.size() == held) {
-        if (::fstat(cur.get(), &out.st) != 0) changed(out.rel);
+        if (::fstat(at.folder.get(), &out.st) != 0) changed(out.rel);
+        out.here = std::move(at);
     } else if (parts.size() == held + 1 && file.valid() && missing == 0) {
         out.st = file_st;
-        out.folder = std::move(cur);
         out.name = parts.back();
+        out.folder = std::move(at.folder);
     } else {
         out.error = missing ? missing : ENOENT;
     }

@@ -39,6 +39,15 @@ private:
     int fd_ = -1;
 };
 
+// Where a resolution stands: a folder under the root, its resolved path and the symlinks
+// followed to reach it (securejoin's budget is per path).
+struct Cursor {
+    std::vector<std::string> parts;
+    std::size_t length = 0;  // of the parts joined with '/'
+    int links = 0;
+    Fd folder;
+};
+
 // What a path under the root names, symlinks resolved inside the root.
 struct Found {
     std::string rel;           // the resolved path under the root ("" for the root), for messages and dedup
@@ -46,6 +55,7 @@ struct Found {
     Fd folder;                 // the folder holding it (when it exists and is not a folder itself)
     std::string name;          // its name in `folder`
     struct stat st {};         // its lstat (never a symlink)
+    Cursor here;               // when it is a folder: where a longer path goes on from
     bool exists() const { return error == 0; }
     std::string shown() const { return rel.empty() ? "." : rel; }  // as Flux prints it
 };
@@ -59,6 +69,9 @@ public:
     // Throws Error for a symlink chain over 255 links, a path the OS refuses to look up
     // (other than missing or too long), or a folder that changed under the walk.
     Found resolve(std::string_view rel) const;
+    // The same for `from`'s path followed by `rest` (cleaned, no leading `..`), without walking
+    // `from`'s path again: what resolve(from's path + "/" + rest) gives.
+    Found resolve_from(const Cursor& from, std::string_view rest) const;
 
     // The contents of an existing file found by resolve(), opened in its folder without
     // following links and checked to be the very file resolve() saw. Throws past `limit`.
@@ -68,6 +81,7 @@ public:
     void replace_file(const Found& f, std::string_view contents) const;
 
 private:
+    Found walk(Cursor at, std::string_view rel) const;
     Fd reopen_folder(const std::vector<std::string>& parts) const;
     Fd root_;
 };

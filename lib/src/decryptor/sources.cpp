@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <set>
 
 #include "decryptor/decryptor_internal.hpp"
@@ -89,16 +90,13 @@ public:
     SourceWalker(std::string root, DecryptFile decrypt) : root_(std::move(root)), folder_(root_), decrypt_(std::move(decrypt)) {}
 
     void walk(const std::string& spec_path) {
-        struct Pending {
-            std::string path;
-            bool top;
-        };
-        std::vector<Pending> todo{{spec_path, true}};
+        std::vector<Pending> todo{{spec_path, true, nullptr}};
         std::size_t visits = 0;
         while (!todo.empty()) {
             Pending p = std::move(todo.back());
             todo.pop_back();
-            Found dir = folder_.resolve(resolvable(p.path));
+            Found dir = p.parent ? resolve_below(p.path, p.parent->path, p.parent->here) : folder_.resolve(resolvable(p.path));
+            p.parent.reset();
             if (!visited_.insert(dir.rel).second) continue;
             if (!dir.exists() || !S_ISDIR(dir.st.st_mode)) {
                 if (p.top) throw Error(ErrorCode::Generic, "no kustomization file found");
@@ -106,18 +104,39 @@ public:
             }
             if (++visits > kMaxKustomizations)
                 throw Error(ErrorCode::Generic, "more than " + std::to_string(kMaxKustomizations) + " kustomizations to walk");
-            Value k = load_kustomization(dir.rel);
-            decrypt_references(k, p.path);
+            Value k = load_kustomization(dir);
+            decrypt_references(k, p.path, dir);
             std::vector<std::string> children;
             for (const char* field : {"resources", "components"})
                 if (const Value* list = get(k, field); list && list->kind == Kind::List)
                     for (const auto& r : list->list)
                         if (r.kind == Kind::String) children.push_back(flux_join(p.path, r.text));
-            for (auto it = children.rbegin(); it != children.rend(); ++it) todo.push_back({std::move(*it), false});
+            std::shared_ptr<const Parent> parent;
+            if (!children.empty() && held_parents_ < kMaxHeldParents) parent = std::make_shared<const Parent>(p.path, std::move(dir.here), held_parents_);
+            for (auto it = children.rbegin(); it != children.rend(); ++it) todo.push_back({std::move(*it), false, parent});
         }
     }
 
 private:
+    // A visited folder whose children are still to be walked: they go on from its descriptor
+    // rather than walking its whole path again (a chain of nested folders would cost the square
+    // of its depth). Held for so many folders at most, then children start from the root.
+    static constexpr std::size_t kMaxHeldParents = 128;
+    struct Parent {
+        std::string path;
+        phase1::Cursor here;
+        std::size_t& count;
+        Parent(std::string p, phase1::Cursor h, std::size_t& c) : path(std::move(p)), here(std::move(h)), count(c) { ++count; }
+        ~Parent() { --count; }
+        Parent(const Parent&) = delete;
+        Parent& operator=(const Parent&) = delete;
+    };
+    struct Pending {
+        std::string path;
+        bool top;
+        std::shared_ptr<const Parent> parent;
+    };
+
     // Flux's securePaths: an absolute path loses the root's prefix, a relative one is cleaned.
     std::string resolvable(const std::string& path) const {
         return !path.empty() && path.front() == '/' ? phase1::strip_root(root_, path) : phase1::clean_path(path);
@@ -125,11 +144,13 @@ private:
 
     // secureLoadKustomizationFile: each recognised name resolved inside the root (a symlink
     // out of the root lands on a path under it, usually nothing); exactly one regular file.
-    Value load_kustomization(const std::string& dir) {
+    Value load_kustomization(const Found& dir) {
         Found file;
         bool found = false;
         for (const char* name : kKustomizationNames) {
-            Found f = folder_.resolve(dir.empty() ? std::string(name) : dir + "/" + name);
+            Found f = folder_.resolve_from(dir.here, name);
+            if (f.error == ENAMETOOLONG)
+                throw Error(ErrorCode::CannotReadInput, std::string("failed to lstat ") + name + ": lstat " + f.rel + ": " + errno_text(f.error));
             if (!f.exists()) continue;
             if (!S_ISREG(f.st.st_mode)) throw Error(ErrorCode::Generic, std::string("expected ") + name + " to be a regular file");
             if (found) throw Error(ErrorCode::Generic, "found multiple kustomization files");
@@ -155,8 +176,8 @@ private:
         return k;
     }
 
-    void decrypt_references(const Value& k, const std::string& path) {
-        auto visit_ref = [&](const std::string& ref, Format format) { decrypt_once(flux_join(path, ref), format); };
+    void decrypt_references(const Value& k, const std::string& path, const Found& dir) {
+        auto visit_ref = [&](const std::string& ref, Format format) { decrypt_once(flux_join(path, ref), format, path, dir); };
         if (const Value* gens = get(k, "secretGenerator"); gens && gens->kind == Kind::List)
             for (const auto& gen : gens->list) {
                 if (const Value* files = get(gen, "files"); files && files->kind == Kind::List)
@@ -179,8 +200,19 @@ private:
                     visit_ref(ref->text, format_from_path(ref->text));
     }
 
-    void decrypt_once(const std::string& path, Format format) {
-        Found f = folder_.resolve(resolvable(path));
+    // A reference below the kustomization's own folder goes on from that folder's descriptor
+    // (the same answer as from the root, without walking a deep folder's path again).
+    Found resolve_below(const std::string& path, const std::string& base, const phase1::Cursor& here) const {
+        std::string target = resolvable(path), from = resolvable(base);
+        if (from == "." && !target.starts_with("..")) return folder_.resolve_from(here, target);
+        if (target.size() > from.size() && target.compare(0, from.size(), from) == 0 && target[from.size()] == '/' &&
+            !target.starts_with(".."))
+            return folder_.resolve_from(here, std::string_view(target).substr(from.size() + 1));
+        return folder_.resolve(target);
+    }
+
+    void decrypt_once(const std::string& path, Format format, const std::string& base, const Found& dir) {
+        Found f = resolve_below(path, base, dir.here);
         if (!decrypted_.insert(f.rel).second) return;
         if (!f.exists()) throw Error(ErrorCode::CannotReadInput, "lstat " + f.shown() + ": " + errno_text(f.error));
         if (!S_ISREG(f.st.st_mode)) throw Error(ErrorCode::Generic, "cannot decrypt irregular file as it has file mode type bits set");
@@ -194,6 +226,7 @@ private:
     RootFolder folder_;
     DecryptFile decrypt_;
     std::set<std::string> visited_, decrypted_;
+    std::size_t held_parents_ = 0;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -358,6 +359,52 @@ TEST(DecryptorPhase1, ALongChainOfKustomizationsNeedsNoStack) {
     });
     EXPECT_EQ(error, "(none)");
     EXPECT_EQ(read_file(repo / name(kChain - 1) / "last.env"), "END=reached\n");
+}
+
+// The same for a chain of nested folders, each listing the next ("resources: [a]"): past the
+// path length the OS allows (PATH_MAX, where Flux's lstat fails too) the walk stops with a
+// clean error naming the kustomization, after about 2,000 levels, quickly and on a small stack.
+TEST(DecryptorPhase1, ANestedChainStopsCleanlyAtThePathLengthLimit) {
+    MemoryFolder scratch;
+    constexpr int kDepth = 2500;  // 5,000 bytes of path: past PATH_MAX
+    int fd = ::open(scratch.path.c_str(), O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    const std::string text = "resources: [a]\n";
+    for (int i = 0; i < kDepth; ++i) {  // created through descriptors: the paths get too long for open()
+        int k = ::openat(fd, "kustomization.yaml", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ASSERT_GE(k, 0);
+        ASSERT_EQ(::write(k, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+        ::close(k);
+        ASSERT_EQ(::mkdirat(fd, "a", 0755), 0);
+        int next = ::openat(fd, "a", O_DIRECTORY | O_CLOEXEC);
+        ::close(fd);
+        ASSERT_GE(next, 0);
+        fd = next;
+    }
+    ::close(fd);
+    Decryptor d(DecryptionKeys::from_entries({}, "flux-system/test"));
+    std::string error = "(none)";
+    auto start = std::chrono::steady_clock::now();
+    on_small_stack([&] {
+        try {
+            d.decrypt_sources(scratch.path.string(), ".");
+        } catch (const Error& e) {
+            error = e.what();
+        }
+    });
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(error.rfind("error decrypting sources: failed to lstat kustomization.yaml: lstat a/a/a/", 0), 0u) << error.substr(0, 200);
+    EXPECT_NE(error.find("/kustomization.yaml: file name too long"), std::string::npos) << error.substr(0, 200);
+    EXPECT_LT(seconds, 30.0) << "each level must not walk the whole path again";
+    // Cut the chain into pieces whose paths std::filesystem can remove.
+    fs::path top = scratch.path;
+    for (int piece = 0, depth = kDepth; depth > 1000; ++piece, depth -= 1000) {
+        fs::path deep = top;
+        for (int i = 0; i < 1000; ++i) deep /= "a";
+        fs::path cut = scratch.path / ("piece" + std::to_string(piece));
+        fs::rename(deep, cut);
+        top = cut;
+    }
 }
 
 // Issue 20: the kustomization file itself is resolved inside the root by the library, as

@@ -2,10 +2,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <exception>
 #include <iostream>
+#include <new>
+#include <string_view>
+#include <vector>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
@@ -61,31 +67,76 @@ struct ManifestOptions {
     long cache_ttl = 3600;
 };
 
+// The answer to a request that failed. A sopskit Error's message is written for users (it names
+// the resource, never plaintext); other exceptions are named by kind only, since their text
+// (a parser's or the standard library's) may quote the input.
+std::string failure_answer(std::exception_ptr failure) {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const Error& e) {
+        return std::string("error: ") + e.what() + "\n";
+    } catch (const std::bad_alloc&) {
+        return "error: out of memory while decrypting this stream\n";
+    } catch (const std::filesystem::filesystem_error&) {
+        return "error: a file system error while decrypting this stream\n";
+    } catch (...) {
+        return "error: an internal error while decrypting this stream\n";
+    }
+}
+
 // Long-running mode for controllers: NUL-terminated manifest streams in on stdin, each
 // answered on stdout by its decrypted stream (or "error: <message>") and a NUL. Keys and the
-// data-key cache live for the whole process, so repeated reconciles skip the unwrap.
+// data-key cache live for the whole process, so repeated reconciles skip the unwrap. A request
+// over the input limit is not buffered: its bytes are skipped up to its NUL and it is answered
+// with an error; every failure is one request's answer, never the end of the server.
 int serve_manifests(const ManifestOptions& m) {
     DataKeyCache cache(m.cache_size, std::chrono::seconds(m.cache_ttl));
     Decryptor d(keys_for(m.flags), DecryptorOptions{m.flags.check_mac, &cache, 0});
+    const std::size_t limit = max_input_size();
     std::string request;
+    bool oversized = false;
     std::size_t served = 0;
-    for (int c; (c = std::cin.get()) != EOF;) {
-        if (c != '\0') {
-            request += static_cast<char>(c);
-            continue;
-        }
+    auto answer = [&] {
+        std::string out;
         try {
-            std::string out = d.decrypt_manifests(request);
-            std::cout << out;
+            if (oversized)
+                throw Error(ErrorCode::CannotReadInput, "request larger than the " + std::to_string(limit) +
+                                                            "-byte input limit (SOPSKIT_MAX_INPUT_SIZE raises it)");
+            out = d.decrypt_manifests(request);
+        } catch (...) {
             wipe(out);
-        } catch (const Error& e) {
-            std::cout << "error: " << e.what() << "\n";
+            out = failure_answer(std::current_exception());
         }
-        std::cout << '\0' << std::flush;
+        std::cout << out << '\0' << std::flush;
+        wipe(out);
         wipe(request);
         request.clear();
+        oversized = false;
         ++served;
+    };
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+        ssize_t n = ::read(0, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+        while (!chunk.empty()) {
+            std::size_t nul = chunk.find('\0');
+            std::string_view part = chunk.substr(0, nul);
+            if (!oversized && request.size() + part.size() > limit) {
+                oversized = true;  // drop what we have; skip the rest up to the NUL
+                wipe(request);
+                request.clear();
+                request.shrink_to_fit();
+            }
+            if (!oversized) request.append(part);
+            if (nul == std::string_view::npos) break;
+            answer();
+            chunk.remove_prefix(nul + 1);
+        }
     }
+    std::fill(buf.begin(), buf.end(), '\0');
+    wipe(request);
     std::cerr << "sopskit: served " << served << " streams, " << cache.hits() << " data keys from the cache\n";
     return 0;
 }

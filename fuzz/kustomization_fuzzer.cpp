@@ -1,5 +1,7 @@
 // Phase 1's kustomization walker: the input is a tenant's kustomization.yaml, in a private
-// folder that holds nothing else, so every reference it makes must be refused cleanly.
+// folder that also holds what a hostile repository would (symlinks in and out of the root, a
+// loop, a folder where a file is expected, a second kustomization), so the walk's path
+// resolution is exercised too; every reference must resolve inside the folder or be refused.
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,6 +24,17 @@ struct ScratchFolder {
         fs::path base = fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
         std::string tmpl = (base / "sopskit-fuzz-XXXXXX").string();
         path = ::mkdtemp(tmpl.data());
+        fs::create_directories(path + "/sub");
+        fs::create_directories(path + "/dir.env");
+        std::ofstream(path + "/plain.env") << "K=v\n";
+        std::ofstream(path + "/sub/kustomization.yaml")
+            << "resources: [.., ../loop, ../up/x, ../abs/sub, file:///sub]\n"
+               "secretGenerator:\n- name: s\n  files: [a.env=../plain.env, ../dir.env]\n  envs: [../insub/../up/plain.env]\n"
+               "patches:\n- path: ../abs/plain.env\n";
+        fs::create_symlink("loop", path + "/loop");
+        fs::create_symlink("../..", path + "/up");
+        fs::create_symlink("/", path + "/abs");
+        fs::create_symlink("sub", path + "/insub");
     }
     ~ScratchFolder() {
         std::error_code ignored;

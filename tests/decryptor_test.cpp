@@ -1,8 +1,19 @@
 // The controller-side decryptor: decryption Secrets, Flux's two phases, the cache, and the
 // seed's fleet repository built with the real kubectl kustomize.
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "core/base64.hpp"
+#include "decryptor/root_folder.hpp"
 #include "sopskit/age.hpp"
 #include "sopskit/age_keys.hpp"
 #include "sopskit/decryptor.hpp"
@@ -223,6 +234,233 @@ TEST(DecryptorPhase1, GeneratorSourcesDecryptedInPlaceAndClampedToTheRoot) {
     EXPECT_THROW(d.decrypt_sources(repo.string(), "app"), Error);
 }
 
+namespace {
+
+// The names in a folder (not following links), sorted.
+std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// A private folder in memory (tmpfs) when there is one: these tests create tens of thousands
+// of entries or fsync hundreds of times, which a shared disk makes minutes long. Removed at the
+// end of the test.
+struct MemoryFolder {
+    fs::path path;
+    MemoryFolder() {
+        std::error_code ec;
+        fs::path base = fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm") : fs::temp_directory_path();
+        std::string tmpl = (base / "sopskit-test-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path = tmpl;
+    }
+    ~MemoryFolder() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+};
+
+// Runs `job` on a thread with a small stack: a walk that recursed per kustomization would
+// overflow it long before 20,000 levels.
+void on_small_stack(const std::function<void()>& job) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    struct Call {
+        const std::function<void()>* job;
+    } call{&job};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, &attr, [](void* p) -> void* {
+        (*static_cast<Call*>(p)->job)();
+        return nullptr;
+    }, &call), 0);
+    pthread_join(t, nullptr);
+    pthread_attr_destroy(&attr);
+}
+
+}  // namespace
+
+// The race of issue 24: while phase 1 runs, a folder it decrypts in is swapped, again and
+// again (renameat2 RENAME_EXCHANGE), with a symlink to a folder outside the root holding the
+// same encrypted files. Path-based code resolved the folder, then wrote the plaintext through
+// the path again and so into the outside folder. Through folder descriptors nothing outside
+// the root is ever written or created, with openat2 and with the O_NOFOLLOW fallback.
+TEST(DecryptorPhase1, AFolderSwappedForASymlinkNeverSendsAWriteOutOfTheRoot) {
+    AgeFixture a;
+    MemoryFolder scratch;
+    fs::path base = scratch.path;
+    fs::path repo = base / "repo", outside = base / "outside";
+    fs::create_directories(repo / "app/sub");
+    fs::create_directories(outside);
+    constexpr int kFiles = 8;
+    std::string kustomization = "secretGenerator:\n  - name: s\n    envs:\n";
+    std::vector<std::string> encrypted;
+    for (int i = 0; i < kFiles; ++i) {
+        encrypted.push_back(a.encrypt("LEAKED" + std::to_string(i) + "=plaintext\n", Format::Dotenv, ""));
+        write_file(outside / ("f" + std::to_string(i) + ".env"), encrypted.back());
+        kustomization += "      - sub/f" + std::to_string(i) + ".env\n";
+    }
+    write_file(repo / "app/kustomization.yaml", kustomization);
+    fs::create_directory_symlink(outside, repo / "app/swap");
+    const auto outside_names = names_in(outside);
+    Decryptor d(a.keys());
+    struct Openat2Back {
+        ~Openat2Back() { phase1::disable_openat2_for_testing(false); }  // also when an assertion ends the test
+    } openat2_back;
+    int decrypted = 0, refused = 0;
+    for (int round = 0; round < 120; ++round) {
+        phase1::disable_openat2_for_testing(round % 2 == 1);
+        for (int i = 0; i < kFiles; ++i) write_file(repo / "app/sub" / ("f" + std::to_string(i) + ".env"), encrypted[i]);
+        std::atomic<bool> stop{false};
+        std::thread swapper([&] {
+            std::string sub = (repo / "app/sub").string(), swap = (repo / "app/swap").string();
+            while (!stop.load())
+                ::syscall(SYS_renameat2, AT_FDCWD, sub.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE);
+        });
+        try {
+            d.decrypt_sources(repo.string(), "app");
+            ++decrypted;
+        } catch (const Error&) {
+            ++refused;  // a folder that changed under the walk may be refused; never followed out
+        }
+        stop = true;
+        swapper.join();
+        if (fs::is_symlink(repo / "app/sub"))  // put the folder back where the kustomization expects it
+            ASSERT_EQ(::syscall(SYS_renameat2, AT_FDCWD, (repo / "app/sub").c_str(), AT_FDCWD, (repo / "app/swap").c_str(), RENAME_EXCHANGE), 0);
+        ASSERT_EQ(names_in(outside), outside_names) << "a file was created outside the root in round " << round;
+        for (int i = 0; i < kFiles; ++i)
+            ASSERT_EQ(read_file(outside / ("f" + std::to_string(i) + ".env")), encrypted[i]) << "written outside the root in round " << round;
+    }
+    std::cout << "[ race ] 120 rounds: " << decrypted << " walks completed, " << refused << " refused\n";
+}
+
+// A chain of 20,000 kustomizations, each listing the next: walked without recursion (here on
+// a 256 KiB stack), to the last one, whose secret is decrypted.
+TEST(DecryptorPhase1, ALongChainOfKustomizationsNeedsNoStack) {
+    AgeFixture a;
+    MemoryFolder scratch;
+    fs::path repo = scratch.path;
+    constexpr int kChain = 20000;
+    auto name = [](int i) { return "k" + std::to_string(i); };
+    for (int i = 0; i < kChain; ++i) {
+        fs::create_directory(repo / name(i));
+        write_file(repo / name(i) / "kustomization.yaml", i + 1 < kChain ? "resources:\n  - ../" + name(i + 1) + "\n"
+                                                                          : "secretGenerator:\n  - name: s\n    envs: [last.env]\n");
+    }
+    write_file(repo / name(kChain - 1) / "last.env", a.encrypt("END=reached\n", Format::Dotenv, ""));
+    Decryptor d(a.keys());
+    std::string error = "(none)";
+    on_small_stack([&] {
+        try {
+            d.decrypt_sources(repo.string(), name(0));
+        } catch (const Error& e) {
+            error = e.what();
+        }
+    });
+    EXPECT_EQ(error, "(none)");
+    EXPECT_EQ(read_file(repo / name(kChain - 1) / "last.env"), "END=reached\n");
+}
+
+// The same for a chain of nested folders, each listing the next ("resources: [a]"): past the
+// path length the OS allows (PATH_MAX, where Flux's lstat fails too) the walk stops with a
+// clean error naming the kustomization, after about 2,000 levels, quickly and on a small stack.
+TEST(DecryptorPhase1, ANestedChainStopsCleanlyAtThePathLengthLimit) {
+    MemoryFolder scratch;
+    constexpr int kDepth = 2500;  // 5,000 bytes of path: past PATH_MAX
+    int fd = ::open(scratch.path.c_str(), O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    const std::string text = "resources: [a]\n";
+    for (int i = 0; i < kDepth; ++i) {  // created through descriptors: the paths get too long for open()
+        int k = ::openat(fd, "kustomization.yaml", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ASSERT_GE(k, 0);
+        ASSERT_EQ(::write(k, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+        ::close(k);
+        ASSERT_EQ(::mkdirat(fd, "a", 0755), 0);
+        int next = ::openat(fd, "a", O_DIRECTORY | O_CLOEXEC);
+        ::close(fd);
+        ASSERT_GE(next, 0);
+        fd = next;
+    }
+    ::close(fd);
+    Decryptor d(DecryptionKeys::from_entries({}, "flux-system/test"));
+    std::string error = "(none)";
+    auto start = std::chrono::steady_clock::now();
+    on_small_stack([&] {
+        try {
+            d.decrypt_sources(scratch.path.string(), ".");
+        } catch (const Error& e) {
+            error = e.what();
+        }
+    });
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(error.rfind("error decrypting sources: failed to lstat kustomization.yaml: lstat a/a/a/", 0), 0u) << error.substr(0, 200);
+    EXPECT_NE(error.find("/kustomization.yaml: file name too long"), std::string::npos) << error.substr(0, 200);
+    EXPECT_LT(seconds, 30.0) << "each level must not walk the whole path again";
+    // Cut the chain into pieces whose paths std::filesystem can remove.
+    fs::path top = scratch.path;
+    for (int piece = 0, depth = kDepth; depth > 1000; ++piece, depth -= 1000) {
+        fs::path deep = top;
+        for (int i = 0; i < 1000; ++i) deep /= "a";
+        fs::path cut = scratch.path / ("piece" + std::to_string(piece));
+        fs::rename(deep, cut);
+        top = cut;
+    }
+}
+
+// Issue 20: the kustomization file itself is resolved inside the root by the library, as
+// Flux's securejoin does: a symlink out of the root names a path under the root (here
+// nothing), a symlink inside the root is followed, a folder of that name is refused, and a
+// file:/// reference is a path (Flux's isRemoteURL wants a host), not a URL to skip.
+TEST(DecryptorPhase1, TheKustomizationFileIsResolvedInsideTheRoot) {
+    AgeFixture a;
+    fs::path base = sopskit::test::make_temp_dir();
+    fs::path repo = base / "repo";
+    fs::create_directories(repo / "app");
+    fs::create_directories(base / "outside");
+    fs::create_directories(repo / "shared");
+    std::string secret = a.encrypt("K=v\n", Format::Dotenv, "");
+    write_file(base / "outside/kustomization.yaml", "secretGenerator:\n  - name: s\n    envs: [secret.env]\n");
+    Decryptor d(a.keys());
+    auto error_of = [&](const std::string& path) -> std::string {
+        try {
+            d.decrypt_sources(repo.string(), path);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "(none)";
+    };
+    for (const fs::path& target : {base / "outside/kustomization.yaml", fs::path("../../outside/kustomization.yaml")}) {
+        write_file(repo / "app/secret.env", secret);
+        fs::remove(repo / "app/kustomization.yaml");
+        fs::create_symlink(target, repo / "app/kustomization.yaml");
+        EXPECT_EQ(error_of("app"), "error decrypting sources: no kustomization file found") << target;
+        EXPECT_EQ(read_file(repo / "app/secret.env"), secret) << "a kustomization outside the root was used: " << target;
+    }
+    // A link to a kustomization inside the root is followed.
+    write_file(repo / "shared/kustomization.yaml", "secretGenerator:\n  - name: s\n    envs: [secret.env]\n");
+    fs::remove(repo / "app/kustomization.yaml");
+    fs::create_symlink("/shared/kustomization.yaml", repo / "app/kustomization.yaml");
+    EXPECT_EQ(error_of("app"), "(none)");
+    EXPECT_EQ(read_file(repo / "app/secret.env"), "K=v\n");
+    // A folder named kustomization.yaml, even beside a valid kustomization.yml.
+    write_file(repo / "app/secret.env", secret);
+    fs::remove(repo / "app/kustomization.yaml");
+    fs::create_directory(repo / "app/kustomization.yaml");
+    write_file(repo / "app/kustomization.yml", "secretGenerator:\n  - name: s\n    envs: [secret.env]\n");
+    EXPECT_EQ(error_of("app"), "error decrypting sources: expected kustomization.yaml to be a regular file");
+    EXPECT_EQ(read_file(repo / "app/secret.env"), secret);
+    // file:///x joined to the folder, as Flux joins it: app/file:/x.
+    fs::path local = repo / "top";
+    fs::create_directories(local / "file:/x");
+    write_file(local / "kustomization.yaml", "resources:\n  - file:///x\n  - https://example.com/remote\n");
+    write_file(local / "file:/x/kustomization.yaml", "secretGenerator:\n  - name: s\n    envs: [s.env]\n");
+    write_file(local / "file:/x/s.env", secret);
+    EXPECT_EQ(error_of("top"), "(none)");
+    EXPECT_EQ(read_file(local / "file:/x/s.env"), "K=v\n");
+}
+
 // The seed: a fleet repo with an encrypted tenant git secret, built with kubectl kustomize.
 TEST(SeedRepository, SopskitBuildDecryptsTheTenantSecretWithPgpAndAge) {
     REQUIRE_PROGRAM("kubectl");
@@ -343,4 +581,85 @@ TEST(DecryptorServe, LongRunningModeAnswersEachStreamAndReusesDataKeys) {
     EXPECT_EQ(answers[0], answers[1]);
     EXPECT_EQ(answers[2].rfind("error: ", 0), 0u);
     EXPECT_NE(r.err.find("served 3 streams, 1 data keys from the cache"), std::string::npos) << r.err;
+}
+
+// Issue 24: a --serve request over the input limit is refused without being kept in memory
+// (its bytes are skipped up to its NUL), answered with an error, and the next one is served.
+// The old loop buffered without bound: 300 MB without a NUL grew it to 503 MB.
+TEST(DecryptorServe, ARequestOverTheInputLimitIsSkippedNotBufferedAndServingGoesOn) {
+    AgeFixture a;
+    fs::path dir = sopskit::test::make_temp_dir();
+    write_file(dir / "keys.yaml", secret_manifest("sops-age", "flux-system", {{"age.agekey", a.id.encode() + "\n"}}));
+    std::string serve = "SOPSKIT_MAX_INPUT_SIZE=1000000 '" + sopskit::test::cli_path() + "' decrypt-manifests --serve --decryption-secret '" +
+                        (dir / "keys.yaml").string() + "'";
+    std::string stream = a.encrypt(kSecret);
+    std::string input = std::string(3000000, 'a') + '\0' + stream + '\0';
+    auto r = run(serve, input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> answers;
+    for (std::size_t p = 0, nul; (nul = r.out.find('\0', p)) != std::string::npos; p = nul + 1) answers.push_back(r.out.substr(p, nul - p));
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers[0], "error: request larger than the 1000000-byte input limit (SOPSKIT_MAX_INPUT_SIZE raises it)\n");
+    EXPECT_NE(answers[1].find("user: admin"), std::string::npos) << answers[1];
+    EXPECT_NE(r.err.find("served 2 streams"), std::string::npos) << r.err;
+
+    // 200 MB without a NUL: memory stays bounded (measured apart from this test process).
+    auto measured = run("head -c 200000000 /dev/zero | tr '\\0' a | SOPSKIT_MAX_INPUT_SIZE=1000000 '" SOPSKIT_PEAK_RSS_PATH "' '" +
+                        sopskit::test::cli_path() + "' decrypt-manifests --serve --decryption-secret '" + (dir / "keys.yaml").string() + "'");
+    ASSERT_EQ(measured.exit_code, 0) << measured.err;
+    int exit_status = -1;
+    long peak_kib = -1;
+    ASSERT_EQ(std::sscanf(measured.out.c_str(), "%d %ld", &exit_status, &peak_kib), 2) << measured.out;
+    EXPECT_EQ(exit_status, 0);
+    EXPECT_LT(peak_kib, 120 * 1024) << "KiB: an oversized request must not be buffered";
+    std::cout << "[ serve ] 200 MB request without a NUL: peak " << peak_kib / 1024 << " MiB\n";
+}
+
+namespace {
+
+// A key source failing with something other than a sopskit Error, as std::bad_alloc would.
+class ThrowingKeySource : public KeySource {
+public:
+    std::string_view kind() const override { return "age"; }
+    StoredKey wrap(const Recipient&, const SecureBytes&) override { throw std::logic_error("decrypting only"); }
+    Recipient recipient_of(const StoredKey&) const override { return {}; }
+    UnwrapOutcome unwrap(const StoredKey&) override { throw std::bad_alloc(); }
+    std::string describe(const StoredKey&) const override { return "throwing"; }
+};
+
+}  // namespace
+
+// Issue 24: an exception that is not a sopskit Error, raised in one of phase 2's worker
+// threads, reaches the caller (who can answer that one request) instead of ending the process
+// (an exception escaping a std::thread calls std::terminate). Run in a child process, so that
+// the old behaviour fails this test rather than the whole suite.
+TEST(DecryptorPhase2, AnExceptionInAWorkerThreadReachesTheCaller) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    AgeFixture a;
+    std::string stream;
+    for (int i = 0; i < 8; ++i) {
+        std::string s = kSecret;
+        s.replace(s.find("name: db"), 8, "name: db" + std::to_string(i));
+        stream += "---\n" + a.encrypt(s);
+    }
+    auto keys = std::make_shared<DecryptionKeys>();
+    keys->ring.add(std::make_unique<ThrowingKeySource>());
+    keys->fingerprint = "throwing";
+    EXPECT_EXIT(
+        {
+            Decryptor d(keys, DecryptorOptions{false, nullptr, 4});
+            int caught = 0;
+            try {
+                d.decrypt_manifests(stream);  // one document per worker
+            } catch (const std::bad_alloc&) {
+                ++caught;
+            }
+            try {
+                d.decrypt_manifests("%YAML 1.2\n" + stream);  // the whole-stream path: decrypt_resources
+            } catch (const std::bad_alloc&) {
+                ++caught;
+            }
+            std::_Exit(caught == 2 ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
 }

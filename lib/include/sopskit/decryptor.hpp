@@ -82,7 +82,9 @@ public:
     std::string decrypt_resource_list(std::string_view resource_list) const;
 
     // Phase 1: decrypts in place the secretGenerator files/envs and patches of the
-    // kustomization at `root`/`path` (and every kustomization it reaches), clamped to `root`.
+    // kustomization at `root`/`path` (and every kustomization it reaches), clamped to `root`:
+    // paths resolve inside it as Flux's securejoin resolves them, through folder descriptors,
+    // so a repository changing during the walk cannot redirect a write out of it. Thread-safe.
     void decrypt_sources(const std::string& root, const std::string& path) const;
 
 private:

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <exception>
 #include <functional>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "core/base64.hpp"
@@ -191,28 +193,33 @@ void Decryptor::decrypt_resource(Branch& doc) const {
 
 namespace {
 
-// Runs job(i) for i in [0, n) on up to `threads` threads; rethrows the Error of the first
-// failing index, as a sequential run would report it.
+// Runs job(i) for i in [0, n) on up to `threads` threads; rethrows the exception of the first
+// failing index, as a sequential run would report it. Any exception (std::bad_alloc too) is
+// caught in the thread that raised it: one escaping a thread would end the process.
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job) {
     threads = std::min<unsigned>(threads ? threads : std::max(1u, std::thread::hardware_concurrency()),
                                  static_cast<unsigned>(std::max<std::size_t>(n, 1)));
     std::atomic<std::size_t> next{0};
-    std::vector<std::optional<Error>> errors(n);
-    auto work = [&] {
+    std::vector<std::exception_ptr> errors(n);
+    auto work = [&]() noexcept {
         for (std::size_t i; (i = next.fetch_add(1)) < n;) {
             try {
                 job(i);
-            } catch (const Error& e) {
-                errors[i] = e;
+            } catch (...) {
+                errors[i] = std::current_exception();
             }
         }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    try {
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    } catch (const std::system_error&) {
+        // No more threads to be had: the ones started and this one share the work.
+    }
     work();
     for (auto& t : pool) t.join();
     for (const auto& e : errors)
-        if (e) throw *e;
+        if (e) std::rethrow_exception(e);
 }
 
 // The documents of a stream, split at its "---" lines, so that each can be parsed, decrypted

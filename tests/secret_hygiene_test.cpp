@@ -17,6 +17,7 @@
 #include "sopskit/sops_file.hpp"
 #include "sopskit/keygen.hpp"
 #include "sopskit/pgp_keys.hpp"
+#include "sopskit/private_dir.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -438,6 +439,35 @@ TEST_F(SecretHygiene, IsolatedGnupgHomeNeverAsksForAPassphrase) {
     reader.add(make_pgp_key_source(home));
     EXPECT_THROW(decrypt_document(file, Format::Yaml, reader, DecryptOptions{}, StoreOptions{}), Error);
     EXPECT_FALSE(fs::exists(marker)) << "the agent started a pinentry";
+}
+
+// What the wipe does with what an editor or a copied repository may leave: deep and read-only
+// folders go; a symlink is removed, never followed (its target outside stays intact); a file
+// with another name outside (a hard link) is unlinked but not overwritten; a FIFO does not block.
+TEST_F(SecretHygiene, PrivateDirWipesItsTreeAndNothingOutside) {
+    fs::path outside = dir_ / "outside.txt";
+    write_file(outside, kSecret);
+    std::string path;
+    {
+        setenv("TMPDIR", tmp_.c_str(), 1);
+        auto dir = sopskit::PrivateDir::create("sopskit-unit");
+        unsetenv("TMPDIR");
+        path = dir->path();
+        EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_all);
+        fs::path deep = path;
+        for (int i = 0; i < 60; ++i) deep /= "d" + std::to_string(i);
+        fs::create_directories(deep);
+        write_file(deep / "plain.txt", kSecret);
+        fs::create_directory(fs::path(path) / "ro");
+        write_file(fs::path(path) / "ro/plain.txt", kSecret);
+        chmod((fs::path(path) / "ro").c_str(), 0500);
+        fs::create_symlink(outside, fs::path(path) / "link");
+        fs::create_hard_link(outside, fs::path(path) / "hard");
+        ASSERT_EQ(mkfifo((fs::path(path) / "fifo").c_str(), 0600), 0);
+        write_file(fs::path(path) / "a.yaml~", kSecret);
+    }
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_EQ(read_file(outside), kSecret) << "nothing outside the folder is touched";
 }
 
 }  // namespace

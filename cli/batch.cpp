@@ -112,7 +112,7 @@ int run_batch(const std::vector<std::string>& targets, const FileOperation& op, 
             if (!r.ok) std::cout << ",\"exit_code\":" << r.code << ",\"error\":" << json_string(r.error);
             std::cout << "}\n";
         } else if (!r.ok) {
-            std::cerr << "sopskit: " << r.path << ": " << r.error << "\n";
+            std::cerr << "sopskit: " << escape_control_chars(r.path) << ": " << escape_control_chars(r.error) << "\n";
         }
         if (!r.ok && exit_code == 0) exit_code = r.code ? r.code : 1;
     }

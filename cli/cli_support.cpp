@@ -1,5 +1,7 @@
 #include "cli_support.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -83,6 +85,39 @@ void write_result(const FileOptions& o, const std::string& bytes, Privacy privac
     std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::cout.flush();
     if (!std::cout) throw Error(ErrorCode::CannotWriteOutput, "Could not write to standard output");
+}
+
+void print_error(std::ostream& out, std::string_view label, const std::exception& e) {
+    std::string message = e.what();
+    const auto* error = dynamic_cast<const Error*>(&e);
+    std::string text;
+    if (error && error->code() == ErrorCode::CouldNotRetrieveKey) {
+        std::size_t start = 0;
+        for (std::size_t nl; (nl = message.find('\n', start)) != std::string::npos; start = nl + 1)
+            text += escape_control_chars(std::string_view(message).substr(start, nl - start)) + "\n";
+        text += escape_control_chars(std::string_view(message).substr(start));
+    } else {
+        text = escape_control_chars(message);
+    }
+    out << "sopskit: ";
+    if (!label.empty()) out << escape_control_chars(label) << ": ";
+    out << text << "\n";
+}
+
+std::string find_program(std::string_view name) {
+    const char* path = std::getenv("PATH");
+    std::string_view rest = path ? path : "";
+    while (true) {
+        std::size_t colon = rest.find(':');
+        std::string_view dir = rest.substr(0, colon);
+        if (!dir.empty() && dir.front() == '/') {
+            std::string candidate = std::string(dir) + "/" + std::string(name);
+            std::error_code ec;
+            if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+        }
+        if (colon == std::string_view::npos) return {};
+        rest.remove_prefix(colon + 1);
+    }
 }
 
 }  // namespace sopskit::cli

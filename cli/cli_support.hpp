@@ -1,7 +1,10 @@
 // Helpers shared by the command implementations.
 #pragma once
+#include <exception>
 #include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "file_options.hpp"
@@ -33,5 +36,15 @@ KeyRing keyring_for(const FileOptions& o);
 // Writes to the file (-i), --output, or standard output; `privacy` picks a new file's mode.
 void write_result(const FileOptions& o, const std::string& bytes, Privacy privacy);
 void check_destination(const FileOptions& o);
+
+// The one place errors are printed: "sopskit: [LABEL: ]MESSAGE". Control characters from files
+// and servers are escaped (escape_control_chars); only the "could not retrieve the data key"
+// report keeps its line breaks, one per key tried, whose parts are escaped where it is built.
+void print_error(std::ostream& out, std::string_view label, const std::exception& e);
+
+// The absolute path of a program on $PATH, or empty. Only absolute PATH entries count: an
+// empty or relative one would find programs in the working directory (often the repository
+// being built). Callers resolve once and run that path, so no later PATH change applies.
+std::string find_program(std::string_view name);
 
 }  // namespace sopskit::cli

@@ -1,4 +1,6 @@
 // build, decrypt-manifests and krm: the controller-side decryptor from the command line.
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 #include "sopskit/format.hpp"
+#include "sopskit/private_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -164,38 +167,84 @@ int run_krm(const DecryptorFlags& flags) {
     return 0;
 }
 
-// Output of a command (no shell), or an Error with its stderr.
+// kubectl, looked up once on the absolute entries of PATH (see find_program).
+const std::string& kubectl_path() {
+    static const std::string path = find_program("kubectl");
+    if (path.empty()) throw Error(ErrorCode::Generic, "kubectl not found on PATH: sopskit build needs kubectl (kubectl kustomize)");
+    return path;
+}
+
+// Output of a program run without a shell, or an Error with its stderr. Both pipes are read
+// as data arrives (poll), so a child filling one while we wait on the other cannot deadlock.
 std::string capture(const std::vector<std::string>& argv_s) {
     int out_pipe[2], err_pipe[2];
-    if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw Error(ErrorCode::Generic, "cannot create a pipe");
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw Error(ErrorCode::Generic, "cannot create a pipe");
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        ::close(out_pipe[0]);
+        ::close(out_pipe[1]);
+        throw Error(ErrorCode::Generic, "cannot create a pipe");
+    }
+    std::vector<char*> argv;
+    for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
+        int null_fd = ::open("/dev/null", O_RDONLY);
+        if (null_fd >= 0) ::dup2(null_fd, 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        std::vector<char*> argv;
-        for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execvp(argv[0], argv.data());
+        ::execv(argv[0], argv.data());
         _exit(127);
     }
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
+    if (pid < 0) {
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        throw Error(ErrorCode::Generic, "cannot start " + argv_s[0]);
+    }
+    const std::size_t out_limit = max_input_size(), err_limit = 64 * 1024;
     std::string out, err;
-    char buf[65536];
-    // Drain stdout then stderr; kustomize writes errors only after the build fails.
-    for (ssize_t n; (n = ::read(out_pipe[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
+    bool too_large = false;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::vector<char> buf(65536);
+    for (int open_fds = 2; open_fds > 0;) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf.data(), buf.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+                continue;
+            }
+            std::string& sink = i == 0 ? out : err;
+            std::size_t limit = i == 0 ? out_limit : err_limit;
+            std::size_t keep = std::min(static_cast<std::size_t>(n), limit - std::min(limit, sink.size()));
+            sink.append(buf.data(), keep);
+            if (i == 0 && keep < static_cast<std::size_t>(n)) too_large = true;  // keep draining: the child must not block
+        }
+    }
+    for (const pollfd& p : fds)
+        if (p.fd >= 0) ::close(p.fd);
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    if (rc == 127) throw Error(ErrorCode::Generic, "'" + argv_s[0] + "' not found: sopskit build needs kubectl (kubectl kustomize)");
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (rc == 127) throw Error(ErrorCode::Generic, "cannot run " + argv_s[0]);
     if (rc != 0) {
+        wipe(out);
         while (!err.empty() && err.back() == '\n') err.pop_back();
         throw Error(ErrorCode::Generic, "kustomize build failed: " + err);
+    }
+    if (too_large) {
+        wipe(out);
+        throw Error(ErrorCode::Generic, "kustomize build printed more than the input limit (SOPSKIT_MAX_INPUT_SIZE)");
     }
     return out;
 }
@@ -212,22 +261,15 @@ int run_build(const BuildOptions& b) {
     std::string dir = fs::weakly_canonical(b.dir).string();
     if (dir.compare(0, root.size(), root) != 0) throw Error(ErrorCode::Generic, "the build folder must be inside --root");
     std::string rel = dir.size() > root.size() ? dir.substr(root.size() + 1) : std::string(".");
-    const char* tmp = std::getenv("TMPDIR");
-    std::string work = std::string(tmp && *tmp ? tmp : "/tmp") + "/sopskit-build-XXXXXX";
-    if (!::mkdtemp(work.data())) throw Error(ErrorCode::CannotWriteOutput, "cannot create a work copy");
-    struct Cleanup {
-        std::string path;
-        ~Cleanup() {
-            std::error_code ec;
-            fs::remove_all(path, ec);
-        }
-    } cleanup{work};
-    std::string copy = work + "/src";
+    const std::string& kubectl = kubectl_path();
+    // Decrypted sources live only here: wiped and removed on every way out (see PrivateDir).
+    auto work = PrivateDir::create("sopskit-build");
+    std::string copy = work->path() + "/src";
     fs::copy(root, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
     auto keys = keys_for(b.flags);
     Decryptor d(keys, DecryptorOptions{b.flags.check_mac, nullptr, 0});
     d.decrypt_sources(copy, rel);
-    std::string built = capture({"kubectl", "kustomize", copy + "/" + rel});
+    std::string built = capture({kubectl, "kustomize", copy + "/" + rel});
     StoreOptions o;
     o.yaml_timestamps = false;
     o.yaml_indent = 2;

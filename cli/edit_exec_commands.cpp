@@ -14,10 +14,12 @@
 #include <thread>
 
 #include "cli_support.hpp"
+#include "command_words.hpp"
 #include "commands.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 #include "sopskit/keymgmt.hpp"
+#include "sopskit/private_dir.hpp"
 
 extern char** environ;
 
@@ -27,94 +29,29 @@ namespace sopskit::cli {
 
 namespace {
 
-// --- a private temporary folder that goes away on every exit path ---------------------------
+// --- a plaintext file in a private folder that goes away on every exit path --------------------
 
-char g_temp_dir[4096];
-char g_temp_file[4096];
-
-void remove_temp_now() {
-    if (g_temp_file[0]) ::unlink(g_temp_file);
-    if (g_temp_dir[0]) ::rmdir(g_temp_dir);
-}
-
-extern "C" void on_fatal_signal(int sig) {
-    remove_temp_now();  // unlink/rmdir are async-signal-safe
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
-}
-
-// Even SIGKILL must not leave the plaintext behind: a small guardian process waits on a pipe
-// whose only writer is this process (close-on-exec, so the editor does not hold it). When the
-// pipe closes, however we died, it overwrites and removes the file. It ignores the terminal's
-// signals so a Ctrl-C on the group cannot kill it first. Only async-signal-safe calls after fork.
-void start_guardian() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(ErrorCode::CannotWriteOutput, "cannot create the temporary file's guardian");
-    pid_t pid = ::fork();
-    if (pid < 0) throw Error(ErrorCode::CannotWriteOutput, "cannot create the temporary file's guardian");
-    if (pid == 0) {
-        struct sigaction ignore{};
-        ignore.sa_handler = SIG_IGN;
-        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ignore, nullptr);
-        for (int fd = 0; fd < 1024; ++fd)
-            if (fd != fds[0]) ::close(fd);  // keep no one's pipes open (a caller may wait for EOF)
-        char byte;
-        while (::read(fds[0], &byte, 1) != 0) {
-        }
-        int fd = ::open(g_temp_file, O_WRONLY);
-        if (fd >= 0) {
-            static const char zeros[4096] = {};
-            off_t size = ::lseek(fd, 0, SEEK_END);
-            ::lseek(fd, 0, SEEK_SET);
-            for (off_t done = 0; done < size;) {
-                ssize_t n = ::write(fd, zeros, static_cast<std::size_t>(std::min<off_t>(size - done, sizeof zeros)));
-                if (n <= 0) break;
-                done += n;
-            }
-            ::fsync(fd);
-            ::close(fd);
-        }
-        remove_temp_now();
-        ::_exit(0);
-    }
-    ::close(fds[0]);
-    // fds[1] stays open, unused, until this process ends.
-}
-
+// The file lives alone in a PrivateDir (sopskit-edit-PID-XXXXXX): when sopskit ends, however
+// it ends, every file in that folder is overwritten and removed, so an editor's backup, swap
+// or autosave files (`file~`, `.file.swp`, `.save`) beside it go too.
 class PrivateTempFile {
 public:
-    explicit PrivateTempFile(const std::string& basename) {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/sopskit-XXXXXX";
-        if (!::mkdtemp(pattern.data())) throw Error(ErrorCode::CannotWriteOutput, "cannot create a private temporary folder");
-        dir_ = pattern;
-        path_ = dir_ + "/" + basename;
-        std::snprintf(g_temp_dir, sizeof g_temp_dir, "%s", dir_.c_str());
-        std::snprintf(g_temp_file, sizeof g_temp_file, "%s", path_.c_str());
-        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, on_fatal_signal);
-        start_guardian();
-    }
-    ~PrivateTempFile() {
-        // Overwrite before unlinking: the plaintext should not linger in freed blocks.
-        std::error_code ec;
-        auto size = fs::file_size(path_, ec);
-        if (!ec && size > 0) {
-            int fd = ::open(path_.c_str(), O_WRONLY);
-            if (fd >= 0) {
-                std::string zeros(static_cast<std::size_t>(size), '\0');
-                (void)!::write(fd, zeros.data(), zeros.size());
-                ::close(fd);
-            }
-        }
-        remove_temp_now();
-        g_temp_dir[0] = g_temp_file[0] = '\0';
-    }
+    explicit PrivateTempFile(const std::string& basename)
+        : dir_(PrivateDir::create("sopskit-edit")), path_(dir_->path() + "/" + basename) {}
     const std::string& path() const { return path_; }
-    const std::string& dir() const { return dir_; }
 
 private:
-    std::string dir_, path_;
+    std::unique_ptr<PrivateDir> dir_;
+    std::string path_;
 };
+
+// The name the editor sees: the file's own (editors pick syntax by it), unless it could
+// escape the folder or clash with the folder's lock.
+std::string edit_file_name(const std::string& file) {
+    std::string name = fs::path(file).filename().string();
+    if (name.empty() || name == "." || name == ".." || name.rfind(".sopskit", 0) == 0) return "tmp-file";
+    return name;
+}
 
 void write_private(const std::string& path, std::string_view data) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -130,6 +67,13 @@ void write_private(const std::string& path, std::string_view data) {
     ::close(fd);
 }
 
+int wait_for(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int run_shell(const std::string& command, const std::vector<std::string>& args = {}) {
     std::vector<std::string> argv_s{"/bin/sh", "-c", command, "sh"};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -141,18 +85,39 @@ int run_shell(const std::string& command, const std::vector<std::string>& args =
         ::execve("/bin/sh", argv.data(), environ);
         _exit(127);
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return wait_for(pid);
 }
 
-std::string find_editor() {
-    for (const char* var : {"SOPS_EDITOR", "EDITOR"})
-        if (const char* e = std::getenv(var); e && *e) return e;
+// $SOPS_EDITOR or $EDITOR split into words (never through a shell), else vim, nano or vi.
+std::vector<std::string> find_editor() {
+    for (const char* var : {"SOPS_EDITOR", "EDITOR"}) {
+        const char* e = std::getenv(var);
+        if (!e || !*e) continue;
+        auto words = split_command_words(e);
+        if (!words) throw Error(ErrorCode::NoEditorFound, std::string("invalid $") + var + ": an unterminated quote or a trailing backslash");
+        if (words->empty()) continue;
+        return *words;
+    }
     for (const char* candidate : {"vim", "nano", "vi"})
-        if (run_shell(std::string("command -v ") + candidate + " >/dev/null 2>&1") == 0) return candidate;
+        if (std::string path = find_program(candidate); !path.empty()) return {path};
     throw Error(ErrorCode::NoEditorFound, "no editor found: set $SOPS_EDITOR or $EDITOR");
+}
+
+// Runs the editor's words with the file appended, as a program (looked up on PATH like a
+// shell would), with the terminal.
+int run_editor(const std::vector<std::string>& editor, const std::string& file) {
+    std::vector<std::string> argv_s = editor;
+    argv_s.push_back(file);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error(ErrorCode::NoEditorFound, "could not start the editor");
+    if (pid == 0) {
+        ::execvp(argv[0], argv.data());
+        _exit(127);
+    }
+    return wait_for(pid);
 }
 
 // --- edit ------------------------------------------------------------------------------------
@@ -168,7 +133,7 @@ int run_edit(EditOptions& e) {
     Formats f = formats_for(o, o.file);
     StoreOptions store = store_options(o);
     KeyRing ring = keyring_for(o);
-    std::string editor = find_editor();
+    std::vector<std::string> editor = find_editor();
 
     bool exists = fs::exists(o.file);
     DecryptedFile dec;
@@ -179,12 +144,13 @@ int run_edit(EditOptions& e) {
         dec = decrypt_document(read_input(o.file), f.in, ring, dopts, store);
         plain = emit_plain(f.in, dec.branches, store);
     }
-    PrivateTempFile temp(fs::path(o.file).filename().string());
+    PrivateTempFile temp(edit_file_name(o.file));
     write_private(temp.path(), plain);
     std::string original = plain;
     wipe(plain);
     while (true) {
-        int rc = run_shell(editor + " \"$1\"", {temp.path()});
+        int rc = run_editor(editor, temp.path());
+        if (rc == 127) throw Error(ErrorCode::NoEditorFound, "could not run the editor '" + editor.front() + "'; the file is unchanged");
         if (rc != 0) throw Error(ErrorCode::Generic, "the editor exited with code " + std::to_string(rc) + "; the file is unchanged");
         std::string edited = read_input(temp.path());
         if (edited == original) {
@@ -199,7 +165,7 @@ int run_edit(EditOptions& e) {
             wipe(edited);
             if (!::isatty(0))
                 throw Error(ErrorCode::Generic, std::string("Could not load tree, probably due to invalid syntax; the file is unchanged: ") + err.what());
-            std::cerr << "Could not load tree, probably due to invalid syntax: " << err.what()
+            std::cerr << "Could not load tree, probably due to invalid syntax: " << escape_control_chars(err.what())
                       << "\nPress Enter to return to the editor, or Ctrl+C to exit." << std::endl;
             std::string line;
             std::getline(std::cin, line);
@@ -226,6 +192,8 @@ struct ExecOptions {
     FileOptions file;
     std::string command;
     bool no_fifo = false;
+    bool allow_unsafe_env = false;
+    bool pass_age_key = false;
     std::string filename = "tmp-file";
 };
 
@@ -237,25 +205,75 @@ DecryptedFile decrypt_for_exec(const FileOptions& o, Format& format) {
     return decrypt_document(read_input(o.file), format, ring, dopts, store_options(o));
 }
 
+// Variables that change how the command itself is loaded or run, rather than handing it a value:
+// the dynamic loader's, the shell's start-up hooks, interpreters' option and library paths, and
+// sops'/sopskit's own key settings (a file must not redirect where a nested sopskit finds keys).
+// Anyone with the recipients' public keys can make a file that decrypts; it must not turn
+// `exec-env FILE 'cmd'` into running code of its choosing.
+bool changes_how_programs_run(const std::string& name) {
+    static const char* const kPrefixes[] = {"LD_", "DYLD_", "BASH_FUNC_", "MALLOC_", "SOPS_", "SOPSKIT_"};
+    static const char* const kNames[] = {"PATH",        "IFS",          "ENV",           "BASH_ENV",   "CDPATH",
+                                         "SHELLOPTS",   "BASHOPTS",     "PS4",           "GLIBC_TUNABLES",
+                                         "GCONV_PATH",  "LOCPATH",      "NLSPATH",       "HOSTALIASES", "RES_OPTIONS",
+                                         "LOCALDOMAIN", "PYTHONPATH",   "PYTHONSTARTUP", "PYTHONHOME", "PERL5LIB",
+                                         "PERL5OPT",    "PERLLIB",      "RUBYOPT",       "RUBYLIB",    "NODE_OPTIONS",
+                                         "NODE_PATH",   "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "GIT_SSH_COMMAND", "GIT_EXEC_PATH"};
+    for (const char* p : kPrefixes)
+        if (name.rfind(p, 0) == 0) return true;
+    for (const char* n : kNames)
+        if (name == n) return true;
+    return false;
+}
+
+// The command's environment: ours (without SOPS_AGE_KEY unless asked: the key itself is not
+// the command's business), then the file's top-level scalar values, which win.
+std::vector<std::string> exec_environment(const Branch& values, const ExecOptions& x) {
+    std::vector<std::pair<std::string, std::string>> from_file;
+    for (const auto& item : values) {
+        if (item.is_comment() || item.value.kind == Kind::Map || item.value.kind == Kind::List) continue;
+        const std::string& name = item.key.text;
+        if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos)
+            throw Error(ErrorCode::Generic, "exec-env: the key '" + name + "' cannot be an environment variable name");
+        if (!x.allow_unsafe_env && changes_how_programs_run(name))
+            throw Error(ErrorCode::Generic, "exec-env: the file sets " + name +
+                                                ", which changes how programs run; refused (--allow-unsafe-env allows it)");
+        std::string v = item.value.kind == Kind::String ? item.value.text : emit_value(Format::Json, item.value);
+        from_file.emplace_back(name, std::move(v));
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry = *e;
+        std::string_view name = entry.substr(0, entry.find('='));
+        if (name == "SOPS_AGE_KEY" && !x.pass_age_key) continue;
+        bool overridden = false;
+        for (const auto& kv : from_file) overridden = overridden || kv.first == name;
+        if (!overridden) env.emplace_back(entry);
+    }
+    for (auto& [name, value] : from_file) {
+        env.push_back(name + "=" + value);
+        wipe(value);
+    }
+    return env;
+}
+
 int run_exec_env(ExecOptions& x) {
     finish_file_options(x.file);
     Format format;
     DecryptedFile dec = decrypt_for_exec(x.file, format);
     if (dec.branches.empty()) throw Error(ErrorCode::NeedAtLeastOneDocument, "the file has no document");
+    std::vector<std::string> env = exec_environment(dec.branches.front(), x);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
-        for (const auto& item : dec.branches.front()) {
-            if (item.is_comment() || item.value.kind == Kind::Map || item.value.kind == Kind::List) continue;
-            std::string v = item.value.kind == Kind::String ? item.value.text : emit_value(Format::Json, item.value);
-            ::setenv(item.key.text.c_str(), v.c_str(), 1);
-        }
-        ::execl("/bin/sh", "sh", "-c", x.command.c_str(), nullptr);
+        char arg0[] = "sh", arg1[] = "-c";
+        char* argv[] = {arg0, arg1, x.command.data(), nullptr};
+        ::execve("/bin/sh", argv, envp.data());
         _exit(127);
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    for (auto& e : env) wipe(e);
+    return wait_for(pid);
 }
 
 // Go's filepath.IsLocal, which sops applies to --filename: relative, and never leaving the
@@ -365,6 +383,9 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     xe->add_option("file", env_opts.file.file, "The encrypted file")->required();
     xe->add_option("command", env_opts.command, "The command, run with /bin/sh -c")->required();
     xe->add_flag("--ignore-mac", env_opts.file.ignore_mac, "Ignore the MAC");
+    xe->add_flag("--allow-unsafe-env", env_opts.allow_unsafe_env,
+                 "Let the file set variables that change how programs run (LD_*, PATH, BASH_ENV, SOPS_*, ...), as sops does");
+    xe->add_flag("--pass-age-key", env_opts.pass_age_key, "Pass $SOPS_AGE_KEY on to the command, as sops does");
     xe->add_option("--input-type", env_opts.file.input_type, "Input format");
     xe->callback([&runner] { runner = [] { return run_exec_env(env_opts); }; });
     CLI::App* xf = app.add_subcommand("exec-file", "Run a command with the decrypted file at {} (a FIFO unless --no-fifo)");

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "file_options.hpp"
 #include "sopskit/error.hpp"
@@ -98,10 +99,10 @@ int main(int argc, char** argv) {
         try {
             return runner();
         } catch (const sopskit::Error& e) {
-            std::cerr << "sopskit: " << e.what() << "\n";
+            sopskit::cli::print_error(std::cerr, "", e);
             return e.exit_code();
         } catch (const std::exception& e) {
-            std::cerr << "sopskit: " << e.what() << "\n";
+            sopskit::cli::print_error(std::cerr, "", e);
             return 1;
         }
     }
@@ -117,10 +118,10 @@ int main(int argc, char** argv) {
         std::cerr << app.help();
         return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
     } catch (const sopskit::Error& e) {
-        std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
+        sopskit::cli::print_error(std::cerr, file_label(*current), e);
         return e.exit_code();
     } catch (const std::exception& e) {
-        std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
+        sopskit::cli::print_error(std::cerr, file_label(*current), e);
         return 1;
     }
 }

@@ -117,6 +117,10 @@ seed fuzz_resource_list "$work/secret.enc.yaml"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
 
+mkdir -p "$seeds/fuzz_command_words"
+printf '%s' "vim -u NONE" > "$seeds/fuzz_command_words/plain"
+printf '%s' "'/opt/my editor' \"--flag with \\\"space\\\"\" it\\'s ; touch x # comment" > "$seeds/fuzz_command_words/quotes"
+printf 'code --wait\t"" \x1b[2J\r\n' > "$seeds/fuzz_command_words/controls"
 # KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,
 # header lines, a blank line, the body), as kms_responses_fuzzer.cpp reads them.
 mkdir -p "$seeds/fuzz_kms_responses"

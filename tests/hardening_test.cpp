@@ -234,6 +234,10 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
         return found;
     };
     const std::string exe = sopskit::test::cli_path();
+    // $EDITOR is a program, not shell code: a script that only sleeps.
+    const fs::path slow_editor = dir_ / "slow-editor.sh";
+    write_file(slow_editor, "#!/bin/sh\nsleep 5\n");
+    ::chmod(slow_editor.c_str(), 0755);
     int delays[] = {0, 2000, 5000, 10000, 20000, 40000, 80000, 160000, 320000, 640000};
     for (int delay : delays) {
         SCOPED_TRACE("encrypt, kill after " + std::to_string(delay) + " us");
@@ -258,7 +262,7 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
         kill_during({exe, "rotate", "-i", "big.yaml"}, delay, nullptr);
         EXPECT_EQ(cli_decrypt("big.yaml"), plain);
         // The editor sleeps, so the kill lands while the plaintext copy exists for late delays.
-        kill_during({exe, "edit", "big.yaml"}, delay, "sleep 5; true");
+        kill_during({exe, "edit", "big.yaml"}, delay, slow_editor.c_str());
         EXPECT_EQ(cli_decrypt("big.yaml"), plain);
         struct stat st{};
         ::stat(f.c_str(), &st);

@@ -2,6 +2,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace sopskit {
 
@@ -46,5 +47,23 @@ public:
 private:
     ErrorCode code_;
 };
+
+// `text` made safe for one line of a terminal or log: control bytes (CR, LF, tab, ESC, ...) and
+// DEL become \r, \n, \t and \xNN, so text from a file or a server cannot forge log lines or
+// send terminal escape sequences. Other bytes (UTF-8 included) are kept.
+inline std::string escape_control_chars(std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != 0x7f) out += ch;
+        else if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else out += std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+    return out;
+}
 
 }  // namespace sopskit

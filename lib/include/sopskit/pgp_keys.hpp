@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "sopskit/keys.hpp"
+#include "sopskit/private_dir.hpp"
 
 namespace sopskit {
 
 // A private, temporary GnuPG home (0700) for keys handed over in memory, as a controller gets
-// them from a decryption Secret. Nothing touches the user's ~/.gnupg. The destructor stops the
-// home's gpg-agent and removes the folder, also after errors.
+// them from a decryption Secret. Nothing touches the user's ~/.gnupg. The home is a
+// PrivateDir: its gpg-agent is stopped and its files are wiped and removed on every way out,
+// a fatal signal or SIGKILL included. It never asks for a passphrase (pinentry mode "cancel"):
+// a key that needs one fails instead of waiting for a prompt no one can answer.
 class GnupgHome {
 public:
     // Creates the folder under $TMPDIR (or /tmp). Throws Error on failure.
@@ -26,7 +29,8 @@ public:
     const std::string& path() const { return path_; }
 
 private:
-    explicit GnupgHome(std::string path) : path_(std::move(path)) {}
+    explicit GnupgHome(std::unique_ptr<PrivateDir> dir) : dir_(std::move(dir)), path_(dir_->path()) {}
+    std::unique_ptr<PrivateDir> dir_;
     std::string path_;
 };
 

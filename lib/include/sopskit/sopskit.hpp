@@ -15,6 +15,7 @@
 #include "sopskit/keys.hpp"
 #include "sopskit/metadata.hpp"
 #include "sopskit/pgp_keys.hpp"
+#include "sopskit/private_dir.hpp"
 #include "sopskit/secure.hpp"
 #include "sopskit/sops_file.hpp"
 #include "sopskit/tree.hpp"

@@ -56,7 +56,9 @@ SecureBytes KeyRing::unwrap_data_key(const Metadata& md) const {
         report += "\n  group " + std::to_string(group_index) + ":";
         for (const StoredKey* key : in_decryption_order(group, impl_->order)) {
             KeySource* source = find(key->kind);
-            std::string name = source ? key->kind + " " + source->describe(*key) : key->kind;
+            // One line per key: the key's name (from the file) and the reason (maybe a server's
+            // text) cannot add lines of their own.
+            std::string name = escape_control_chars(source ? key->kind + " " + source->describe(*key) : key->kind);
             if (!source) {
                 report += "\n    " + name + ": no support for this key kind in this build";
                 continue;
@@ -67,7 +69,7 @@ SecureBytes KeyRing::unwrap_data_key(const Metadata& md) const {
                 opened = true;
                 break;
             }
-            report += "\n    " + name + ": " + out.reason;
+            report += "\n    " + name + ": " + escape_control_chars(out.reason);
         }
         ++group_index;
         if (md.key_groups.size() == 1 && opened) return std::move(parts.front());

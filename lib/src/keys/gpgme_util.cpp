@@ -37,8 +37,15 @@ GpgmeCtx new_gpgme_context(const std::string& home) {
         if (gpgme_error_t err = gpgme_ctx_set_engine_info(raw, GPGME_PROTOCOL_OpenPGP, nullptr, home.c_str()))
             throw Error(ErrorCode::Generic, "cannot use GnuPG home " + home + ": " + gpgme_error_text(err));
     }
+    if (!home.empty()) gpgme_set_pinentry_mode(raw, GPGME_PINENTRY_MODE_CANCEL);
     gpgme_set_armor(raw, 1);
     return ctx;
+}
+
+std::string gpgconf_path() {
+    init_gpgme();
+    const char* name = gpgme_get_dirinfo("gpgconf-name");
+    return name && name[0] == '/' ? std::string(name) : std::string();
 }
 
 GpgmeData data_from(std::string_view bytes) {

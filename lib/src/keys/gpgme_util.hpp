@@ -25,7 +25,8 @@ struct GpgmeKeyDeleter {
 };
 using GpgmeKey = std::unique_ptr<std::remove_pointer_t<gpgme_key_t>, GpgmeKeyDeleter>;
 
-// A new OpenPGP context on `home` (empty: GnuPG's default home). Throws Error.
+// A new OpenPGP context on `home` (empty: GnuPG's default home, with the user's pinentry). An
+// isolated home gets pinentry mode "cancel": no prompt can appear. Throws Error.
 GpgmeCtx new_gpgme_context(const std::string& home);
 
 // Input data over a buffer (not copied; the buffer must outlive the data object).
@@ -49,6 +50,10 @@ private:
     gpgme_data_cbs cbs_{};
     GpgmeData data_;
 };
+
+// The absolute path of the gpgconf GPGME itself uses (its configured install, not a PATH
+// lookup), or empty when GPGME does not know one.
+std::string gpgconf_path();
 
 // gpgme's error text ("No secret key", ...).
 std::string gpgme_error_text(gpgme_error_t err);

@@ -208,13 +208,33 @@ TEST(untrustedMetadata, HugeChallengeFromAServerIsRefused) {
     server.start();
     kms::KmsSettings s;
     s.env = env_of({{"SSL_CERT_FILE", (dir / "cert.pem").string()}, {"SOPSKIT_KMS_TIMEOUT_S", "5"}});
-    s.isolated = true;
-    s.azure = kms::AzureCredentials{"t", "c", "secret", "", "", "https://127.0.0.1:1/"};
     auto out = kms::make_azure_kv_source(s)->unwrap(stored(
         "azure_kv", {{"vault_url", server.url("https")}, {"name", "k"}, {"version", "v1"}, {"enc", "AQID"}}));
     EXPECT_EQ(out.status, UnwrapOutcome::Status::Failed);
     EXPECT_TRUE(one_clean_line(out.reason)) << out.reason;
     EXPECT_LT(out.reason.size(), 1000u);
+}
+
+// With a decryption Secret's Azure credentials, a vault outside Key Vault's domains is never
+// contacted (not even by the unauthenticated probe).
+TEST(untrustedMetadata, TenantAzureRequestsStayOnKeyVaultDomains) {
+    SilentListener attacker;
+    kms::KmsSettings s = kms::settings_from_flux_entries(std::nullopt, std::nullopt,
+                                                         std::string(R"({"tenantId":"t","clientId":"c","clientSecret":"s"})"), std::nullopt);
+    s.env = env_of({{"SOPSKIT_KMS_TIMEOUT_S", "1"}, {"SOPSKIT_KMS_RESOLVE", "evil.example:" + std::to_string(attacker.port()) + ":127.0.0.1"}});
+    for (std::string vault : {"https://127.0.0.1:" + std::to_string(attacker.port()), "https://evil.example:" + std::to_string(attacker.port()),
+                              "https://vault.azure.net.evil.example:" + std::to_string(attacker.port())}) {
+        auto out = kms::make_azure_kv_source(s)->unwrap(stored("azure_kv", {{"vault_url", vault}, {"name", "k"}, {"version", "v1"}, {"enc", "AQID"}}));
+        EXPECT_EQ(out.status, UnwrapOutcome::Status::Failed);
+        EXPECT_NE(out.reason.find("not a Key Vault domain"), std::string::npos) << out.reason;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(attacker.connections(), 0);
+    for (const char* host : {"v.vault.azure.net", "v.vault.azure.cn", "v.vault.usgovcloudapi.net", "h.managedhsm.azure.net"})
+        EXPECT_TRUE(kms::azure::is_key_vault_host(host, "")) << host;
+    EXPECT_FALSE(kms::azure::is_key_vault_host("vault.azure.net", ""));
+    EXPECT_FALSE(kms::azure::is_key_vault_host("xvault.azure.net", ""));
+    EXPECT_TRUE(kms::azure::is_key_vault_host("kv.stack.local", "stack.local"));
 }
 
 // A 1 GiB answer reached 2.1 GB of memory; an endless one never ended.

@@ -35,6 +35,10 @@ struct Challenge {
 // domain name is dropped (it would go into the token URL).
 inline constexpr std::size_t kMaxChallengeLength = 8192;
 std::optional<Challenge> parse_challenge(const std::string& www_authenticate);
+// Whether a host lies under one of Key Vault's domains (vault.azure.net, vault.azure.cn,
+// vault.usgovcloudapi.net, managedhsm.*, ...) or of `extra_domains` (comma list, the operator's
+// SOPSKIT_AZURE_KEYVAULT_DOMAINS). Checked for a decryption Secret's credentials.
+bool is_key_vault_host(const std::string& host, const std::string& extra_domains);
 // Whether the vault host is the challenge's resource host or a subdomain of it.
 bool host_matches_resource(const std::string& vault_host, const std::string& resource_host);
 

@@ -120,6 +120,26 @@ std::optional<Challenge> parse_challenge(const std::string& header) {
     return ch;
 }
 
+bool is_key_vault_host(const std::string& host, const std::string& extra_domains) {
+    // Azure's public, China and US Government clouds (vaults and managed HSMs), and the retired
+    // German cloud, as the Azure SDKs list them.
+    static const char* known[] = {"vault.azure.net",       "vault.azure.cn",       "vault.usgovcloudapi.net",
+                                  "vault.microsoftazure.de", "managedhsm.azure.net", "managedhsm.azure.cn",
+                                  "managedhsm.usgovcloudapi.net"};
+    for (const char* domain : known)
+        if (host_matches_resource(host, domain) && host != domain) return true;
+    std::size_t start = 0;
+    while (start < extra_domains.size()) {
+        std::size_t end = extra_domains.find(',', start);
+        if (end == std::string::npos) end = extra_domains.size();
+        std::string domain = trim(std::string_view(extra_domains).substr(start, end - start));
+        start = end + 1;
+        while (!domain.empty() && domain.front() == '.') domain.erase(domain.begin());
+        if (!domain.empty() && host_matches_resource(host, domain)) return true;
+    }
+    return false;
+}
+
 bool host_matches_resource(const std::string& vault_host, const std::string& resource_host) {
     if (resource_host.empty()) return false;
     if (vault_host == resource_host) return true;
@@ -231,6 +251,11 @@ private:
               const std::string& what) {
         UrlParts vu;
         if (!parse_url(vault, vu) || vu.scheme != "https") throw Error(ErrorCode::Generic, what + ": only https:// vault URLs are supported");
+        // A decryption Secret's credentials (and even the unauthenticated probe) go only to Key
+        // Vault's own domains, or to those the operator adds.
+        if (isolated_ && !azure::is_key_vault_host(vu.host, env_or(env_, "SOPSKIT_AZURE_KEYVAULT_DOMAINS")))
+            throw Error(ErrorCode::Generic, what + ": the vault host " + vu.host +
+                                                " is not a Key Vault domain (SOPSKIT_AZURE_KEYVAULT_DOMAINS adds others)");
         std::string url = vault + path + "?api-version=" + azure::kApiVersion;
         try {
             for (int attempt = 0; attempt < 2; ++attempt) {

@@ -51,6 +51,7 @@ kms::KmsSettings explicit_credentials() {
     s.gcp_credentials_json = R"({"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r","token_uri":"https://oauth2.test/token"})";
     s.azure = kms::AzureCredentials{"tenant", "client", "secret", "", "", "https://login.test/"};
     s.vault_token = "hvs.fuzz";
+    s.vault_allowlist = "https://vault.test:8200";  // a Secret's token needs its address named
     return s;
 }
 

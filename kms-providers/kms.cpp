@@ -86,7 +86,8 @@ void add_kms_sources(KeyRing& ring, const KmsSettings& settings) {
 }
 
 void add_flux_kms_sources(DecryptionKeys& keys) {
-    add_kms_sources(keys.ring, settings_from_flux_entries(keys.aws_kms, keys.gcp_kms, keys.azure_kv, keys.vault_token));
+    add_kms_sources(keys.ring,
+                    settings_from_flux_entries(keys.aws_kms, keys.gcp_kms, keys.azure_kv, keys.vault_token, keys.vault_allowlist));
 }
 
 std::vector<Recipient> kms_recipients(const std::string& arns, const std::string& aws_profile,
@@ -133,7 +134,8 @@ std::vector<Recipient> vault_recipients(const std::string& uris) {
 KmsSettings settings_from_flux_entries(const std::optional<std::string>& aws_kms,
                                        const std::optional<std::string>& gcp_kms,
                                        const std::optional<std::string>& azure_kv,
-                                       const std::optional<std::string>& vault_token) {
+                                       const std::optional<std::string>& vault_token,
+                                       const std::optional<std::string>& vault_allowlist) {
     KmsSettings s;
     s.isolated = true;
     if (aws_kms) {
@@ -170,6 +172,7 @@ KmsSettings settings_from_flux_entries(const std::optional<std::string>& aws_kms
         s.azure = a;
     }
     if (vault_token) s.vault_token = trim(*vault_token);
+    if (vault_allowlist) s.vault_allowlist = *vault_allowlist;
     return s;
 }
 

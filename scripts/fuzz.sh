@@ -144,16 +144,37 @@ kms_seed aws-ini '\x09[default]\nregion = us-east-1\n[profile ci]\nrole_arn = ar
 kms_seed sts-xml '\x0a<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>'
 kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
 
+# Key identifiers from file metadata: a case byte (00 ARN, 01 GCP id, 02 Azure URL, 03 challenge,
+# 04 Vault URI, 05 age recipient, 06 PGP fingerprint, 07 host), then the string (key_ids_fuzzer.cpp).
+mkdir -p "$seeds/fuzz_key_ids"
+id_seed() { printf "$2" > "$seeds/fuzz_key_ids/$1"; }
+id_seed arn '\x00arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+id_seed arn-iso '\x00arn:aws-iso-b:kms:us-isob-east-1:111122223333:alias/sops'
+id_seed arn-hostile '\x00arn:aws:kms:x@127.0.0.1:9/#:111122223333:key/abc'
+id_seed gcp '\x01projects/p/locations/global/keyRings/r/cryptoKeys/k'
+id_seed azure '\x02https://v.vault.azure.net/keys/sops/0123456789abcdef0123456789abcdef'
+id_seed azure-cn '\x02https://v.vault.azure.cn:443/keys/sops'
+id_seed challenge '\x03Bearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
+id_seed vault '\x04https://vault.example.com:8200/v1/ns1/transit/keys/sops/'
+id_seed vault-v6 '\x04http://[::1]:8200/v1/transit/keys/k'
+id_seed age '\x05age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p,age1x'
+id_seed pgp '\x06FBC7 B9E2 A4F9 289A C0C1  D4FA 8B17 1ECD 2151 6D59'
+id_seed host '\x07127.0.0.1:65535'
+
 # --- run -------------------------------------------------------------------------------------
 fuzz_one() {  # fuzz_one TARGET: runs it and writes its table row to $build/TARGET.result
   local t="$1" corpus="$build/corpus/$1" log="$build/$1.log" result execs
   mkdir -p "$corpus" "$build/crashes/$t" "$seeds/$t"
-  if "$fuzzers/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len="$max_len" \
-       -timeout=20 -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
+  # Key identifiers crashed by their length: that target always gets inputs up to 1 MiB.
+  # (-len_control=0: long inputs from the start, not after hours of growth)
+  local len="$max_len" len_control=100
+  [ "$t" = fuzz_key_ids ] && len=1048576 len_control=0
+  if "$fuzzers/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len="$len" \
+       -len_control="$len_control" -timeout=20 -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
     result=ok
     # What the UBSan-only target found is run once more under ASan, which it could not see.
     if [ "$fast" = 1 ]; then
-      if "$build/fuzz/$t" "$corpus" -runs=0 -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
+      if "$build/fuzz/$t" "$corpus" -runs=0 -max_len="$len" -timeout=20 -rss_limit_mb=2048 \
            -artifact_prefix="$build/crashes/$t/" >"$log.asan" 2>&1; then
         result="ok (corpus replayed under ASan)"
       else

@@ -259,6 +259,7 @@ TEST(kmsAzure, CertificateCredentialAndFluxShapes) {
     auto flux = kms::settings_from_flux_entries(std::nullopt, std::nullopt,
                                                 std::string("tenant: tenant-123\nappId: client-1\npassword: wrong\n"), std::nullopt);
     auto tenant_env = fake.env();
+    tenant_env["SOPSKIT_AZURE_KEYVAULT_DOMAINS"] = "vault.test";  // the stub's vault is no Azure domain
     flux.env = env_of(tenant_env);
     try {
         kms::make_azure_kv_source(flux)->wrap(kms::azure_kv_recipients(fake.vault_url() + "/keys/sops-key/v1")[0], data_key());

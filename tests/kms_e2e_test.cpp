@@ -247,7 +247,8 @@ TEST_F(KmsEndToEnd, FluxDecryptionSecretEntriesDriveTheDecryptor) {
                     {{"sops.aws-kms", std::string("aws_access_key_id: ") + kAwsKeyId + "\naws_secret_access_key: " + kAwsSecret + "\n"},
                      {"sops.gcp-kms", sopskit::test::read_file(*dir_ / "gcp.json")},
                      {"sops.azure-kv", json{{"tenantId", kAzureTenant}, {"clientId", kAzureClient}, {"clientSecret", kAzureSecret}}.dump()},
-                     {"sops.vault-token", kVaultToken}}}};
+                     {"sops.vault-token", kVaultToken},
+                     {"sops.vault-allowlist", url()}}}};
     sopskit::test::write_file(*dir_ / "decryption-secret.json", secret.dump());
     // The process has no credentials of its own: everything comes from the Secret.
     auto r = cli("decrypt-manifests --decryption-secret " + (*dir_ / "decryption-secret.json").string() + " " +
@@ -259,7 +260,7 @@ TEST_F(KmsEndToEnd, FluxDecryptionSecretEntriesDriveTheDecryptor) {
 
     // A Secret with only the Vault token opens the Vault resource and fails on the AWS one, naming it.
     json vault_only = secret;
-    vault_only["stringData"] = {{"sops.vault-token", kVaultToken}};
+    vault_only["stringData"] = {{"sops.vault-token", kVaultToken}, {"sops.vault-allowlist", url()}};
     sopskit::test::write_file(*dir_ / "vault-only.json", vault_only.dump());
     auto partial = cli("decrypt-manifests --decryption-secret " + (*dir_ / "vault-only.json").string() + " " +
                                (*dir_ / "stream.yaml").string(),

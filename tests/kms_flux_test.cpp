@@ -25,7 +25,8 @@ TEST(kmsFlux, VaultTokenFromDecryptionSecretOpensTheDataKey) {
     Metadata md;
     md.key_groups.push_back({stored});
 
-    auto keys = DecryptionKeys::from_entries({{"sops.vault-token", "tenant-token\n"}}, "ns/sops-keys");
+    auto keys = DecryptionKeys::from_entries({{"sops.vault-token", "tenant-token\n"}, {"sops.vault-allowlist", server.url()}},
+                                             "ns/sops-keys");
     ASSERT_TRUE(keys->vault_token);
     kms::add_flux_kms_sources(*keys);
     EXPECT_TRUE(keys->ring.unwrap_data_key(md).equals(key));

@@ -137,7 +137,7 @@ TEST(kmsVault, TokenFileAndErrorsAndRetries) {
     EXPECT_NE(out.reason.find("HTTP 400: invalid ciphertext: no prefix"), std::string::npos) << out.reason;
 
     // Wrong token (Flux's sops.vault-token wins over the environment and files).
-    auto flux = kms::settings_from_flux_entries(std::nullopt, std::nullopt, std::nullopt, std::string("wrong\n"));
+    auto flux = kms::settings_from_flux_entries(std::nullopt, std::nullopt, std::nullopt, std::string("wrong\n"), fake.server.url());
     flux.env = env_of({{"VAULT_TOKEN", "s.root"}});
     auto tenant = kms::make_vault_transit_source(flux);
     auto denied = tenant->unwrap(k);
@@ -146,7 +146,7 @@ TEST(kmsVault, TokenFileAndErrorsAndRetries) {
     EXPECT_EQ(denied.reason.find("wrong"), std::string::npos);
 
     // Isolated without a token: never reads VAULT_TOKEN.
-    auto none = kms::settings_from_flux_entries(std::nullopt, std::nullopt, std::nullopt, std::nullopt);
+    auto none = kms::settings_from_flux_entries(std::nullopt, std::nullopt, std::nullopt, std::nullopt, fake.server.url());
     none.env = env_of({{"VAULT_TOKEN", "s.root"}});
     auto out2 = kms::make_vault_transit_source(none)->unwrap(k);
     EXPECT_EQ(out2.status, UnwrapOutcome::Status::Failed);

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/env.hpp"
 #include "common/http.hpp"
@@ -26,11 +27,22 @@ struct Context {
     HttpOptions http;
 };
 
-// Region (group 1) of sops' ARN pattern ^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$;
-// nullopt when the ARN does not match.
+// A KMS key ARN, arn:PARTITION:kms:REGION:ACCOUNT:(key|alias)/NAME, checked by a strict grammar:
+// sops' pattern ^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$ with the region narrowed to a
+// lower-case DNS label (it becomes part of the endpoint host), at most kMaxArnLength bytes, and
+// no spaces or control characters. nullopt for anything else.
+inline constexpr std::size_t kMaxArnLength = 2048;  // AWS's own limit for a KeyId
+struct KmsArn {
+    std::string partition, region, account, resource;  // resource: "key/..." or "alias/..."
+};
+std::optional<KmsArn> parse_kms_arn(std::string_view arn);
 std::optional<std::string> region_from_arn(const std::string& arn);
 
-// https://{service}.{region}.amazonaws.com[.cn], or AWS_ENDPOINT_URL_{SERVICE} / AWS_ENDPOINT_URL.
+// amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ... by the region's partition.
+std::string dns_suffix_for_region(const std::string& region);
+
+// https://{service}.{region}.{suffix}, or the operator's AWS_ENDPOINT_URL_{SERVICE} /
+// AWS_ENDPOINT_URL. Throws TransportError for a region that is not a lower-case DNS label.
 std::string service_endpoint(const Env& env, const std::string& service, const std::string& region);
 
 struct AwsError {

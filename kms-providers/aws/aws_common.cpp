@@ -1,18 +1,82 @@
 // AWS: ARN region, endpoints, error parsing, signed POSTs.
 #include <nlohmann/json.hpp>
 
-#include <regex>
+#include <algorithm>
+#include <cctype>
 
 #include "aws/aws.hpp"
 #include "common/codec.hpp"
+#include "common/untrusted.hpp"
 
 namespace sopskit::kms::aws {
 
+namespace {
+
+bool is_partition(std::string_view p) {
+    // sops: aws[\w-]* (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc, ...)
+    if (p.size() > 32 || p.rfind("aws", 0) != 0) return false;
+    return std::all_of(p.begin(), p.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+}
+
+bool is_region(std::string_view r) {
+    // A region becomes a host label of the endpoint: lower-case letters, digits and hyphens only.
+    return is_dns_label(r) && std::none_of(r.begin(), r.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+std::string_view take_field(std::string_view& s) {
+    auto colon = s.find(':');
+    if (colon == std::string_view::npos) {
+        std::string_view all = s;
+        s = {};
+        return all;
+    }
+    std::string_view field = s.substr(0, colon);
+    s.remove_prefix(colon + 1);
+    return field;
+}
+
+}  // namespace
+
+std::optional<KmsArn> parse_kms_arn(std::string_view arn) {
+    if (arn.size() > kMaxArnLength) return std::nullopt;
+    std::string_view rest = arn;
+    if (take_field(rest) != "arn") return std::nullopt;
+    KmsArn out;
+    std::string_view partition = take_field(rest);
+    if (!is_partition(partition) || take_field(rest) != "kms") return std::nullopt;
+    std::string_view region = take_field(rest);
+    std::string_view account = take_field(rest);
+    if (!is_region(region) || account.empty() || account.size() > 32 ||
+        !std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    // The resource: key/ID or alias/NAME (the rest, colons included, as sops' ".+" takes it);
+    // it travels only in the JSON body, but control characters and spaces have no place in it.
+    std::string_view resource = rest;
+    std::size_t slash = resource.find('/');
+    std::string_view type = resource.substr(0, slash);
+    if ((type != "key" && type != "alias") || slash == std::string_view::npos || slash + 1 == resource.size()) return std::nullopt;
+    if (!std::all_of(resource.begin(), resource.end(), [](char c) { return c > 0x20 && c < 0x7f; })) return std::nullopt;
+    out.partition = std::string(partition);
+    out.region = std::string(region);
+    out.account = std::string(account);
+    out.resource = std::string(resource);
+    return out;
+}
+
 std::optional<std::string> region_from_arn(const std::string& arn) {
-    static const std::regex re(R"(^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$)");
-    std::smatch m;
-    if (!std::regex_match(arn, m, re)) return std::nullopt;
-    return m[1].str();
+    auto parsed = parse_kms_arn(arn);
+    if (!parsed) return std::nullopt;
+    return parsed->region;
+}
+
+std::string dns_suffix_for_region(const std::string& region) {
+    // The SDK's partition table, by region prefix; everything else is the commercial partition.
+    static const std::pair<const char*, const char*> prefixes[] = {
+        {"cn-", "amazonaws.com.cn"},       {"us-iso-", "c2s.ic.gov"},    {"us-isob-", "sc2s.sgov.gov"},
+        {"us-isof-", "csp.hci.ic.gov"},    {"eu-isoe-", "cloud.adc-e.uk"}, {"eusc-", "amazonaws.eu"}};
+    for (const auto& [prefix, suffix] : prefixes)
+        if (region.rfind(prefix, 0) == 0) return suffix;
+    return "amazonaws.com";
 }
 
 std::string service_endpoint(const Env& env, const std::string& service, const std::string& region) {
@@ -20,13 +84,15 @@ std::string service_endpoint(const Env& env, const std::string& service, const s
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (auto v = env("AWS_ENDPOINT_URL_" + upper)) return *v;
     if (auto v = env("AWS_ENDPOINT_URL")) return *v;
-    std::string suffix = region.rfind("cn-", 0) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
-    return "https://" + service + "." + region + "." + suffix;
+    // Only a checked region goes into the host name: never one that could add a port, a path,
+    // credentials or another host.
+    if (!is_region(region)) throw TransportError("invalid AWS region '" + excerpt(region, 64) + "'");
+    return "https://" + service + "." + region + "." + dns_suffix_for_region(region);
 }
 
 std::string AwsError::text() const {
     std::string out = "HTTP " + std::to_string(status);
-    if (!code.empty()) out += " " + code;
+    if (!code.empty()) out += " " + one_line(code, 100);
     if (!message.empty()) out += ": " + one_line(message);
     return out;
 }
@@ -90,7 +156,7 @@ AwsError parse_json_error(const HttpResponse& resp) {
     }
     if (!header.empty()) e.code = header;
     e.code = clean_code(e.code);
-    if (e.code.empty() && e.message.empty() && !resp.body.empty() && !j.is_object()) e.message = one_line(resp.body, 200);
+    if (e.code.empty() && e.message.empty() && !resp.body.empty() && !j.is_object()) e.message = one_line(resp.body, kBodyExcerpt);
     return e;
 }
 
@@ -99,7 +165,7 @@ AwsError parse_xml_error(const HttpResponse& resp) {
     e.status = resp.status;
     e.code = clean_code(xml_tag(resp.body, "Code"));
     e.message = xml_tag(resp.body, "Message");
-    if (e.code.empty() && e.message.empty()) e.message = one_line(resp.body, 200);
+    if (e.code.empty() && e.message.empty()) e.message = one_line(resp.body, kBodyExcerpt);
     return e;
 }
 

@@ -10,6 +10,7 @@
 #include "aws/aws.hpp"
 #include "common/codec.hpp"
 #include "common/data_key.hpp"
+#include "common/untrusted.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::kms {
@@ -39,6 +40,12 @@ Value context_value(const std::map<std::string, std::string>& ctx) {
     Value m = Value::empty_map();
     for (const auto& [k, v] : ctx) m.map.push_back(Item{Value::string(k), Value::string(v)});
     return m;
+}
+
+// A stored role travels only in the STS request body; still bounded and free of control bytes.
+bool valid_role_arn(const std::string& role) {
+    return role.size() <= aws::kMaxArnLength &&
+           std::all_of(role.begin(), role.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 class AwsKmsSource final : public KeySource {
@@ -79,7 +86,7 @@ public:
         json resp = call(arn, role, profile, "TrentService.Encrypt", payload, "encrypt");
         wipe(payload);
         if (!resp.contains("CiphertextBlob") || !resp["CiphertextBlob"].is_string())
-            throw Error(ErrorCode::Generic, "failed to encrypt sops data key with AWS KMS key " + arn + ": response has no CiphertextBlob");
+            throw Error(ErrorCode::Generic, "failed to encrypt sops data key with AWS KMS key " + excerpt(arn, 200) + ": response has no CiphertextBlob");
         StoredKey k{"kms", Value::empty_map()};
         k.set_field("arn", Value::string(arn));
         if (!role.empty()) k.set_field("role", Value::string(role));
@@ -98,7 +105,7 @@ public:
             body["KeyId"] = arn;
             body["EncryptionContext"] = context_of(key.fields.find("context"));
             json resp = call(arn, key.field("role"), key.field("aws_profile"), "TrentService.Decrypt", body.dump(), "decrypt");
-            return data_key_from_response(resp, "Plaintext", b64_decode, "failed to decrypt sops data key with AWS KMS key " + arn);
+            return data_key_from_response(resp, "Plaintext", b64_decode, "failed to decrypt sops data key with AWS KMS key " + excerpt(arn, 200));
         } catch (const std::exception& e) {
             return UnwrapOutcome::failed(e.what());
         }
@@ -122,9 +129,11 @@ public:
 private:
     json call(const std::string& arn, const std::string& role, const std::string& profile, const std::string& target,
               const std::string& payload, const char* verb) {
-        const std::string what = std::string("failed to ") + verb + " sops data key with AWS KMS key " + arn;
-        auto region = aws::region_from_arn(arn);
-        if (!region) throw Error(ErrorCode::Generic, what + ": no valid ARN found in '" + arn + "'");
+        const std::string what = std::string("failed to ") + verb + " sops data key with AWS KMS key " + excerpt(arn, 200);
+        auto parsed = aws::parse_kms_arn(arn);
+        if (!parsed) throw Error(ErrorCode::Generic, what + ": no valid ARN found in '" + excerpt(arn, 200) + "'");
+        if (!valid_role_arn(role)) throw Error(ErrorCode::Generic, what + ": invalid role ARN '" + excerpt(role, 200) + "'");
+        const std::string* region = &parsed->region;
         aws::Creds creds;
         try {
             creds = credentials(profile, role, *region);

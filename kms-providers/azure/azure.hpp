@@ -3,6 +3,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/env.hpp"
 #include "common/http.hpp"
@@ -17,8 +18,11 @@ struct KeyRef {
     std::string name;
     std::string version;    // may be empty: resolved from the vault
 };
-// sops' ^(https://[^/]+)/keys/([^/]+)(/[^/]*)?$; nullopt for anything else (http:// included).
-std::optional<KeyRef> parse_key_url(const std::string& url);
+// sops' ^(https://[^/]+)/keys/([^/]+)(/[^/]*)?$ with a checked host[:port], name and version of
+// [A-Za-z0-9-] (at most 127), the whole at most kMaxKeyUrlLength; nullopt for anything else
+// (http:// included).
+inline constexpr std::size_t kMaxKeyUrlLength = 1024;
+std::optional<KeyRef> parse_key_url(std::string_view url);
 
 // The 401 challenge: WWW-Authenticate: Bearer authorization="https://login.../<tenant>",
 // resource="https://vault.azure.net" (or scope="..."). nullopt when absent or unusable.
@@ -27,7 +31,14 @@ struct Challenge {
     std::string scope;          // "<resource>/.default"
     std::string resource_host;  // for the vault-host domain check
 };
+// Headers longer than kMaxChallengeLength are refused unread; a tenant that is not a GUID or a
+// domain name is dropped (it would go into the token URL).
+inline constexpr std::size_t kMaxChallengeLength = 8192;
 std::optional<Challenge> parse_challenge(const std::string& www_authenticate);
+// Whether a host lies under one of Key Vault's domains (vault.azure.net, vault.azure.cn,
+// vault.usgovcloudapi.net, managedhsm.*, ...) or of `extra_domains` (comma list, the operator's
+// SOPSKIT_AZURE_KEYVAULT_DOMAINS). Checked for a decryption Secret's credentials.
+bool is_key_vault_host(const std::string& host, const std::string& extra_domains);
 // Whether the vault host is the challenge's resource host or a subdomain of it.
 bool host_matches_resource(const std::string& vault_host, const std::string& resource_host);
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/untrusted.hpp"
 #include "core/base64.hpp"
 
 namespace sopskit::kms {
@@ -48,15 +49,13 @@ std::optional<std::string> read_text_file(const std::string& path) {
 }
 
 std::string one_line(std::string_view s, std::size_t limit) {
-    std::string out;
-    for (char c : s) {
-        if (out.size() >= limit) {
-            out += "...";
-            break;
-        }
-        out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-    }
-    return trim(out);
+    // Line breaks and tabs read as spaces; every other control character is escaped (excerpt).
+    std::string flat(s.substr(0, limit + 4));
+    for (auto& c : flat)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    std::string out = excerpt(trim(flat), limit);
+    if (s.size() > flat.size() && out.size() >= 3 && out.compare(out.size() - 3, 3, "...") != 0) out += "...";
+    return out;
 }
 
 }  // namespace sopskit::kms

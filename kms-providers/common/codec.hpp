@@ -16,7 +16,11 @@ std::string trim(std::string_view s);
 // Reads a whole file; nullopt when it cannot be read.
 std::optional<std::string> read_text_file(const std::string& path);
 
-// A one-line error text from a service's JSON error body (first `limit` chars, no newlines).
+// A one-line excerpt of a service's error text for a message: about `limit` bytes, line breaks
+// as spaces, other control characters escaped (untrusted.hpp's excerpt).
 std::string one_line(std::string_view s, std::size_t limit = 300);
+// How much of a body that is not the service's error JSON an error message shows: the server
+// may be anything the file named, so only a short excerpt.
+inline constexpr std::size_t kBodyExcerpt = 64;
 
 }  // namespace sopskit::kms

@@ -17,12 +17,12 @@ Env process_env() {
 
 Env transport_only_env(Env parent) {
     return [parent = std::move(parent)](const std::string& name) -> std::optional<std::string> {
-        static constexpr std::array<std::string_view, 16> allowed = {
+        static constexpr std::array<std::string_view, 17> allowed = {
             "AWS_ENDPOINT_URL",       "AWS_ENDPOINT_URL_KMS",   "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE",
             "SSL_CERT_FILE",          "SSL_CERT_DIR",           "SOPS_GCP_KMS_ENDPOINT", "VAULT_CACERT",
             "SOPSKIT_KMS_RETRY_BASE_MS", "SOPSKIT_KMS_TIMEOUT_S", "AWS_MAX_ATTEMPTS",   "VAULT_AGENT_ADDR",
             "SOPS_HC_VAULT_ALLOWLIST", "AZURE_AUTHORITY_HOST", "SOPSKIT_KMS_RESOLVE",
-            "SOPSKIT_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION"};
+            "SOPSKIT_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION", "SOPSKIT_AZURE_KEYVAULT_DOMAINS"};
         for (auto a : allowed)
             if (a == name) return parent(name);
         return std::nullopt;

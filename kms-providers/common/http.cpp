@@ -4,10 +4,13 @@
 #include "common/curl_library.hpp"
 
 #include "sopskit/kms/sigv4.hpp"
+#include "sopskit/keys.hpp"
+#include "sopskit/secure.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <random>
 #include <thread>
@@ -16,13 +19,32 @@ namespace sopskit::kms {
 
 namespace {
 
+// What the transfer callbacks fill: the response, and why it was cut short (if it was).
+struct Receiver {
+    HttpResponse* resp;
+    std::size_t max_body;
+    std::size_t header_bytes = 0;
+    std::string refused;  // set when a limit stopped the transfer
+};
+
 std::size_t on_body(char* ptr, std::size_t size, std::size_t n, void* user) {
-    static_cast<std::string*>(user)->append(ptr, size * n);
+    auto* rx = static_cast<Receiver*>(user);
+    if (rx->resp->body.size() + size * n > rx->max_body) {
+        rx->refused = "response body larger than " + std::to_string(rx->max_body) + " bytes";
+        return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+    }
+    rx->resp->body.append(ptr, size * n);
     return size * n;
 }
 
 std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
-    auto* resp = static_cast<HttpResponse*>(user);
+    auto* rx = static_cast<Receiver*>(user);
+    HttpResponse* resp = rx->resp;
+    rx->header_bytes += size * n;
+    if (rx->header_bytes > kMaxHeaderBytes) {
+        rx->refused = "response headers larger than " + std::to_string(kMaxHeaderBytes) + " bytes";
+        return 0;
+    }
     std::string line(ptr, size * n);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (line.rfind("HTTP/", 0) == 0) {
@@ -36,6 +58,14 @@ std::size_t on_header(char* ptr, std::size_t size, std::size_t n, void* user) {
         std::string value = line.substr(colon + 1);
         auto b = value.find_first_not_of(" \t");
         value = b == std::string::npos ? std::string() : value.substr(b);
+        // A body announced larger than the cap is refused before any of it is read.
+        if (name == "content-length") {
+            std::string digits = value.substr(0, value.find_first_not_of("0123456789"));
+            if (digits.size() > 15 || (!digits.empty() && std::stoull(digits) > rx->max_body)) {
+                rx->refused = "response body larger than " + std::to_string(rx->max_body) + " bytes";
+                return 0;
+            }
+        }
         resp->headers.emplace(std::move(name), std::move(value));
     }
     return size * n;
@@ -97,13 +127,21 @@ bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& re
     if (!has_content_type && req.method != "GET") c.headers = curl.slist_append(c.headers, "Content-Type:");
     c.headers = curl.slist_append(c.headers, "Expect:");
     curl.easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
+    Receiver rx{&resp, opts.max_body_bytes, 0, {}};
     curl.easy_setopt(c.h, CURLOPT_WRITEFUNCTION, on_body);
-    curl.easy_setopt(c.h, CURLOPT_WRITEDATA, &resp.body);
+    curl.easy_setopt(c.h, CURLOPT_WRITEDATA, &rx);
     curl.easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
-    curl.easy_setopt(c.h, CURLOPT_HEADERDATA, &resp);
+    curl.easy_setopt(c.h, CURLOPT_HEADERDATA, &rx);
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl.easy_setopt(c.h, CURLOPT_ERRORBUFFER, errbuf);
     CURLcode rc = curl.easy_perform(c.h);
+    if (!rx.refused.empty()) {
+        // A server that sends too much will do so again: no retry.
+        error = rx.refused;
+        permanent = true;
+        wipe(resp.body);
+        return false;
+    }
     if (rc != CURLE_OK) {
         error = *errbuf ? errbuf : curl.easy_strerror(rc);
         // Certificate and configuration problems do not heal by retrying.
@@ -115,12 +153,23 @@ bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& re
     return true;
 }
 
+}  // namespace
+
+long retry_after_ms(const std::string& value, long max_delay_ms) {
+    // delay-seconds only (an HTTP date falls back to the backoff); any number of digits is
+    // clamped without converting it, so a huge value cannot overflow.
+    if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) return -1;
+    std::size_t first = value.find_first_not_of('0');
+    if (first == std::string::npos) return 0;
+    if (value.size() - first > 9) return max_delay_ms;
+    return std::min(std::stol(value.substr(first)) * 1000, max_delay_ms);
+}
+
+namespace {
+
 long backoff_ms(const HttpOptions& opts, int attempt, const HttpResponse* resp) {
-    if (resp) {
-        std::string ra = resp->header("retry-after");
-        if (!ra.empty() && std::all_of(ra.begin(), ra.end(), ::isdigit))
-            return std::min(std::stol(ra) * 1000, opts.max_delay_ms);
-    }
+    if (resp)
+        if (long ra = retry_after_ms(resp->header("retry-after"), opts.max_delay_ms); ra >= 0) return ra;
     long cap = std::min(opts.max_delay_ms, opts.base_delay_ms << std::min(attempt, 16));
     static thread_local std::mt19937 rng{std::random_device{}()};
     std::uniform_int_distribution<long> dist(cap / 2, std::max(cap / 2, cap));
@@ -177,13 +226,30 @@ void set_http_transport(HttpTransport transport) { transport_override() = std::m
 
 HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::function<void(HttpRequest&)>& prepare) {
     const HttpTransport& replaced = transport_override();
+    // Inside an unwrap, the file's time budget bounds every try and every wait.
+    const auto deadline = unwrap_deadline();
+    auto remaining_ms = [&]() -> long {
+        if (!deadline) return std::numeric_limits<long>::max();
+        return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now()).count());
+    };
+    const char* spent = "the unwrap time budget is spent (SOPSKIT_UNWRAP_BUDGET_S)";
     std::string error;
     for (int attempt = 0;; ++attempt) {
         HttpRequest r = req;
         if (prepare) prepare(r);
         HttpResponse resp;
         bool permanent = false;
-        bool got = replaced ? (resp = replaced(r), true) : send_once(r, opts, resp, error, permanent);
+        HttpOptions bounded = opts;
+        if (long left = remaining_ms(); deadline) {
+            if (left <= 0) throw TransportError(spent);
+            bounded.total_timeout_ms = std::min(opts.total_timeout_ms, left);
+            bounded.connect_timeout_ms = std::min(opts.connect_timeout_ms, left);
+        }
+        bool got = replaced ? (resp = replaced(r), true) : send_once(r, bounded, resp, error, permanent);
+        if (got && resp.body.size() > opts.max_body_bytes) {  // the same bound for a replaced transport
+            wipe(resp.body);
+            throw TransportError("response body larger than " + std::to_string(opts.max_body_bytes) + " bytes");
+        }
         if (!got && permanent) throw TransportError(error);
         bool retry = !got || default_retryable_status(resp.status) || (opts.retryable && opts.retryable(resp));
         if (got && !retry) return resp;
@@ -191,7 +257,12 @@ HttpResponse http_send(HttpRequest req, const HttpOptions& opts, const std::func
             if (got) return resp;
             throw TransportError(error);
         }
-        if (!replaced) std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms(opts, attempt, got ? &resp : nullptr)));
+        long wait = replaced ? 0 : backoff_ms(opts, attempt, got ? &resp : nullptr);
+        if (deadline && wait >= remaining_ms()) {  // the next try would start after the deadline
+            if (got) return resp;
+            throw TransportError(error + "; " + spent);
+        }
+        if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
     }
 }
 

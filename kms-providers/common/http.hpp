@@ -26,6 +26,9 @@ struct HttpResponse {
     std::string header(const std::string& lower_name) const;
 };
 
+inline constexpr std::size_t kMaxBodyBytes = 1 << 20;     // 1 MiB
+inline constexpr std::size_t kMaxHeaderBytes = 64 << 10;  // all header lines of a response
+
 struct HttpOptions {
     long connect_timeout_ms = 10'000;
     long total_timeout_ms = 60'000;
@@ -37,6 +40,9 @@ struct HttpOptions {
     // curl-style "host:port:address" pins (SOPSKIT_KMS_RESOLVE, comma-separated), so tests can
     // reach a local server under the DNS name a protocol requires.
     std::vector<std::string> resolve;
+    // Larger bodies (or a Content-Length announcing one) end the transfer with a TransportError:
+    // every KMS answer is a few KiB, and the server may be the file author's.
+    std::size_t max_body_bytes = kMaxBodyBytes;
     // Extra "retry this response" rule (e.g. AWS throttling codes sent with 400).
     std::function<bool(const HttpResponse&)> retryable;
 };
@@ -61,6 +67,10 @@ HttpResponse http_send(HttpRequest req, const HttpOptions& opts,
 // it); retries then happen without waiting. An empty function restores libcurl.
 using HttpTransport = std::function<HttpResponse(const HttpRequest&)>;
 void set_http_transport(HttpTransport transport);
+
+// A Retry-After header's delay in milliseconds, clamped to [0, max_delay_ms]; -1 when it is not
+// a number of seconds.
+long retry_after_ms(const std::string& value, long max_delay_ms);
 
 // Whether a status is retried by default (408, 429, 500, 502, 503, 504).
 bool default_retryable_status(long status);

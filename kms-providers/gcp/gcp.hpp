@@ -3,6 +3,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/env.hpp"
 #include "common/http.hpp"
@@ -11,8 +12,10 @@ namespace sopskit::kms::gcp {
 
 inline constexpr const char* kScope = "https://www.googleapis.com/auth/cloudkms";
 
-// sops' ^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$.
-bool valid_resource_id(const std::string& id);
+// sops' ^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$, each name limited to
+// [A-Za-z0-9._:-] (not "." or ".."), at most kMaxResourceIdLength bytes in all.
+inline constexpr std::size_t kMaxResourceIdLength = 1024;
+bool valid_resource_id(std::string_view id);
 // SOPS_GCP_KMS_ENDPOINT (a URL, or host[:port] meaning https), SOPS_GCP_KMS_UNIVERSE_DOMAIN, or
 // https://cloudkms.googleapis.com.
 std::string endpoint(const Env& env);

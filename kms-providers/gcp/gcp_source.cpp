@@ -2,10 +2,12 @@
 #include <nlohmann/json.hpp>
 
 #include <mutex>
-#include <regex>
+#include <cctype>
+#include <string_view>
 
 #include "common/codec.hpp"
 #include "common/data_key.hpp"
+#include "common/untrusted.hpp"
 #include "gcp/gcp.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/kms.hpp"
@@ -14,9 +16,26 @@ namespace sopskit::kms {
 
 namespace gcp {
 
-bool valid_resource_id(const std::string& id) {
-    static const std::regex re(R"(^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$)");
-    return std::regex_match(id, re);
+bool valid_resource_id(std::string_view id) {
+    // sops: ^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$. The id becomes
+    // the request path, so each name is narrowed to what GCP allows in it (letters, digits,
+    // - _ . and the ':' of domain-scoped projects), never "." or "..", and the whole is capped.
+    if (id.size() > kMaxResourceIdLength) return false;
+    static constexpr std::string_view collections[] = {"projects", "locations", "keyRings", "cryptoKeys"};
+    for (std::size_t i = 0; i < std::size(collections); ++i) {
+        std::size_t slash = id.find('/');
+        if (slash == std::string_view::npos || id.substr(0, slash) != collections[i]) return false;
+        id.remove_prefix(slash + 1);
+        std::size_t end = id.find('/');
+        std::string_view name = id.substr(0, end);
+        bool last = i + 1 == std::size(collections);
+        if (last != (end == std::string_view::npos)) return false;
+        if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+        for (char c : name)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != ':') return false;
+        if (!last) id.remove_prefix(end + 1);
+    }
+    return true;
 }
 
 std::string endpoint(const Env& env) {
@@ -38,10 +57,10 @@ std::string error_text(const HttpResponse& resp) {
     auto j = nlohmann::json::parse(resp.body, nullptr, false);
     if (j.is_object() && j.contains("error") && j["error"].is_object()) {
         const auto& e = j["error"];
-        if (e.contains("status") && e["status"].is_string()) out += " " + e["status"].get<std::string>();
+        if (e.contains("status") && e["status"].is_string()) out += " " + one_line(e["status"].get<std::string>(), 100);
         if (e.contains("message") && e["message"].is_string()) out += ": " + one_line(e["message"].get<std::string>());
     } else if (!resp.body.empty()) {
-        out += ": " + one_line(resp.body, 200);
+        out += ": " + one_line(resp.body, kBodyExcerpt);
     }
     return out;
 }
@@ -63,7 +82,7 @@ public:
 
     StoredKey wrap(const Recipient& r, const SecureBytes& data_key) override {
         const std::string& id = r.id;
-        const std::string what = "failed to encrypt sops data key with GCP KMS key " + id;
+        const std::string what = "failed to encrypt sops data key with GCP KMS key " + excerpt(id, 200);
         std::string b64 = b64_encode(data_key.view());
         json body = {{"name", id}, {"plaintext", b64}};
         wipe(b64);
@@ -84,7 +103,7 @@ public:
 
     UnwrapOutcome unwrap(const StoredKey& key) override {
         std::string id = key.field("resource_id");
-        const std::string what = "failed to decrypt sops data key with GCP KMS key " + id;
+        const std::string what = "failed to decrypt sops data key with GCP KMS key " + excerpt(id, 200);
         try {
             json resp = call(id, "decrypt", json{{"name", id}, {"ciphertext", key.field("enc")}}.dump(), what);
             return data_key_from_response(resp, "plaintext", b64url_decode, what);
@@ -131,7 +150,7 @@ private:
     }
 
     json call(const std::string& id, const char* op, const std::string& payload, const std::string& what) {
-        if (!gcp::valid_resource_id(id)) throw Error(ErrorCode::Generic, what + ": no valid resource ID found in '" + id + "'");
+        if (!gcp::valid_resource_id(id)) throw Error(ErrorCode::Generic, what + ": no valid resource ID found in '" + excerpt(id, 200) + "'");
         HttpResponse resp;
         // A 401 with a token we minted ourselves: refresh it once and resend.
         for (int attempt = 0; attempt < 2; ++attempt) {

@@ -1,12 +1,15 @@
 // The HashiCorp Vault / OpenBao transit master key (`hc_vault` entries).
 #include <nlohmann/json.hpp>
 
-#include <regex>
+#include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include "common/codec.hpp"
 #include "common/data_key.hpp"
 #include "common/env.hpp"
 #include "common/http.hpp"
+#include "common/untrusted.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/kms.hpp"
 #include "vault/vault.hpp"
@@ -15,11 +18,52 @@ namespace sopskit::kms {
 
 namespace vault {
 
-std::optional<KeyUri> parse_key_uri(const std::string& uri) {
-    static const std::regex re(R"(^(https?://[^/]+)/v1/(.+)/keys/([^/]+)/?$)");
-    std::smatch m;
-    if (!std::regex_match(uri, m, re)) return std::nullopt;
-    return KeyUri{m[1].str(), m[2].str(), m[3].str()};
+namespace {
+
+// A path segment of an engine mount or a key name: letters, digits and - _ . + @ ~, never
+// "." or ".." (it is pasted into the request path).
+bool is_path_segment(std::string_view s) {
+    if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '+' || c == '@' || c == '~';
+    });
+}
+
+}  // namespace
+
+std::optional<KeyUri> parse_key_uri(std::string_view uri) {
+    // sops: ^(https?://[^/]+)/v1/(.+)/keys/([^/]+)/?$, with the host[:port] checked, the engine
+    // path and key name made of plain segments, and a length cap.
+    if (uri.size() > kMaxKeyUriLength) return std::nullopt;
+    std::size_t scheme_end = uri.rfind("https://", 0) == 0 ? 8 : uri.rfind("http://", 0) == 0 ? 7 : 0;
+    if (scheme_end == 0) return std::nullopt;
+    std::string_view rest = uri.substr(scheme_end);
+    std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    std::string host, port;
+    if (!split_authority(rest.substr(0, slash), host, port)) return std::nullopt;
+    KeyUri out;
+    out.address = std::string(uri.substr(0, scheme_end + slash));
+    rest.remove_prefix(slash);
+    if (rest.substr(0, 4) != "/v1/") return std::nullopt;
+    rest.remove_prefix(4);
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    std::size_t last = rest.rfind('/');
+    if (last == std::string_view::npos) return std::nullopt;
+    std::string_view name = rest.substr(last + 1);
+    rest = rest.substr(0, last);
+    if (rest.size() < 6 || rest.substr(rest.size() - 5) != "/keys") return std::nullopt;
+    std::string_view engine = rest.substr(0, rest.size() - 5);
+    if (!is_path_segment(name)) return std::nullopt;
+    for (std::string_view e = engine;;) {
+        std::size_t sep = e.find('/');
+        if (!is_path_segment(e.substr(0, sep))) return std::nullopt;
+        if (sep == std::string_view::npos) break;
+        e.remove_prefix(sep + 1);
+    }
+    out.engine_path = std::string(engine);
+    out.key_name = std::string(name);
+    return out;
 }
 
 std::string error_text(const HttpResponse& resp) {
@@ -31,27 +75,53 @@ std::string error_text(const HttpResponse& resp) {
             if (e.is_string()) msgs += (msgs.empty() ? "" : "; ") + e.get<std::string>();
         if (!msgs.empty()) out += ": " + one_line(msgs);
     } else if (!resp.body.empty()) {
-        out += ": " + one_line(resp.body, 200);
+        out += ": " + one_line(resp.body, kBodyExcerpt);
     }
     return out;
 }
 
+namespace {
+
+// The address with one trailing slash, so that "https://a:8200" never matches "https://a:82".
+std::string with_slash(std::string s) {
+    if (s.empty() || s.back() != '/') s += '/';
+    return s;
+}
+
+bool matches_prefix_list(const std::string& list, const std::string& address) {
+    std::string addr = with_slash(address);
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        std::size_t end = list.find_first_of(",\n", start);
+        if (end == std::string::npos) end = list.size();
+        std::string prefix = trim(std::string_view(list).substr(start, end - start));
+        start = end + 1;
+        // Only absolute URL prefixes count (the keywords all/none are handled by the callers).
+        if (prefix.rfind("https://", 0) != 0 && prefix.rfind("http://", 0) != 0) continue;
+        if (addr.rfind(with_slash(prefix), 0) == 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 bool address_allowed(const std::string& allowlist, const std::string& address) {
     if (allowlist.empty() || allowlist == "all") return true;
     if (allowlist == "none") return false;
-    std::string addr = address;
-    if (addr.back() != '/') addr += '/';
-    std::size_t start = 0;
-    while (start <= allowlist.size()) {
-        std::size_t end = allowlist.find(',', start);
-        if (end == std::string::npos) end = allowlist.size();
-        std::string prefix = trim(std::string_view(allowlist).substr(start, end - start));
-        start = end + 1;
-        if (prefix.empty()) continue;
-        if (prefix.back() != '/') prefix += '/';
-        if (addr.rfind(prefix, 0) == 0) return true;
-    }
-    return false;
+    return matches_prefix_list(allowlist, address);
+}
+
+std::optional<std::string> tenant_address_refusal(const std::optional<std::string>& operator_allowlist,
+                                                  const std::optional<std::string>& tenant_allowlist,
+                                                  const std::string& address) {
+    std::string op = operator_allowlist ? trim(*operator_allowlist) : std::string();
+    if (op == "none") return "SOPS_HC_VAULT_ALLOWLIST is none";
+    if (matches_prefix_list(op, address)) return std::nullopt;
+    if (tenant_allowlist && matches_prefix_list(*tenant_allowlist, address)) return std::nullopt;
+    // The operator's explicit "all" opens every https address, never plain http.
+    if (op == "all" && address.rfind("https://", 0) == 0) return std::nullopt;
+    return "it is not named in the decryption Secret's sops.vault-allowlist nor in the operator's "
+           "SOPS_HC_VAULT_ALLOWLIST (plain http:// only when named with http://)";
 }
 
 }  // namespace vault
@@ -62,7 +132,8 @@ using nlohmann::json;
 
 class VaultTransitSource final : public KeySource {
 public:
-    explicit VaultTransitSource(const KmsSettings& s) : env_(env_of(s)), home_(home_of(s)), token_(s.vault_token), isolated_(s.isolated) {
+    explicit VaultTransitSource(const KmsSettings& s)
+        : env_(env_of(s)), home_(home_of(s)), token_(s.vault_token), tenant_allowlist_(s.vault_allowlist), isolated_(s.isolated) {
         http_ = http_options_from(env_, env_or(env_, "VAULT_CACERT"));
         http_.max_retries = 2;
         http_.retryable = [](const HttpResponse& r) { return r.status == 412 || (r.status >= 500 && r.status != 501); };
@@ -72,7 +143,7 @@ public:
 
     StoredKey wrap(const Recipient& r, const SecureBytes& data_key) override {
         auto key = vault::parse_key_uri(r.id);
-        if (!key) throw Error(ErrorCode::Generic, "invalid Vault transit key URI '" + r.id + "': expected https://host:port/v1/<engine path>/keys/<key name>");
+        if (!key) throw Error(ErrorCode::Generic, "invalid Vault transit key URI '" + excerpt(r.id, 200) + "': expected https://host:port/v1/<engine path>/keys/<key name>");
         std::string plain_b64 = b64_encode(data_key.view());
         json body = {{"plaintext", plain_b64}};
         wipe(plain_b64);
@@ -92,10 +163,14 @@ public:
     }
 
     UnwrapOutcome unwrap(const StoredKey& stored) override {
-        vault::KeyUri key{stored.field("vault_address"), stored.field("engine_path"), stored.field("key_name")};
-        const std::string what = "failed to decrypt sops data key from Vault transit backend '" + describe(stored) + "'";
+        const std::string what = "failed to decrypt sops data key from Vault transit backend '" + excerpt(describe(stored), 200) + "'";
+        // The three stored fields must make a valid key URI together; no other shape is sent.
+        auto key = vault::parse_key_uri(describe(stored));
+        if (!key || key->address != stored.field("vault_address") || key->engine_path != stored.field("engine_path") ||
+            key->key_name != stored.field("key_name"))
+            return UnwrapOutcome::failed(what + ": not a valid Vault transit key (https://host[:port]/v1/<engine path>/keys/<key name>)");
         try {
-            json data = call(key, "decrypt", json{{"ciphertext", stored.field("enc")}}.dump(), what);
+            json data = call(*key, "decrypt", json{{"ciphertext", stored.field("enc")}}.dump(), what);
             return data_key_from_response(data, "plaintext", b64_decode, what);
         } catch (const std::exception& e) {
             return UnwrapOutcome::failed(e.what());
@@ -118,8 +193,13 @@ private:
     }
 
     json call(const vault::KeyUri& key, const char* op, const std::string& payload, const std::string& what) {
-        if (!vault::address_allowed(env_or(env_, "SOPS_HC_VAULT_ALLOWLIST"), key.address))
+        if (isolated_) {
+            // A decryption Secret's token goes only where the Secret or the operator allows.
+            if (auto why = vault::tenant_address_refusal(env_("SOPS_HC_VAULT_ALLOWLIST"), tenant_allowlist_, key.address))
+                throw Error(ErrorCode::Generic, what + ": address " + key.address + " is not allowed: " + *why);
+        } else if (!vault::address_allowed(env_or(env_, "SOPS_HC_VAULT_ALLOWLIST"), key.address)) {
             throw Error(ErrorCode::Generic, what + ": address " + key.address + " is not allowed by SOPS_HC_VAULT_ALLOWLIST");
+        }
         auto tok = token();
         if (!tok) throw Error(ErrorCode::Generic, what + ": no Vault token (VAULT_TOKEN, ~/.vault-token)");
         std::string address = env_or(env_, "VAULT_AGENT_ADDR", key.address);
@@ -147,6 +227,7 @@ private:
     Env env_;
     std::string home_;
     std::optional<std::string> token_;
+    std::optional<std::string> tenant_allowlist_;
     bool isolated_;
     HttpOptions http_;
 };

@@ -40,6 +40,10 @@ struct KmsSettings {
     std::optional<std::string> gcp_credentials_json;
     std::optional<AzureCredentials> azure;
     std::optional<std::string> vault_token;
+    // Where an isolated key set's Vault token may go (the Secret's sops.vault-allowlist: URL
+    // prefixes, comma or newline separated). Unset: only where the operator's
+    // SOPS_HC_VAULT_ALLOWLIST names; see vault::tenant_address_refusal.
+    std::optional<std::string> vault_allowlist;
 };
 
 // One source per kind.
@@ -67,7 +71,8 @@ std::vector<Recipient> vault_recipients(const std::string& uris);
 KmsSettings settings_from_flux_entries(const std::optional<std::string>& aws_kms,
                                        const std::optional<std::string>& gcp_kms,
                                        const std::optional<std::string>& azure_kv,
-                                       const std::optional<std::string>& vault_token);
+                                       const std::optional<std::string>& vault_token,
+                                       const std::optional<std::string>& vault_allowlist = std::nullopt);
 
 // Adds the four sources to a Flux decryption key set, with the credentials its Secret carried
 // (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) and none of the process's.

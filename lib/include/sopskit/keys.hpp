@@ -1,6 +1,8 @@
 // Master keys: each kind wraps and unwraps the 32-byte data key; a key ring holds the kinds
 // (and the identities each can use) for one run.
 #pragma once
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +52,20 @@ public:
     virtual std::string describe(const StoredKey& key) const = 0;
 };
 
+// Bounds on opening one file's data key: its metadata is written by whoever can commit, and
+// each cloud entry may cost requests, retries and timeouts.
+struct UnwrapLimits {
+    std::size_t max_key_entries = 100;                   // over all key groups
+    std::chrono::milliseconds time_budget{120'000};      // for all the entries of one file
+    // The defaults, changed by SOPSKIT_MAX_KEY_ENTRIES and SOPSKIT_UNWRAP_BUDGET_S when set to
+    // a positive number.
+    static UnwrapLimits from_environment();
+};
+
+// The deadline of the unwrap running on this thread (KeyRing::unwrap_data_key sets it), so
+// that a key source waiting on the network stops by then; nullopt outside an unwrap.
+std::optional<std::chrono::steady_clock::time_point> unwrap_deadline();
+
 // The key sources available to one run, tried in sops' decryption order.
 class KeyRing {
 public:
@@ -62,9 +78,13 @@ public:
     KeySource* find(std::string_view kind) const;
     // Kinds tried first within a group, in this order (sops: SOPS_DECRYPTION_ORDER, default age,pgp).
     void set_decryption_order(std::vector<std::string> kinds);
+    // Default: UnwrapLimits::from_environment().
+    void set_unwrap_limits(UnwrapLimits limits);
 
     // The data key from the file's key groups. Throws Error(CouldNotRetrieveKey) with one line
-    // per key tried and its reason when no group can be opened.
+    // per key tried and its reason when no group can be opened, or when the file lists more
+    // entries than the limit (none is tried then); entries left when the time budget is spent
+    // are reported as skipped.
     SecureBytes unwrap_data_key(const Metadata& md) const;
 
 private:

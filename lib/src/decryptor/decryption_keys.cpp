@@ -64,6 +64,8 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std:
                 ids.add_from_text(value);
             } else if (name == "sops.vault-token") {
                 keys->vault_token = detail::trim(value);
+            } else if (name == "sops.vault-allowlist") {  // sopskit's own entry (Flux ignores it)
+                keys->vault_allowlist = value;
             } else if (name == "sops.aws-kms") {
                 keys->aws_kms = value;
             } else if (name == "sops.azure-kv") {

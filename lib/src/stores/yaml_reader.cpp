@@ -232,6 +232,11 @@ private:
         flush_comments_before(start ? start->input_pos : 0);
         block_scalar_next_ = false;
         std::string text = style == FYSS_SINGLE_QUOTED && start && end ? single_quoted_text(start, end) : token_text(tok);
+        // A block scalar that runs to the end of an input with no final line break has no final
+        // line break either (go-yaml); libfyaml adds one.
+        if ((style == FYSS_LITERAL || style == FYSS_FOLDED) && end && end->input_pos >= text_.size() && !text_.empty() &&
+            text_.back() != '\n' && !text.empty() && text.back() == '\n')
+            text.pop_back();
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         // A mapping key is its source text, as sops reads keys (yaml.Node.Value): `1.50`, `0x10`
         // and `+.INF` stay as written instead of going through a number.

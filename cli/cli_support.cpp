@@ -1,5 +1,8 @@
 #include "cli_support.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +13,48 @@
 #include "sopskit/fileio.hpp"
 
 namespace sopskit::cli {
+
+bool& sops_style_errors() {
+    static bool on = false;
+    return on;
+}
+
+std::string go_quote(std::string_view s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\a': out += "\\a"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\v': out += "\\v"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\x";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+void require_existing_file(const std::string& path) {
+    if (path.empty() || path == "-") return;
+    struct stat st{};
+    if (::stat(path.c_str(), &st) == 0 || errno != ENOENT) return;  // sops: os.Stat, then os.IsNotExist
+    std::error_code ec;
+    std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();  // filepath.Abs cleans the path
+    throw Error(ErrorCode::NoFileSpecified, "Error: cannot operate on non-existent file " + go_quote(abs));
+}
 
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
@@ -29,20 +74,21 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 namespace {
+// sops' FormatForPathOrString: a type name it knows, else (an unknown name too) the file name's.
 Format pick_format(const std::string& type_name, const std::string& path) {
-    if (!type_name.empty()) {
-        if (auto f = format_from_name(type_name)) return *f;
-        throw Error(ErrorCode::Generic, "unknown file type '" + type_name + "': use yaml, json, dotenv, ini or binary");
-    }
+    if (auto f = format_from_name(type_name)) return *f;
     return format_from_path(path);
 }
 }  // namespace
 
+// As sops' inputStore/outputStore: each side from its own --*-type or from the file name; the
+// output does not follow --input-type.
 Formats formats_for(const FileOptions& o, const std::string& path) {
     const std::string& name = o.filename_override.empty() ? path : o.filename_override;
     Format in = pick_format(o.input_type, name);
-    Format out = o.output_type.empty() ? in : pick_format(o.output_type, name);
-    return {in, out};
+    // Standard input has no name to take an output type from: it keeps the input's.
+    bool unnamed = name.empty() || name == "-";
+    return {in, unnamed && !format_from_name(o.output_type) ? in : pick_format(o.output_type, name)};
 }
 
 StoreOptions store_options(const FileOptions& o) {
@@ -54,13 +100,25 @@ StoreOptions store_options(const FileOptions& o) {
     return s;
 }
 
+std::optional<std::string> config_path_for(const FileOptions& o) {
+    std::string chosen = env_or("SOPS_CONFIG", o.config);
+    if (!chosen.empty()) return chosen;
+    return find_config_file_from_working_dir();
+}
+
 std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::string& path) {
     const std::string& name = o.filename_override.empty() ? path : o.filename_override;
     std::string target = name.empty() || name == "-" ? "stdin" : name;
-    std::optional<std::string> config = o.config.empty() ? find_config_file(target) : std::optional<std::string>(o.config);
+    std::optional<std::string> config = config_path_for(o);
     if (!config) return std::nullopt;
-    SopsConfig cfg = load_config(*config);
-    return creation_rule_for(cfg, std::filesystem::absolute(target).string());
+    // sops returns config errors as plain errors: exit code 1, not codes.ErrorReadingConfig.
+    try {
+        SopsConfig cfg = load_config(*config);
+        return creation_rule_for(cfg, std::filesystem::absolute(target).string());
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::ErrorReadingConfig) throw;
+        throw Error(ErrorCode::Generic, e.what());
+    }
 }
 
 KeyRing keyring_for(const FileOptions& o) {

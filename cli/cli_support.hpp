@@ -11,6 +11,16 @@
 
 namespace sopskit::cli {
 
+// True when run as `sops`: errors are printed as sops prints them, without sopskit's prefix
+// naming the file.
+bool& sops_style_errors();
+
+// Go's strconv.Quote of a path, as sops' %q shows file names in its messages.
+std::string go_quote(std::string_view s);
+
+// sops' check before encrypt, decrypt and rotate: exit 100 naming the absolute path.
+void require_existing_file(const std::string& path);
+
 // `fallback` when set, else the environment variable (sops' flag-or-env rule).
 std::string env_or(const char* name, const std::string& fallback);
 std::vector<std::string> split_list(const std::string& s);
@@ -23,7 +33,10 @@ struct Formats {
 Formats formats_for(const FileOptions& o, const std::string& path);
 StoreOptions store_options(const FileOptions& o);
 
-// The .sops.yaml creation rule for a path: --config or the nearest one above it.
+// The .sops.yaml in force: --config, else $SOPS_CONFIG, else the nearest one from the working
+// directory upwards (as sops); nullopt when there is none.
+std::optional<std::string> config_path_for(const FileOptions& o);
+// The .sops.yaml creation rule for a path, from the config config_path_for picks.
 std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::string& path);
 
 // The user's key ring with --decryption-order / SOPS_DECRYPTION_ORDER applied.

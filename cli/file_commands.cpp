@@ -17,6 +17,10 @@ namespace sopskit::cli {
 
 namespace {
 
+// sops' text (keyGroups in cmd/sops/main.go) when neither a flag nor a creation rule gives a key.
+constexpr const char* kNoKeysNoConfig =
+    "config file not found, or has no creation rules, and no keys provided through command line options";
+
 CryptRules rules_of(const FileOptions& o) {
     CryptRules r;
     r.encrypted_regex = o.encrypted_regex;
@@ -67,6 +71,7 @@ EncryptRequest encrypt_request(const FileOptions& o, const std::string& path) {
     std::optional<CreationRule> rule = config_rule_for(o, path);
     if (!group.empty()) req.key_groups.push_back(std::move(group));
     else if (rule) req.key_groups = rule->key_groups;
+    else throw Error(ErrorCode::Generic, kNoKeysNoConfig);
     if (req.rules.rule_count() == 0 && rule) {
         bool mac_only = req.rules.mac_only_encrypted;
         req.rules = rule->rules;
@@ -110,6 +115,7 @@ int run_encrypt(const FileOptions& o) {
         }, batch_options(o));
     }
     check_destination(o);
+    require_existing_file(o.file);
     EncryptRequest req = encrypt_request(o, o.file);
     std::string plaintext = read_input(o.file);
     std::string out = encrypt_document(plaintext, req, ring);
@@ -120,6 +126,7 @@ int run_encrypt(const FileOptions& o) {
 
 int run_decrypt(const FileOptions& o) {
     check_destination(o);
+    require_existing_file(o.file);
     Formats f = formats_for(o, o.file);
     StoreOptions store = store_options(o);
     KeyRing ring = keyring_for(o);
@@ -172,6 +179,7 @@ int run_rotate(const FileOptions& o) {
         }, batch_options(o));
     }
     check_destination(o);
+    require_existing_file(o.file);
     Formats f = formats_for(o, o.file);
     write_result(o, rotate_document(read_input(o.file), f.in, ring, ropts));
     return 0;

@@ -28,7 +28,7 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--unencrypted-comment-regex", o.unencrypted_comment_regex, "Leave readable the values after comments matching this regex");
     app.add_flag("--mac-only-encrypted", o.mac_only_encrypted, "Compute the MAC over the encrypted values only");
     app.add_option("--shamir-secret-sharing-threshold", o.shamir_threshold, "Number of key groups needed to decrypt");
-    app.add_option("--config", o.config, "Path to the .sops.yaml to use (default: found by walking up from the file)");
+    app.add_option("--config", o.config, "Path to the .sops.yaml to use (also SOPS_CONFIG; default: the nearest one from the working directory upwards)");
     app.add_option("--add-age", o.add_age, "rotate: add these age recipients (comma-separated)");
     app.add_option("--rm-age", o.rm_age, "rotate: remove these age recipients");
     app.add_option("--add-pgp", o.add_pgp, "rotate: add these PGP fingerprints");

@@ -53,6 +53,8 @@ void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);
 int run_rotate(const FileOptions& opts);
+// sops' legacy `--set 'INDEX VALUE' FILE`: sets the value and writes the file in place.
+int run_legacy_set(const FileOptions& opts, const std::string& spec);
 
 // Encrypts plaintext meant for `path` with the keys and rules encrypt would use for it.
 std::string encrypt_for_path(const FileOptions& opts, const std::string& path, std::string_view plaintext, KeyRing& ring);

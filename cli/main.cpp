@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "file_options.hpp"
 #include "sopskit/error.hpp"
@@ -23,6 +24,15 @@ void disable_core_dumps() {
 }
 
 std::string file_label(const sopskit::cli::FileOptions& o) { return o.file.empty() || o.file == "-" ? "<stdin>" : o.file; }
+
+// Run under the name `sops` (a symlink or a copy), sopskit is a drop-in: --version and error
+// lines read exactly as sops 3.13.2 prints them, for scripts that parse them. Under its own name
+// it says both versions and names the file in its errors.
+bool invoked_as_sops(const char* argv0) {
+    std::string_view name = argv0 ? argv0 : "";
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    return name == "sops";
+}
 
 // `sopskit encrypt|decrypt|rotate ...`, as scripts run it hundreds of times: the parser then
 // holds only that command. Building every command's options cost 6 M instructions, more than
@@ -45,16 +55,23 @@ int main(int argc, char** argv) {
     disable_core_dumps();
     using sopskit::cli::FileOptions;
     CLI::App app{"sopskit: encrypt and decrypt Kubernetes secrets in the SOPS format"};
-    app.set_version_flag("-v,--version", std::string("sopskit ") + sopskit::kVersion + " (sops format " +
-                                               sopskit::kSopsFormatVersion + ")");
+    const bool as_sops = invoked_as_sops(argc > 0 ? argv[0] : nullptr);
+    // sops prints "sops 3.13.2" and, unless told not to, the result of asking GitHub for a newer
+    // release; sopskit never goes online, so it prints what sops --disable-version-check prints.
+    app.set_version_flag("-v,--version", as_sops ? std::string("sops ") + sopskit::kSopsFormatVersion
+                                                 : std::string("sopskit ") + sopskit::kVersion + " (drop-in for sops " +
+                                                       sopskit::kSopsFormatVersion + ")");
     app.require_subcommand(0, 1);
 
     const bool lean = only_file_command(argc, argv);
+    sopskit::cli::sops_style_errors() = as_sops;
 
     // Legacy sops form: sopskit -e|-d [-i] FILE
     FileOptions legacy;
     bool legacy_encrypt = false, legacy_decrypt = false, legacy_rotate = false;
+    std::string legacy_set;
     if (!lean) {
+        app.add_option("--set", legacy_set, "Set the value at INDEX: '[\"key\"] VALUE' (legacy form of 'set'; writes the file)");
         app.add_flag("-e,--encrypt", legacy_encrypt, "Encrypt the file (legacy form of 'encrypt')");
         app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
         app.add_flag("-r,--rotate", legacy_rotate, "Rotate the data key (legacy form of 'rotate')");
@@ -98,10 +115,10 @@ int main(int argc, char** argv) {
         try {
             return runner();
         } catch (const sopskit::Error& e) {
-            std::cerr << "sopskit: " << e.what() << "\n";
+            std::cerr << (as_sops ? "" : "sopskit: ") << e.what() << "\n";
             return e.exit_code();
         } catch (const std::exception& e) {
-            std::cerr << "sopskit: " << e.what() << "\n";
+            std::cerr << (as_sops ? "" : "sopskit: ") << e.what() << "\n";
             return 1;
         }
     }
@@ -109,6 +126,8 @@ int main(int argc, char** argv) {
         if (encrypt && encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
         if (decrypt && decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
         if (rotate && rotate->parsed()) return sopskit::cli::run_rotate(*(current = &rot));
+        if (!legacy_set.empty() && legacy_encrypt + legacy_decrypt + legacy_rotate == 0)
+            return sopskit::cli::run_legacy_set(legacy, legacy_set);
         if (legacy_encrypt + legacy_decrypt + legacy_rotate > 1)
             throw sopskit::Error(sopskit::ErrorCode::ConflictingParameters, "-e, -d and -r cannot be used together");
         if (legacy_encrypt) return sopskit::cli::run_encrypt(legacy);
@@ -117,10 +136,12 @@ int main(int argc, char** argv) {
         std::cerr << app.help();
         return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
     } catch (const sopskit::Error& e) {
-        std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
+        if (as_sops) std::cerr << e.what() << "\n";
+        else std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
         return e.exit_code();
     } catch (const std::exception& e) {
-        std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
+        if (as_sops) std::cerr << e.what() << "\n";
+        else std::cerr << "sopskit: " << file_label(*current) << ": " << e.what() << "\n";
         return 1;
     }
 }

@@ -30,6 +30,9 @@ struct SopsConfig {
 // Walks up from the folder of `start` (at most 100 levels) looking for .sops.yaml, as sops'
 // LookupConfigFile does. nullopt when there is none.
 std::optional<std::string> find_config_file(const std::string& start);
+// The config the sops command uses: .sops.yaml from the working directory upwards (sops calls
+// LookupConfigFile(".")), whatever folder the file worked on is in.
+std::optional<std::string> find_config_file_from_working_dir();
 
 // Reads and validates a config file. Throws Error(ErrorReadingConfig) naming the file and the
 // place (YAML line, or the rule and field) of the problem.

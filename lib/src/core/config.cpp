@@ -183,6 +183,13 @@ std::optional<std::string> find_config_file(const std::string& start) {
     return std::nullopt;
 }
 
+std::optional<std::string> find_config_file_from_working_dir() {
+    std::error_code ec;
+    fs::path cwd = fs::current_path(ec);
+    if (ec) return std::nullopt;
+    return find_config_file((cwd / ".sops.yaml").string());
+}
+
 SopsConfig load_config(const std::string& path) {
     std::string text;
     try {

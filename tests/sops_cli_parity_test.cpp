@@ -1,0 +1,146 @@
+// The sopskit command where sops' own functional suite and sops scripts rely on sops' exact
+// behaviour: where .sops.yaml is looked up, exit codes and message text, legacy flags.
+#include <filesystem>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using sopskit::test::read_file;
+using sopskit::test::run;
+using sopskit::test::write_file;
+
+namespace {
+
+const char* kFp = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4";
+
+// A temporary folder with a private GNUPGHOME holding upstream's test key.
+class SopsParity : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto conf = sopskit::test::conformance_dir();
+        if (!conf) GTEST_SKIP() << "../shared/conformance not present: these tests use upstream's PGP test key";
+        if (!sopskit::test::have_program("gpg")) GTEST_SKIP() << "gpg not installed";
+        dir_ = sopskit::test::make_temp_dir();
+        home_ = dir_ / "gnupg";
+        fs::create_directory(home_);
+        fs::permissions(home_, fs::perms::owner_all, fs::perm_options::replace);
+        auto r = run(env() + "gpg --batch --quiet --import '" + (*conf / "sops/pgp/sops_functional_tests_key.asc").string() + "'");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    void TearDown() override {
+        if (!home_.empty()) run("gpgconf --homedir '" + home_.string() + "' --kill all");
+    }
+    std::string env() const {
+        return "GNUPGHOME='" + home_.string() + "' HOME='" + dir_.string() + "' SOPS_AGE_KEY_FILE=/nonexistent ";
+    }
+    // Runs sopskit in `cwd`, a folder relative to the test folder.
+    sopskit::test::RunResult sopskit(const std::string& args, const std::string& cwd = ".", const std::string& in = "") {
+        return run("cd '" + (dir_ / cwd).string() + "' && " + env() + "'" + sopskit::test::cli_path() + "' " + args, in);
+    }
+    fs::path dir_, home_;
+};
+
+}  // namespace
+
+// sops looks for .sops.yaml from the working directory upwards (LookupConfigFile(".")), not
+// from the file's folder: its functional suite keeps its files in /tmp and its config beside it.
+TEST_F(SopsParity, ConfigIsFoundFromTheWorkingDirectoryNotTheFile) {
+    fs::create_directories(dir_ / "project/sub");
+    fs::create_directories(dir_ / "elsewhere");
+    write_file(dir_ / "project/.sops.yaml", std::string("creation_rules:\n  - pgp: ") + kFp + "\n");
+    write_file(dir_ / "elsewhere/s.yaml", "a: secret\n");
+    auto e = sopskit("encrypt ../../elsewhere/s.yaml", "project/sub");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    EXPECT_NE(e.out.find(kFp), std::string::npos);
+
+    // A config beside the file but not above the working directory is not used.
+    write_file(dir_ / "elsewhere/.sops.yaml", std::string("creation_rules:\n  - pgp: ") + kFp + "\n");
+    fs::create_directories(dir_ / "plain");
+    auto none = sopskit("encrypt ../elsewhere/s.yaml", "plain");
+    EXPECT_NE(none.exit_code, 0) << none.out;
+
+    // SOPS_CONFIG names the config, as --config does.
+    auto with_env = run("cd '" + (dir_ / "plain").string() + "' && " + env() + "SOPS_CONFIG=../project/.sops.yaml '" +
+                        sopskit::test::cli_path() + "' encrypt ../elsewhere/s.yaml");
+    EXPECT_EQ(with_env.exit_code, 0) << with_env.err;
+}
+
+// Under the name `sops` errors are sops' bare lines; the key-group message is checked byte for
+// byte by sops' functional suite.
+TEST_F(SopsParity, RunAsSopsPrintsSopsErrorLinesAndVersion) {
+    fs::create_symlink(sopskit::test::cli_path(), dir_ / "sops");
+    fs::create_directories(dir_ / "cfg");
+    auto sops = [&](const std::string& args) { return run("cd '" + (dir_ / "cfg").string() + "' && " + env() + "../sops " + args); };
+    write_file(dir_ / "cfg/.sops.yaml", "creation_rules:\n  - path_regex: zero\\.yaml\n    key_groups: []\n  - path_regex: empty\\.yaml\n"
+                                    "    key_groups:\n      - {}\n");
+    write_file(dir_ / "cfg/zero.yaml", "a: secret\n");
+    write_file(dir_ / "cfg/empty.yaml", "a: secret\n");
+    for (const char* f : {"zero.yaml", "empty.yaml"}) {
+        auto r = sops(std::string("encrypt -i ") + f);
+        EXPECT_EQ(r.exit_code, 1) << f;
+        EXPECT_EQ(r.err, "Could not generate data key: [empty key group provided]\n") << f;
+        EXPECT_EQ(read_file(dir_ / "cfg" / f), "a: secret\n");
+    }
+    auto missing = sops("decrypt nope.yaml");
+    EXPECT_EQ(missing.exit_code, 100);
+    EXPECT_EQ(missing.err, "Error: cannot operate on non-existent file \"" + (dir_ / "cfg/nope.yaml").string() + "\"\n");
+    auto plain = sops("decrypt zero.yaml");
+    EXPECT_EQ(plain.exit_code, 1);
+    EXPECT_EQ(plain.err, "sops metadata not found\n");
+
+    auto version = sops("--version");
+    EXPECT_EQ(version.out, "sops 3.13.2\n");
+    auto own = sopskit("--version");
+    // A config error is a plain error in sops: exit code 1.
+    write_file(dir_ / "cfg/other.yaml", "a: b\n");
+    auto norule = sops("encrypt other.yaml");
+    EXPECT_EQ(norule.exit_code, 1);
+    EXPECT_EQ(norule.err, "error loading config: no matching creation rules found\n");
+    EXPECT_NE(own.out.find("sopskit "), std::string::npos);
+    EXPECT_NE(own.out.find("sops 3.13.2"), std::string::npos) << own.out;
+
+    // No key flag and no config: sops' words and exit code 1.
+    fs::create_directories(dir_ / "noconf");
+    write_file(dir_ / "noconf/x.yaml", "a: b\n");
+    auto nokeys = run("cd '" + (dir_ / "noconf").string() + "' && " + env() + "../sops encrypt x.yaml");
+    EXPECT_EQ(nokeys.exit_code, 1);
+    EXPECT_EQ(nokeys.err, "config file not found, or has no creation rules, and no keys provided through command line options\n");
+}
+
+// `sops --set 'INDEX VALUE' FILE` writes the file; `set --output-type` writes that type.
+TEST_F(SopsParity, LegacySetAndSetOutputType) {
+    write_file(dir_ / "s.yaml", "a: 2\nb: ba\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " s.yaml").exit_code, 0);
+    auto set = sopskit("--set '[\"a\"] \"aaa\"' s.yaml");
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    EXPECT_EQ(sopskit("decrypt s.yaml").out, "a: aaa\nb: ba\n");
+    auto bad = sopskit("set s.yaml 'a' '1'");
+    EXPECT_EQ(bad.exit_code, 7) << bad.err;
+
+    write_file(dir_ / "j.json", "{\"a\": 2, \"b\": \"ba\"}");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " j.json").exit_code, 0);
+    auto typed = sopskit("set --output-type yaml j.json '[\"b\"]' '\"ba\"'");
+    ASSERT_EQ(typed.exit_code, 0) << typed.err;
+    EXPECT_EQ(read_file(dir_ / "j.json").rfind("a: ENC[", 0), 0u);
+    // The output type follows the file name, not --input-type.
+    auto d = sopskit("decrypt --input-type yaml j.json");
+    EXPECT_EQ(d.out.rfind("{", 0), 0u) << d.out;
+}
+
+// sops 3.13.2's INI store: go-ini's """ multi-line values (3.13.0/3.13.1 wrote metadata so),
+// no blank line after the last section; YAML block scalars at the end of an input without a
+// final line break have none either.
+TEST_F(SopsParity, StoresReadAndWriteAsSops3132) {
+    auto conf = sopskit::test::conformance_dir();
+    auto old_ini = sopskit("decrypt '" + (*conf / "sops/functional-tests/res/format-2.enc.ini").string() + "'");
+    EXPECT_EQ(old_ini.exit_code, 0) << old_ini.err;
+    EXPECT_EQ(old_ini.out, "[foo]\nbar = baz\n");
+    write_file(dir_ / "two.ini", "[a]\nx = 1\n\n[b]\ny = 2\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " two.ini").exit_code, 0);
+    EXPECT_EQ(sopskit("decrypt two.ini").out, "[a]\nx = 1\n\n[b]\ny = 2\n");
+
+    write_file(dir_ / "m.yaml", "multiline: |\n  multi\n  line");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " m.yaml").exit_code, 0);
+    auto x = sopskit("decrypt --extract '[\"multiline\"]' m.yaml");
+    EXPECT_EQ(x.out, "multi\nline");
+}

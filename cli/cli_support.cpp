@@ -14,6 +14,11 @@
 
 namespace sopskit::cli {
 
+FileOptions& root_options() {
+    static FileOptions root;
+    return root;
+}
+
 bool& sops_style_errors() {
     static bool on = false;
     return on;
@@ -93,15 +98,29 @@ Formats formats_for(const FileOptions& o, const std::string& path) {
 
 StoreOptions store_options(const FileOptions& o) {
     StoreOptions s;
-    if (o.indent > 0) {
-        s.yaml_indent = o.indent;
-        s.json_indent = o.indent;
+    // sops reads the stores section whenever a config is found; a config that does not load
+    // leaves the defaults here (the command reports it where it needs the creation rules).
+    try {
+        if (std::optional<std::string> path = config_path_for(o)) {
+            SopsConfig cfg = load_config(*path);
+            if (cfg.yaml_indent > 0) s.yaml_indent = cfg.yaml_indent;
+            if (cfg.yaml_indent < 0) throw Error(ErrorCode::Generic, "YAML Negative indentation not accepted");
+            s.json_indent = cfg.json_indent;
+        }
+    } catch (const Error& e) {
+        if (std::string_view(e.what()).rfind("YAML Negative", 0) == 0) throw;
+    }
+    std::optional<int> indent = o.indent ? o.indent : root_options().indent;
+    if (indent) {
+        if (*indent < 0 && *indent != -1) throw Error(ErrorCode::Generic, "JSON Indentation parameter smaller than -1 is not accepted");
+        s.yaml_indent = *indent > 0 ? *indent : 4;
+        s.json_indent = *indent;
     }
     return s;
 }
 
 std::optional<std::string> config_path_for(const FileOptions& o) {
-    std::string chosen = env_or("SOPS_CONFIG", o.config);
+    std::string chosen = env_or("SOPS_CONFIG", o.config.empty() ? root_options().config : o.config);
     if (!chosen.empty()) return chosen;
     return find_config_file_from_working_dir();
 }

@@ -11,6 +11,11 @@
 
 namespace sopskit::cli {
 
+// The flags sops defines on its root command, given before the subcommand (`sops --config C
+// --indent 2 encrypt F`): --config, --indent, --mac-only-encrypted, --(un)encrypted-comment-regex.
+// main fills it after parsing; commands fall back to it for what their own flags leave unset.
+FileOptions& root_options();
+
 // True when run as `sops`: errors are printed as sops prints them, without sopskit's prefix
 // naming the file.
 bool& sops_style_errors();
@@ -31,6 +36,8 @@ struct Formats {
 };
 // Formats for `path` from --input-type/--output-type or the extension (or --filename-override).
 Formats formats_for(const FileOptions& o, const std::string& path);
+// Indents as sops' outputStore: --indent (YAML: 0 is the default 4; JSON: 0 is no indent, -1
+// a tab), else the `stores:` section of the .sops.yaml in force (yaml, json, json_binary).
 StoreOptions store_options(const FileOptions& o);
 
 // The .sops.yaml in force: --config, else $SOPS_CONFIG, else the nearest one from the working

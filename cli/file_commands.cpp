@@ -27,9 +27,11 @@ CryptRules rules_of(const FileOptions& o) {
     r.unencrypted_regex = o.unencrypted_regex;
     r.encrypted_suffix = o.encrypted_suffix;
     r.unencrypted_suffix = o.unencrypted_suffix;
-    r.encrypted_comment_regex = o.encrypted_comment_regex;
-    r.unencrypted_comment_regex = o.unencrypted_comment_regex;
-    r.mac_only_encrypted = o.mac_only_encrypted;
+    // sops defines these on its root command only: given before the subcommand, they apply.
+    const FileOptions& root = root_options();
+    r.encrypted_comment_regex = o.encrypted_comment_regex.empty() ? root.encrypted_comment_regex : o.encrypted_comment_regex;
+    r.unencrypted_comment_regex = o.unencrypted_comment_regex.empty() ? root.unencrypted_comment_regex : o.unencrypted_comment_regex;
+    r.mac_only_encrypted = o.mac_only_encrypted || root.mac_only_encrypted;
     return r;
 }
 

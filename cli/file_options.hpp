@@ -1,5 +1,6 @@
 // The options sops' encrypt/decrypt share, and the commands that use them.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ struct FileOptions {
     std::string filename_override;
     std::string extract;
     bool ignore_mac = false;
-    int indent = 0;  // 0: the format's default
+    std::optional<int> indent;  // --indent; unset: .sops.yaml's stores, else the format's default
     // keys
     std::string age;
     std::string pgp;

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     }
 
     for (FileOptions* o : {&legacy, &enc, &dec, &rot}) sopskit::cli::finish_file_options(*o);
+    sopskit::cli::root_options() = legacy;
     const FileOptions* current = &legacy;
     if (runner) {
         try {

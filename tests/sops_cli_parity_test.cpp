@@ -144,3 +144,28 @@ TEST_F(SopsParity, StoresReadAndWriteAsSops3132) {
     auto x = sopskit("decrypt --extract '[\"multiline\"]' m.yaml");
     EXPECT_EQ(x.out, "multi\nline");
 }
+
+// sops defines --config, --indent, --mac-only-encrypted and the comment regexes on its root
+// command: given before the subcommand they apply; `stores:` indents in .sops.yaml too.
+TEST_F(SopsParity, RootFlagsBeforeTheSubcommandAndStoreIndents) {
+    fs::create_directories(dir_ / "conf");
+    write_file(dir_ / "conf/c.yaml", std::string("creation_rules:\n  - pgp: ") + kFp + "\n");
+    write_file(dir_ / "j.json", "{\"a\": {\"b\": 1}}");
+    auto e = sopskit("--config conf/c.yaml --mac-only-encrypted encrypt j.json");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    EXPECT_NE(e.out.find("\"mac_only_encrypted\": true"), std::string::npos) << e.out;
+    write_file(dir_ / "j.enc.json", e.out);
+    auto flat = sopskit("--indent 0 decrypt j.enc.json");
+    EXPECT_EQ(flat.out, "{\n\"a\": {\n\"b\": 1\n}\n}\n");
+    auto two = sopskit("--indent 2 decrypt j.enc.json");
+    EXPECT_EQ(two.out, "{\n  \"a\": {\n    \"b\": 1\n  }\n}\n");
+
+    write_file(dir_ / ".sops.yaml", std::string("creation_rules:\n  - pgp: ") + kFp +
+                                        "\nstores:\n  yaml:\n    indent: 2\n  json:\n    indent: 3\n");
+    auto json = sopskit("decrypt j.enc.json");
+    EXPECT_EQ(json.out, "{\n   \"a\": {\n      \"b\": 1\n   }\n}\n");
+    auto yaml = sopskit("decrypt --output-type yaml j.enc.json");
+    EXPECT_EQ(yaml.out, "a:\n  b: 1\n");
+    auto flag_wins = sopskit("decrypt --indent 4 --output-type yaml j.enc.json");
+    EXPECT_EQ(flag_wins.out, "a:\n    b: 1\n");
+}

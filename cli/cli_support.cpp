@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -143,7 +144,21 @@ std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::str
 KeyRing keyring_for(const FileOptions& o) {
     KeyRing ring = make_user_keyring();
     std::string order = env_or("SOPS_DECRYPTION_ORDER", o.decryption_order);
-    if (!order.empty()) ring.set_decryption_order(split_list(order));
+    if (!order.empty()) {
+        // sops' decryptionOrder: the list split on commas as written; a kind named twice is
+        // refused (112), an unknown one is simply never matched.
+        std::vector<std::string> kinds;
+        for (std::size_t start = 0;;) {
+            std::size_t comma = order.find(',', start);
+            std::string kind = order.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end())
+                throw Error(ErrorCode::DuplicateDecryptionKeyType, "Duplicate decryption key type: " + kind);
+            kinds.push_back(std::move(kind));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        ring.set_decryption_order(std::move(kinds));
+    }
     return ring;
 }
 

@@ -44,6 +44,9 @@ struct FileOptions {
     // batch runs
     bool json = false;
     bool fail_fast = false;
+    // sops' logging and version-check switches: accepted, no effect in sopskit
+    bool verbose = false;
+    bool disable_version_check = false;
 };
 
 // Resolves `file` from `files` after parsing.

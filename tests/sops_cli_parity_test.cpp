@@ -169,3 +169,19 @@ TEST_F(SopsParity, RootFlagsBeforeTheSubcommandAndStoreIndents) {
     auto flag_wins = sopskit("decrypt --indent 4 --output-type yaml j.enc.json");
     EXPECT_EQ(flag_wins.out, "a:\n    b: 1\n");
 }
+
+// Legacy spellings sops takes: -a for --age, --verbose and --disable-version-check; a key kind
+// named twice in --decryption-order is refused with sops' code 112.
+TEST_F(SopsParity, LegacyFlagsAndDecryptionOrder) {
+    write_file(dir_ / "k.yaml", "a: b\n");
+    auto enc = sopskit(std::string("--disable-version-check --verbose encrypt -a age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --pgp ") +
+                       kFp + " -i k.yaml");
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    EXPECT_NE(read_file(dir_ / "k.yaml").find("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"), std::string::npos);
+    auto dup = sopskit("decrypt --decryption-order pgp,age,pgp k.yaml");
+    EXPECT_EQ(dup.exit_code, 112);
+    EXPECT_NE(dup.err.find("Duplicate decryption key type: pgp"), std::string::npos) << dup.err;
+    auto unknown = sopskit("decrypt --verbose --decryption-order nosuchkind,pgp k.yaml");
+    EXPECT_EQ(unknown.exit_code, 0) << unknown.err;  // sops ignores a kind it does not know
+    EXPECT_EQ(unknown.out, "a: b\n");
+}

@@ -52,14 +52,28 @@ std::string go_quote(std::string_view s) {
     return out + "\"";
 }
 
-void require_existing_file(const std::string& path) {
-    if (path.empty() || path == "-") return;
+namespace {
+// sops: os.Stat, then os.IsNotExist; the path shown is filepath.Abs's (cleaned).
+std::optional<std::string> missing_file(const std::string& path) {
+    if (path.empty() || path == "-") return std::nullopt;
     struct stat st{};
-    if (::stat(path.c_str(), &st) == 0 || errno != ENOENT) return;  // sops: os.Stat, then os.IsNotExist
+    if (::stat(path.c_str(), &st) == 0 || errno != ENOENT) return std::nullopt;
     std::error_code ec;
     std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
-    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();  // filepath.Abs cleans the path
-    throw Error(ErrorCode::NoFileSpecified, "Error: cannot operate on non-existent file " + go_quote(abs));
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    return abs;
+}
+}  // namespace
+
+void require_existing_file(const std::string& path) {
+    if (auto abs = missing_file(path))
+        throw Error(ErrorCode::NoFileSpecified, "Error: cannot operate on non-existent file " + go_quote(*abs));
+}
+
+void require_existing_file_for_key_change(const std::string& path) {
+    if (auto abs = missing_file(path))
+        throw Error(ErrorCode::CannotChangeKeysFromNonExistentFile,
+                    "Error: cannot add or remove keys on non-existent file " + go_quote(*abs) + ", use the `edit` subcommand instead.");
 }
 
 std::string env_or(const char* name, const std::string& fallback) {

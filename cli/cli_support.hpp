@@ -26,6 +26,9 @@ std::string go_quote(std::string_view s);
 // sops' check before encrypt, decrypt and rotate: exit 100 naming the absolute path.
 void require_existing_file(const std::string& path);
 
+// sops' check before rotate --add-*/--rm-*: exit 49 naming the absolute path.
+void require_existing_file_for_key_change(const std::string& path);
+
 // `fallback` when set, else the environment variable (sops' flag-or-env rule).
 std::string env_or(const char* name, const std::string& fallback);
 std::vector<std::string> split_list(const std::string& s);

@@ -185,7 +185,7 @@ int run_edit(EditOptions& e) {
     wipe(plain);
     while (true) {
         int rc = run_shell(editor + " \"$1\"", {temp.path()});
-        if (rc != 0) throw Error(ErrorCode::Generic, "the editor exited with code " + std::to_string(rc) + "; the file is unchanged");
+        if (rc != 0) throw Error(ErrorCode::NoEditorFound, "Could not run editor: exit status " + std::to_string(rc));  // sops' text and 201
         std::string edited = read_input(temp.path());
         if (edited == original) {
             wipe(edited);
@@ -332,6 +332,12 @@ int run_groups(GroupOptions& g, bool add) {
 }
 
 }  // namespace
+
+int run_legacy_edit(const FileOptions& o) {
+    EditOptions e;
+    e.file = o;
+    return run_edit(e);
+}
 
 void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     static EditOptions edit;

@@ -181,6 +181,7 @@ int run_rotate(const FileOptions& o) {
         }, batch_options(o));
     }
     check_destination(o);
+    if (!ropts.add.empty() || !ropts.remove.empty()) require_existing_file_for_key_change(o.file);
     require_existing_file(o.file);
     Formats f = formats_for(o, o.file);
     write_result(o, rotate_document(read_input(o.file), f.in, ring, ropts));

@@ -57,6 +57,8 @@ void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);
 int run_rotate(const FileOptions& opts);
+// sops' legacy `sops FILE` (no -e/-d/-r/--set): edit the file.
+int run_legacy_edit(const FileOptions& opts);
 // sops' legacy `--set 'INDEX VALUE' FILE`: sets the value and writes the file in place.
 int run_legacy_set(const FileOptions& opts, const std::string& spec);
 

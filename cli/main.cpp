@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
         if (legacy_encrypt) return sopskit::cli::run_encrypt(legacy);
         if (legacy_decrypt) return sopskit::cli::run_decrypt(legacy);
         if (legacy_rotate) return sopskit::cli::run_rotate(legacy);
+        // sops FILE: edit mode, as sops when none of -e, -d, -r, --set is given.
+        if (!legacy.file.empty()) return sopskit::cli::run_legacy_edit(legacy);
         std::cerr << app.help();
         return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
     } catch (const sopskit::Error& e) {

@@ -185,3 +185,26 @@ TEST_F(SopsParity, LegacyFlagsAndDecryptionOrder) {
     EXPECT_EQ(unknown.exit_code, 0) << unknown.err;  // sops ignores a kind it does not know
     EXPECT_EQ(unknown.out, "a: b\n");
 }
+
+// `sops FILE` edits; a failing editor is 201; keys added to a missing file is 49.
+TEST_F(SopsParity, LegacyEditModeEditorFailureAndKeyChangeOnMissingFile) {
+    write_file(dir_ / "e.yaml", "a: b\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " e.yaml").exit_code, 0);
+    write_file(dir_ / "ed.sh", "#!/bin/sh\nprintf 'c: d\\n' >> \"$1\"\n");
+    fs::permissions(dir_ / "ed.sh", fs::perms::owner_all);
+    auto edit = run("cd '" + dir_.string() + "' && " + env() + "EDITOR='" + (dir_ / "ed.sh").string() + "' '" +
+                    sopskit::test::cli_path() + "' e.yaml");
+    ASSERT_EQ(edit.exit_code, 0) << edit.err;
+    EXPECT_EQ(sopskit("decrypt e.yaml").out, "a: b\nc: d\n");
+
+    std::string before = read_file(dir_ / "e.yaml");
+    auto failing = run("cd '" + dir_.string() + "' && " + env() + "EDITOR=false '" + sopskit::test::cli_path() + "' edit e.yaml");
+    EXPECT_EQ(failing.exit_code, 201);
+    EXPECT_NE(failing.err.find("Could not run editor: exit status 1"), std::string::npos) << failing.err;
+    EXPECT_EQ(read_file(dir_ / "e.yaml"), before);
+
+    auto add = sopskit("rotate --add-pgp " + std::string(kFp) + " missing.yaml");
+    EXPECT_EQ(add.exit_code, 49);
+    EXPECT_NE(add.err.find("Error: cannot add or remove keys on non-existent file \"" + (dir_ / "missing.yaml").string() + "\""),
+              std::string::npos) << add.err;
+}

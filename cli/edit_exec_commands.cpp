@@ -306,7 +306,9 @@ int run_exec_file(ExecOptions& x) {
 struct GroupOptions {
     FileOptions file;
     std::string path;
-    std::string age, pgp;
+    // sops' StringSliceFlags: each repetition is one key (age: one entry, comma-separated allowed)
+    std::vector<std::string> age, pgp, kms, gcp_kms, azure_kv, hc_vault_transit;
+    std::string aws_profile, encryption_context;
     std::size_t index = 0;
     bool in_place = false;
 };
@@ -320,8 +322,17 @@ int run_groups(GroupOptions& g, bool add) {
     std::string out;
     if (add) {
         std::vector<Recipient> group;
-        for (const auto& r : split_list(g.age)) group.push_back({"age", r, {}});
-        for (const auto& r : split_list(g.pgp)) group.push_back({"pgp", r, {}});
+        for (const auto& a : g.age)
+            for (const auto& r : split_list(a)) group.push_back({"age", r, {}});
+        for (const auto& fp : g.pgp) group.push_back({"pgp", fp, {}});
+        for (const auto& arn : g.kms)
+            for (auto& r : cloud_recipients(arn, g.aws_profile, g.encryption_context, "", "", "")) group.push_back(std::move(r));
+        for (const auto& id : g.gcp_kms)
+            for (auto& r : cloud_recipients("", "", "", id, "", "")) group.push_back(std::move(r));
+        for (const auto& url : g.azure_kv)
+            for (auto& r : cloud_recipients("", "", "", "", url, "")) group.push_back(std::move(r));
+        for (const auto& uri : g.hc_vault_transit)
+            for (auto& r : cloud_recipients("", "", "", "", "", uri)) group.push_back(std::move(r));
         out = add_key_group(bytes, f, ring, group, o.shamir_threshold, store_options(o));
     } else {
         out = delete_key_group(bytes, f, ring, g.index, o.shamir_threshold, store_options(o));
@@ -366,14 +377,20 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     CLI::App* groups = app.add_subcommand("groups", "Add or delete key groups (Shamir secret sharing)");
     groups->require_subcommand(1);
     CLI::App* ga = groups->add_subcommand("add", "Add a key group");
-    ga->add_option("--file", add_opts.path, "The encrypted file")->required();
-    ga->add_option("--age", add_opts.age, "age recipients of the new group");
-    ga->add_option("--pgp", add_opts.pgp, "PGP fingerprints of the new group");
+    ga->add_option("-f,--file", add_opts.path, "The encrypted file")->required();
+    ga->add_option("--age", add_opts.age, "age recipient(s) of the new group (repeatable)");
+    ga->add_option("--pgp", add_opts.pgp, "PGP fingerprint of the new group (repeatable)");
+    ga->add_option("--kms", add_opts.kms, "AWS KMS ARN[+ROLE] of the new group (repeatable)");
+    ga->add_option("--aws-profile", add_opts.aws_profile, "AWS profile for the --kms keys");
+    ga->add_option("--encryption-context", add_opts.encryption_context, "AWS KMS encryption context, k:v,k2:v2");
+    ga->add_option("--gcp-kms", add_opts.gcp_kms, "GCP Cloud KMS resource ID of the new group (repeatable)");
+    ga->add_option("--azure-kv", add_opts.azure_kv, "Azure Key Vault key URL of the new group (repeatable)");
+    ga->add_option("--hc-vault-transit", add_opts.hc_vault_transit, "Vault transit key URI of the new group (repeatable)");
     ga->add_option("--shamir-secret-sharing-threshold", add_opts.file.shamir_threshold, "Groups needed to decrypt");
     ga->add_flag("-i,--in-place", add_opts.in_place, "Write the file in place");
     ga->callback([&runner] { runner = [] { return run_groups(add_opts, true); }; });
     CLI::App* gd = groups->add_subcommand("delete", "Delete the key group at INDEX");
-    gd->add_option("--file", del_opts.path, "The encrypted file")->required();
+    gd->add_option("-f,--file", del_opts.path, "The encrypted file")->required();
     gd->add_option("index", del_opts.index, "Index of the group (0-based)")->required();
     gd->add_option("--shamir-secret-sharing-threshold", del_opts.file.shamir_threshold, "Groups needed to decrypt");
     gd->add_flag("-i,--in-place", del_opts.in_place, "Write the file in place");

@@ -35,24 +35,6 @@ CryptRules rules_of(const FileOptions& o) {
     return r;
 }
 
-// Cloud KMS recipients from sops' flag syntax; an error when this build has no KMS support.
-std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile,
-                                        const std::string& context, const std::string& gcp, const std::string& azure,
-                                        const std::string& vault) {
-    std::vector<Recipient> out;
-    if (kms_arns.empty() && gcp.empty() && azure.empty() && vault.empty()) return out;
-#ifdef SOPSKIT_WITH_KMS
-    for (auto& r : kms::kms_recipients(kms_arns, aws_profile, context)) out.push_back(std::move(r));
-    for (auto& r : kms::gcp_kms_recipients(gcp)) out.push_back(std::move(r));
-    for (auto& r : kms::azure_kv_recipients(azure)) out.push_back(std::move(r));
-    for (auto& r : kms::vault_recipients(vault)) out.push_back(std::move(r));
-    return out;
-#else
-    (void)aws_profile, (void)context;
-    throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
-#endif
-}
-
 // Keys from the flags (or their environment variables) win over the config, as in sops; the
 // encryption rules likewise.
 EncryptRequest encrypt_request(const FileOptions& o, const std::string& path) {
@@ -98,6 +80,24 @@ void require_in_place_for_batch(const FileOptions& o) {
 }
 
 }  // namespace
+
+// Cloud KMS recipients from sops' flag syntax; an error when this build has no KMS support.
+std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile,
+                                        const std::string& context, const std::string& gcp, const std::string& azure,
+                                        const std::string& vault) {
+    std::vector<Recipient> out;
+    if (kms_arns.empty() && gcp.empty() && azure.empty() && vault.empty()) return out;
+#ifdef SOPSKIT_WITH_KMS
+    for (auto& r : kms::kms_recipients(kms_arns, aws_profile, context)) out.push_back(std::move(r));
+    for (auto& r : kms::gcp_kms_recipients(gcp)) out.push_back(std::move(r));
+    for (auto& r : kms::azure_kv_recipients(azure)) out.push_back(std::move(r));
+    for (auto& r : kms::vault_recipients(vault)) out.push_back(std::move(r));
+    return out;
+#else
+    (void)aws_profile, (void)context;
+    throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
+#endif
+}
 
 std::string encrypt_for_path(const FileOptions& o, const std::string& path, std::string_view plaintext, KeyRing& ring) {
     return encrypt_document(plaintext, encrypt_request(o, path), ring);

@@ -62,6 +62,11 @@ int run_legacy_edit(const FileOptions& opts);
 // sops' legacy `--set 'INDEX VALUE' FILE`: sets the value and writes the file in place.
 int run_legacy_set(const FileOptions& opts, const std::string& spec);
 
+// Cloud KMS recipients from sops' flag syntax (comma-separated lists); an error when this build
+// has no KMS support.
+std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile, const std::string& context,
+                                        const std::string& gcp, const std::string& azure, const std::string& vault);
+
 // Encrypts plaintext meant for `path` with the keys and rules encrypt would use for it.
 std::string encrypt_for_path(const FileOptions& opts, const std::string& path, std::string_view plaintext, KeyRing& ring);
 

@@ -208,3 +208,20 @@ TEST_F(SopsParity, LegacyEditModeEditorFailureAndKeyChangeOnMissingFile) {
     EXPECT_NE(add.err.find("Error: cannot add or remove keys on non-existent file \"" + (dir_ / "missing.yaml").string() + "\""),
               std::string::npos) << add.err;
 }
+
+// groups add/delete take -f, and each key flag repeated (one key per --pgp, as sops' slices).
+TEST_F(SopsParity, GroupsTakeShortFileFlagAndRepeatedKeyFlags) {
+    write_file(dir_ / "g.yaml", "a: b\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " g.yaml").exit_code, 0);
+    auto add = sopskit(std::string("groups add -i -f g.yaml --pgp ") + kFp + " --pgp D7229043384BCC60326C6FB9D8720D957C3D3074 "
+                       "--age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --shamir-secret-sharing-threshold 2");
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    std::string enc = read_file(dir_ / "g.yaml");
+    EXPECT_NE(enc.find("D7229043384BCC60326C6FB9D8720D957C3D3074"), std::string::npos) << enc;
+    EXPECT_NE(enc.find("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"), std::string::npos);
+    EXPECT_EQ(sopskit("decrypt g.yaml").out, "a: b\n");
+    auto del = sopskit("groups delete -i -f g.yaml 1");
+    ASSERT_EQ(del.exit_code, 0) << del.err;
+    EXPECT_EQ(read_file(dir_ / "g.yaml").find("D7229043384BCC60326C6FB9D8720D957C3D3074"), std::string::npos);
+    EXPECT_EQ(sopskit("decrypt g.yaml").out, "a: b\n");
+}

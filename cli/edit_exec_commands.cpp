@@ -1,5 +1,7 @@
 // edit, exec-env, exec-file and groups: commands that hand plaintext to another program.
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -227,7 +229,23 @@ struct ExecOptions {
     std::string command;
     bool no_fifo = false;
     std::string filename = "tmp-file";
+    // exec-env, as sops: an environment of the file's values only, exec in place of sopskit,
+    // do not wait, run as another user.
+    bool pristine = false;
+    bool same_process = false;
+    bool background = false;
+    std::string user;
 };
+
+// sops' SwitchUser and UserEnv: the user's groups and ids, HOME/USER/LOGNAME for its environment.
+std::vector<std::string> switch_user(const std::string& name) {
+    struct passwd* pw = ::getpwnam(name.c_str());
+    if (!pw) throw Error(ErrorCode::Generic, "user: unknown user " + name);
+    std::vector<std::string> env{std::string("HOME=") + pw->pw_dir, "USER=" + name, "LOGNAME=" + name};
+    if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0)
+        throw Error(ErrorCode::Generic, "cannot switch to user " + name + ": " + std::strerror(errno));
+    return env;
+}
 
 DecryptedFile decrypt_for_exec(const FileOptions& o, Format& format) {
     format = formats_for(o, o.file).in;
@@ -239,19 +257,48 @@ DecryptedFile decrypt_for_exec(const FileOptions& o, Format& format) {
 
 int run_exec_env(ExecOptions& x) {
     finish_file_options(x.file);
+    if (x.background && x.same_process)
+        throw Error(ErrorCode::ConflictingParameters, "Error: The --same-process flag cannot be used with --background");
     Format format;
     DecryptedFile dec = decrypt_for_exec(x.file, format);
     if (dec.branches.empty()) throw Error(ErrorCode::NeedAtLeastOneDocument, "the file has no document");
-    pid_t pid = ::fork();
+    // sops refuses what an environment cannot hold rather than skipping it.
+    std::vector<std::string> values;
+    for (const auto& item : dec.branches.front()) {
+        if (item.value.kind == Kind::Map || item.value.kind == Kind::List)
+            throw Error(ErrorCode::Generic, "cannot use complex value in environment; offending key " + item.key.text);
+        if (item.is_comment()) continue;
+        if (item.key.text.find('=') != std::string::npos)
+            throw Error(ErrorCode::Generic, "cannot use keys with '=' in environment: " + item.key.text);
+        std::string v = item.value.kind == Kind::String ? item.value.text : emit_value(Format::Json, item.value);
+        values.push_back(item.key.text + "=" + v);
+    }
+    std::vector<std::string> user_env;
+    // --same-process: sopskit itself becomes the command (sops' syscall.Exec).
+    pid_t pid = x.same_process ? 0 : ::fork();
+    if (pid < 0) throw Error(ErrorCode::Generic, "cannot start the command");
     if (pid == 0) {
-        for (const auto& item : dec.branches.front()) {
-            if (item.is_comment() || item.value.kind == Kind::Map || item.value.kind == Kind::List) continue;
-            std::string v = item.value.kind == Kind::String ? item.value.text : emit_value(Format::Json, item.value);
-            ::setenv(item.key.text.c_str(), v.c_str(), 1);
+        try {
+            if (!x.user.empty()) user_env = switch_user(x.user);
+        } catch (const Error& e) {
+            if (x.same_process) throw;
+            std::cerr << e.what() << "\n";
+            _exit(1);
         }
-        ::execl("/bin/sh", "sh", "-c", x.command.c_str(), nullptr);
+        std::vector<std::string> env_s;
+        if (!x.pristine)
+            for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+        env_s.insert(env_s.end(), user_env.begin(), user_env.end());
+        env_s.insert(env_s.end(), values.begin(), values.end());
+        std::vector<char*> envp;
+        for (auto& e : env_s) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        const char* argv[] = {"sh", "-c", x.command.c_str(), nullptr};
+        ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
+        if (x.same_process) throw Error(ErrorCode::Generic, std::string("cannot run /bin/sh: ") + std::strerror(errno));
         _exit(127);
     }
+    if (x.background) return 0;  // sops' cmd.Start(): the command goes on alone
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -362,6 +409,11 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     xe->add_option("command", env_opts.command, "The command, run with /bin/sh -c")->required();
     xe->add_flag("--ignore-mac", env_opts.file.ignore_mac, "Ignore the MAC");
     xe->add_option("--input-type", env_opts.file.input_type, "Input format");
+    xe->add_flag("--pristine", env_opts.pristine, "Give the command only the file's values, not sopskit's environment");
+    xe->add_flag("--same-process", env_opts.same_process, "Replace sopskit with the command instead of running it as a child");
+    xe->add_flag("--background", env_opts.background, "Start the command and return at once (deprecated in sops)");
+    xe->add_option("--user", env_opts.user, "Run the command as this user");
+    xe->add_option("--decryption-order", env_opts.file.decryption_order, "Key kinds to try first, comma-separated");
     xe->callback([&runner] { runner = [] { return run_exec_env(env_opts); }; });
     CLI::App* xf = app.add_subcommand("exec-file", "Run a command with the decrypted file at {} (a FIFO unless --no-fifo)");
     xf->add_option("file", file_opts.file.file, "The encrypted file")->required();
@@ -371,6 +423,7 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     xf->add_flag("--ignore-mac", file_opts.file.ignore_mac, "Ignore the MAC");
     xf->add_option("--input-type", file_opts.file.input_type, "Input format");
     xf->add_option("--output-type", file_opts.file.output_type, "Format of the plaintext handed to the command");
+    xf->add_option("--decryption-order", file_opts.file.decryption_order, "Key kinds to try first, comma-separated");
     xf->callback([&runner] { runner = [] { return run_exec_file(file_opts); }; });
 
     static GroupOptions add_opts, del_opts;

@@ -1,5 +1,7 @@
 // The sopskit command where sops' own functional suite and sops scripts rely on sops' exact
 // behaviour: where .sops.yaml is looked up, exit codes and message text, legacy flags.
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "test_support.hpp"
@@ -224,4 +226,32 @@ TEST_F(SopsParity, GroupsTakeShortFileFlagAndRepeatedKeyFlags) {
     ASSERT_EQ(del.exit_code, 0) << del.err;
     EXPECT_EQ(read_file(dir_ / "g.yaml").find("D7229043384BCC60326C6FB9D8720D957C3D3074"), std::string::npos);
     EXPECT_EQ(sopskit("decrypt g.yaml").out, "a: b\n");
+}
+
+// exec-env as sops: --pristine, --same-process, --background, and nested values refused.
+TEST_F(SopsParity, ExecEnvFlags) {
+    write_file(dir_ / "x.yaml", "foo: bar\nn: 3\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " x.yaml").exit_code, 0);
+    auto normal = sopskit("exec-env x.yaml 'echo \"$foo $n [$HOME]\"'");
+    ASSERT_EQ(normal.exit_code, 0) << normal.err;
+    EXPECT_EQ(normal.out, "bar 3 [" + dir_.string() + "]\n");
+    auto pristine = sopskit("exec-env --pristine x.yaml 'echo \"$foo [$HOME]\"'");
+    EXPECT_EQ(pristine.out, "bar []\n") << pristine.err;
+    auto same = sopskit("exec-env --same-process x.yaml 'echo \"$foo\"; exit 7'");
+    EXPECT_EQ(same.exit_code, 7);
+    EXPECT_EQ(same.out, "bar\n");
+    auto both = sopskit("exec-env --same-process --background x.yaml true");
+    EXPECT_EQ(both.exit_code, 8);
+    auto bg = sopskit("exec-env --background x.yaml 'sleep 0.3; echo \"$foo\" > bg.txt'");
+    EXPECT_EQ(bg.exit_code, 0);
+    for (int i = 0; i < 100 && !fs::exists(dir_ / "bg.txt"); ++i) usleep(50000);
+    usleep(50000);
+    EXPECT_EQ(read_file(dir_ / "bg.txt"), "bar\n");
+
+    write_file(dir_ / "nested.yaml", "top: v\nmap:\n  k: v\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " nested.yaml").exit_code, 0);
+    auto nested = sopskit("exec-env nested.yaml 'echo ran'");
+    EXPECT_EQ(nested.exit_code, 1);
+    EXPECT_EQ(nested.out, "");
+    EXPECT_NE(nested.err.find("cannot use complex value in environment; offending key map"), std::string::npos) << nested.err;
 }

@@ -165,6 +165,8 @@ void add_type_options(CLI::App& app, FileOptions& o) {
     app.add_flag("--ignore-mac", o.ignore_mac, "Ignore the MAC when decrypting");
     app.add_option("--decryption-order", o.decryption_order, "Key kinds to try first, comma-separated");
     app.add_option("--indent", o.indent, "Spaces to indent YAML or JSON output with");
+    // sops takes it here too; the file's key groups (and threshold) are kept as they are.
+    app.add_option("--shamir-secret-sharing-threshold", o.shamir_threshold, "Accepted as sops does; the file's threshold is kept");
 }
 
 }  // namespace

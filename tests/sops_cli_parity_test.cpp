@@ -255,3 +255,14 @@ TEST_F(SopsParity, ExecEnvFlags) {
     EXPECT_EQ(nested.out, "");
     EXPECT_NE(nested.err.find("cannot use complex value in environment; offending key map"), std::string::npos) << nested.err;
 }
+
+// sops' set and unset take --shamir-secret-sharing-threshold (the file's groups are kept).
+TEST_F(SopsParity, SetAndUnsetTakeShamirThreshold) {
+    write_file(dir_ / "t.yaml", "a: 1\nb: 2\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " t.yaml").exit_code, 0);
+    auto set = sopskit("set --shamir-secret-sharing-threshold 1 t.yaml '[\"a\"]' '\"x\"'");
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    auto unset = sopskit("unset --shamir-secret-sharing-threshold 1 t.yaml '[\"b\"]'");
+    ASSERT_EQ(unset.exit_code, 0) << unset.err;
+    EXPECT_EQ(sopskit("decrypt t.yaml").out, "a: x\n");
+}

@@ -266,3 +266,19 @@ TEST_F(SopsParity, SetAndUnsetTakeShamirThreshold) {
     ASSERT_EQ(unset.exit_code, 0) << unset.err;
     EXPECT_EQ(sopskit("decrypt t.yaml").out, "a: x\n");
 }
+
+// sops' YAML store refuses a key written twice; an input with no document is 92.
+TEST_F(SopsParity, YamlDuplicateKeysAndEmptyInput) {
+    write_file(dir_ / "d.yaml", "a: 1\nb:\n  c: 1\n  c: 2\n");
+    auto dup = sopskit(std::string("encrypt --pgp ") + kFp + " d.yaml");
+    EXPECT_EQ(dup.exit_code, 2);
+    EXPECT_EQ(dup.out, "");
+    EXPECT_NE(dup.err.find("line 4: mapping key \"c\" already defined at line 3"), std::string::npos) << dup.err;
+    write_file(dir_ / "ok.yaml", "a:\n  c: 1\nb:\n  c: 2\n");  // the same key in two mappings is fine
+    EXPECT_EQ(sopskit(std::string("encrypt --pgp ") + kFp + " ok.yaml").exit_code, 0);
+
+    write_file(dir_ / "e.yaml", "");
+    auto empty = sopskit(std::string("encrypt --pgp ") + kFp + " e.yaml");
+    EXPECT_EQ(empty.exit_code, 92);
+    EXPECT_NE(empty.err.find("File cannot be completely empty, it must contain at least one document"), std::string::npos) << empty.err;
+}

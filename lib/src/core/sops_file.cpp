@@ -43,6 +43,9 @@ std::string encrypt_document(std::string_view plaintext, const EncryptRequest& r
     } catch (const Error& e) {
         throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling file: ") + e.what());
     }
+    // sops' validateFileForEncryption: an input with no document at all is refused (92).
+    if (branches.empty())
+        throw Error(ErrorCode::NeedAtLeastOneDocument, "File cannot be completely empty, it must contain at least one document");
     if (has_sops_metadata(branches, req.output_format))
         throw Error(ErrorCode::FileAlreadyEncrypted, "File already encrypted");
     // sops' words (tree.GenerateDataKeyWithKeyServices, its error list printed as [..]) and exit code.

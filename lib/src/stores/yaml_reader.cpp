@@ -303,10 +303,11 @@ private:
         if (f.is_map) {
             if (f.expecting_key) {
                 Value key = v.kind == Kind::String ? std::move(v) : Value::string(key_text(v));
-                // go-yaml (sops' YAML store) refuses a mapping with a key written twice.
+                // go-yaml (sops' YAML store) refuses a mapping with a key written twice; its text,
+                // on one line (go-yaml breaks it in two).
                 auto [at, fresh] = f.key_lines.emplace(key.text, start_line);
                 if (!fresh)
-                    throw Error(ErrorCode::Generic, "yaml: unmarshal errors:\n  line " + std::to_string(start_line + 1) +
+                    throw Error(ErrorCode::Generic, "yaml: unmarshal errors: line " + std::to_string(start_line + 1) +
                                                         ": mapping key \"" + one_line_key(key.text) + "\" already defined at line " +
                                                         std::to_string(at->second + 1));
                 f.value.map.push_back(Item{std::move(key), Value::null()});

@@ -1,7 +1,10 @@
 #include "cli_support.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +15,67 @@
 #include "sopskit/fileio.hpp"
 
 namespace sopskit::cli {
+
+FileOptions& root_options() {
+    static FileOptions root;
+    return root;
+}
+
+bool& sops_style_errors() {
+    static bool on = false;
+    return on;
+}
+
+std::string go_quote(std::string_view s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\a': out += "\\a"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\v': out += "\\v"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\x";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+namespace {
+// sops: os.Stat, then os.IsNotExist; the path shown is filepath.Abs's (cleaned).
+std::optional<std::string> missing_file(const std::string& path) {
+    if (path.empty() || path == "-") return std::nullopt;
+    struct stat st{};
+    if (::stat(path.c_str(), &st) == 0 || errno != ENOENT) return std::nullopt;
+    std::error_code ec;
+    std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    return abs;
+}
+}  // namespace
+
+void require_existing_file(const std::string& path) {
+    if (auto abs = missing_file(path))
+        throw Error(ErrorCode::NoFileSpecified, "Error: cannot operate on non-existent file " + go_quote(*abs));
+}
+
+void require_existing_file_for_key_change(const std::string& path) {
+    if (auto abs = missing_file(path))
+        throw Error(ErrorCode::CannotChangeKeysFromNonExistentFile,
+                    "Error: cannot add or remove keys on non-existent file " + go_quote(*abs) + ", use the `edit` subcommand instead.");
+}
 
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
@@ -31,44 +95,85 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 namespace {
+// sops' FormatForPathOrString: a type name it knows, else (an unknown name too) the file name's.
 Format pick_format(const std::string& type_name, const std::string& path) {
-    if (!type_name.empty()) {
-        if (auto f = format_from_name(type_name)) return *f;
-        throw Error(ErrorCode::Generic, "unknown file type '" + type_name + "': use yaml, json, dotenv, ini or binary");
-    }
+    if (auto f = format_from_name(type_name)) return *f;
     return format_from_path(path);
 }
 }  // namespace
 
+// As sops' inputStore/outputStore: each side from its own --*-type or from the file name; the
+// output does not follow --input-type.
 Formats formats_for(const FileOptions& o, const std::string& path) {
     const std::string& name = o.filename_override.empty() ? path : o.filename_override;
     Format in = pick_format(o.input_type, name);
-    Format out = o.output_type.empty() ? in : pick_format(o.output_type, name);
-    return {in, out};
+    // Standard input has no name to take an output type from: it keeps the input's.
+    bool unnamed = name.empty() || name == "-";
+    return {in, unnamed && !format_from_name(o.output_type) ? in : pick_format(o.output_type, name)};
 }
 
 StoreOptions store_options(const FileOptions& o) {
     StoreOptions s;
-    if (o.indent > 0) {
-        s.yaml_indent = o.indent;
-        s.json_indent = o.indent;
+    // sops reads the stores section whenever a config is found; a config that does not load
+    // leaves the defaults here (the command reports it where it needs the creation rules).
+    try {
+        if (std::optional<std::string> path = config_path_for(o)) {
+            SopsConfig cfg = load_config(*path);
+            if (cfg.yaml_indent > 0) s.yaml_indent = cfg.yaml_indent;
+            if (cfg.yaml_indent < 0) throw Error(ErrorCode::Generic, "YAML Negative indentation not accepted");
+            s.json_indent = cfg.json_indent;
+        }
+    } catch (const Error& e) {
+        if (std::string_view(e.what()).rfind("YAML Negative", 0) == 0) throw;
+    }
+    std::optional<int> indent = o.indent ? o.indent : root_options().indent;
+    if (indent) {
+        if (*indent < 0 && *indent != -1) throw Error(ErrorCode::Generic, "JSON Indentation parameter smaller than -1 is not accepted");
+        s.yaml_indent = *indent > 0 ? *indent : 4;
+        s.json_indent = *indent;
     }
     return s;
+}
+
+std::optional<std::string> config_path_for(const FileOptions& o) {
+    std::string chosen = env_or("SOPS_CONFIG", o.config.empty() ? root_options().config : o.config);
+    if (!chosen.empty()) return chosen;
+    return find_config_file_from_working_dir();
 }
 
 std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::string& path) {
     const std::string& name = o.filename_override.empty() ? path : o.filename_override;
     std::string target = name.empty() || name == "-" ? "stdin" : name;
-    std::optional<std::string> config = o.config.empty() ? find_config_file(target) : std::optional<std::string>(o.config);
+    std::optional<std::string> config = config_path_for(o);
     if (!config) return std::nullopt;
-    SopsConfig cfg = load_config(*config);
-    return creation_rule_for(cfg, std::filesystem::absolute(target).string());
+    // sops returns config errors as plain errors: exit code 1, not codes.ErrorReadingConfig.
+    try {
+        SopsConfig cfg = load_config(*config);
+        return creation_rule_for(cfg, std::filesystem::absolute(target).string());
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::ErrorReadingConfig) throw;
+        throw Error(ErrorCode::Generic, e.what());
+    }
 }
 
 KeyRing keyring_for(const FileOptions& o) {
     KeyRing ring = make_user_keyring();
     std::string order = env_or("SOPS_DECRYPTION_ORDER", o.decryption_order);
-    if (!order.empty()) ring.set_decryption_order(split_list(order));
+    if (!order.empty()) {
+        // sops' decryptionOrder: the list split on commas as written; a kind named twice is
+        // refused (112), an unknown one is simply never matched.
+        std::vector<std::string> kinds;
+        for (std::size_t start = 0;;) {
+            std::size_t comma = order.find(',', start);
+            std::string kind = order.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end())
+                throw Error(ErrorCode::DuplicateDecryptionKeyType, "Duplicate decryption key type: " + kind);
+            kinds.push_back(std::move(kind));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        ring.set_decryption_order(std::move(kinds));
+    }
     return ring;
 }
 
@@ -87,7 +192,7 @@ void write_result(const FileOptions& o, const std::string& bytes, Privacy privac
     if (!std::cout) throw Error(ErrorCode::CannotWriteOutput, "Could not write to standard output");
 }
 
-void print_error(std::ostream& out, std::string_view label, const std::exception& e) {
+void print_error(std::ostream& out, std::string_view label, const std::exception& e, bool as_sops) {
     std::string message = e.what();
     const auto* error = dynamic_cast<const Error*>(&e);
     std::string text;
@@ -99,8 +204,11 @@ void print_error(std::ostream& out, std::string_view label, const std::exception
     } else {
         text = escape_control_chars(message);
     }
-    out << "sopskit: ";
-    if (!label.empty()) out << escape_control_chars(label) << ": ";
+    // Run as `sops`, errors are sops' bare lines (scripts match them); as sopskit, they name the file.
+    if (!as_sops) {
+        out << "sopskit: ";
+        if (!label.empty()) out << escape_control_chars(label) << ": ";
+    }
     out << text << "\n";
 }
 

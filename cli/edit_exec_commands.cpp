@@ -1,5 +1,7 @@
 // edit, exec-env, exec-file and groups: commands that hand plaintext to another program.
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -151,7 +153,7 @@ int run_edit(EditOptions& e) {
     while (true) {
         int rc = run_editor(editor, temp.path());
         if (rc == 127) throw Error(ErrorCode::NoEditorFound, "could not run the editor '" + editor.front() + "'; the file is unchanged");
-        if (rc != 0) throw Error(ErrorCode::Generic, "the editor exited with code " + std::to_string(rc) + "; the file is unchanged");
+        if (rc != 0) throw Error(ErrorCode::NoEditorFound, "Could not run editor: exit status " + std::to_string(rc));  // sops' text and 201
         std::string edited = read_input(temp.path());
         if (edited == original) {
             wipe(edited);
@@ -195,7 +197,23 @@ struct ExecOptions {
     bool allow_unsafe_env = false;
     bool pass_age_key = false;
     std::string filename = "tmp-file";
+    // exec-env, as sops: an environment of the file's values only, exec in place of sopskit,
+    // do not wait, run as another user.
+    bool pristine = false;
+    bool same_process = false;
+    bool background = false;
+    std::string user;
 };
+
+// sops' SwitchUser and UserEnv: the user's groups and ids, HOME/USER/LOGNAME for its environment.
+std::vector<std::string> switch_user(const std::string& name) {
+    struct passwd* pw = ::getpwnam(name.c_str());
+    if (!pw) throw Error(ErrorCode::Generic, "user: unknown user " + name);
+    std::vector<std::string> env{std::string("HOME=") + pw->pw_dir, "USER=" + name, "LOGNAME=" + name};
+    if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0)
+        throw Error(ErrorCode::Generic, "cannot switch to user " + name + ": " + std::strerror(errno));
+    return env;
+}
 
 DecryptedFile decrypt_for_exec(const FileOptions& o, Format& format) {
     format = formats_for(o, o.file).in;
@@ -230,9 +248,13 @@ bool changes_how_programs_run(const std::string& name) {
 std::vector<std::string> exec_environment(const Branch& values, const ExecOptions& x) {
     std::vector<std::pair<std::string, std::string>> from_file;
     for (const auto& item : values) {
-        if (item.is_comment() || item.value.kind == Kind::Map || item.value.kind == Kind::List) continue;
+        if (item.is_comment()) continue;
         const std::string& name = item.key.text;
-        if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos)
+        // sops refuses what an environment cannot hold rather than skipping it (its texts).
+        if (item.value.kind == Kind::Map || item.value.kind == Kind::List)
+            throw Error(ErrorCode::Generic, "cannot use complex value in environment; offending key " + name);
+        if (name.find('=') != std::string::npos) throw Error(ErrorCode::Generic, "cannot use keys with '=' in environment: " + name);
+        if (name.empty() || name.find('\0') != std::string::npos)
             throw Error(ErrorCode::Generic, "exec-env: the key '" + name + "' cannot be an environment variable name");
         if (!x.allow_unsafe_env && changes_how_programs_run(name))
             throw Error(ErrorCode::Generic, "exec-env: the file sets " + name +
@@ -241,7 +263,7 @@ std::vector<std::string> exec_environment(const Branch& values, const ExecOption
         from_file.emplace_back(name, std::move(v));
     }
     std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
+    for (char** e = environ; !x.pristine && *e; ++e) {  // --pristine: the file's values only
         std::string_view entry = *e;
         std::string_view name = entry.substr(0, entry.find('='));
         if (name == "SOPS_AGE_KEY" && !x.pass_age_key) continue;
@@ -258,21 +280,35 @@ std::vector<std::string> exec_environment(const Branch& values, const ExecOption
 
 int run_exec_env(ExecOptions& x) {
     finish_file_options(x.file);
+    if (x.background && x.same_process)
+        throw Error(ErrorCode::ConflictingParameters, "Error: The --same-process flag cannot be used with --background");
     Format format;
     DecryptedFile dec = decrypt_for_exec(x.file, format);
     if (dec.branches.empty()) throw Error(ErrorCode::NeedAtLeastOneDocument, "the file has no document");
     std::vector<std::string> env = exec_environment(dec.branches.front(), x);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid = ::fork();
+    // --same-process: sopskit itself becomes the command (sops' syscall.Exec).
+    pid_t pid = x.same_process ? 0 : ::fork();
+    if (pid < 0) throw Error(ErrorCode::Generic, "cannot start the command");
     if (pid == 0) {
-        char arg0[] = "sh", arg1[] = "-c";
-        char* argv[] = {arg0, arg1, x.command.data(), nullptr};
-        ::execve("/bin/sh", argv, envp.data());
+        std::vector<std::string> user_env;
+        try {
+            if (!x.user.empty()) user_env = switch_user(x.user);
+        } catch (const Error& e) {
+            if (x.same_process) throw;
+            std::cerr << e.what() << "\n";
+            _exit(1);
+        }
+        env.insert(env.end(), user_env.begin(), user_env.end());
+        std::vector<char*> envp;
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        const char* argv[] = {"sh", "-c", x.command.c_str(), nullptr};
+        ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
+        if (x.same_process) throw Error(ErrorCode::Generic, std::string("cannot run /bin/sh: ") + std::strerror(errno));
         _exit(127);
     }
     for (auto& e : env) wipe(e);
+    if (x.background) return 0;  // sops' cmd.Start(): the command goes on alone
     return wait_for(pid);
 }
 
@@ -345,7 +381,9 @@ int run_exec_file(ExecOptions& x) {
 struct GroupOptions {
     FileOptions file;
     std::string path;
-    std::string age, pgp;
+    // sops' StringSliceFlags: each repetition is one key (age: one entry, comma-separated allowed)
+    std::vector<std::string> age, pgp, kms, gcp_kms, azure_kv, hc_vault_transit;
+    std::string aws_profile, encryption_context;
     std::size_t index = 0;
     bool in_place = false;
 };
@@ -359,8 +397,17 @@ int run_groups(GroupOptions& g, bool add) {
     std::string out;
     if (add) {
         std::vector<Recipient> group;
-        for (const auto& r : split_list(g.age)) group.push_back({"age", r, {}});
-        for (const auto& r : split_list(g.pgp)) group.push_back({"pgp", r, {}});
+        for (const auto& a : g.age)
+            for (const auto& r : split_list(a)) group.push_back({"age", r, {}});
+        for (const auto& fp : g.pgp) group.push_back({"pgp", fp, {}});
+        for (const auto& arn : g.kms)
+            for (auto& r : cloud_recipients(arn, g.aws_profile, g.encryption_context, "", "", "")) group.push_back(std::move(r));
+        for (const auto& id : g.gcp_kms)
+            for (auto& r : cloud_recipients("", "", "", id, "", "")) group.push_back(std::move(r));
+        for (const auto& url : g.azure_kv)
+            for (auto& r : cloud_recipients("", "", "", "", url, "")) group.push_back(std::move(r));
+        for (const auto& uri : g.hc_vault_transit)
+            for (auto& r : cloud_recipients("", "", "", "", "", uri)) group.push_back(std::move(r));
         out = add_key_group(bytes, f, ring, group, o.shamir_threshold, store_options(o));
     } else {
         out = delete_key_group(bytes, f, ring, g.index, o.shamir_threshold, store_options(o));
@@ -371,6 +418,12 @@ int run_groups(GroupOptions& g, bool add) {
 }
 
 }  // namespace
+
+int run_legacy_edit(const FileOptions& o) {
+    EditOptions e;
+    e.file = o;
+    return run_edit(e);
+}
 
 void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     static EditOptions edit;
@@ -387,6 +440,11 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
                  "Let the file set variables that change how programs run (LD_*, PATH, BASH_ENV, SOPS_*, ...), as sops does");
     xe->add_flag("--pass-age-key", env_opts.pass_age_key, "Pass $SOPS_AGE_KEY on to the command, as sops does");
     xe->add_option("--input-type", env_opts.file.input_type, "Input format");
+    xe->add_flag("--pristine", env_opts.pristine, "Give the command only the file's values, not sopskit's environment");
+    xe->add_flag("--same-process", env_opts.same_process, "Replace sopskit with the command instead of running it as a child");
+    xe->add_flag("--background", env_opts.background, "Start the command and return at once (deprecated in sops)");
+    xe->add_option("--user", env_opts.user, "Run the command as this user");
+    xe->add_option("--decryption-order", env_opts.file.decryption_order, "Key kinds to try first, comma-separated");
     xe->callback([&runner] { runner = [] { return run_exec_env(env_opts); }; });
     CLI::App* xf = app.add_subcommand("exec-file", "Run a command with the decrypted file at {} (a FIFO unless --no-fifo)");
     xf->add_option("file", file_opts.file.file, "The encrypted file")->required();
@@ -396,20 +454,27 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     xf->add_flag("--ignore-mac", file_opts.file.ignore_mac, "Ignore the MAC");
     xf->add_option("--input-type", file_opts.file.input_type, "Input format");
     xf->add_option("--output-type", file_opts.file.output_type, "Format of the plaintext handed to the command");
+    xf->add_option("--decryption-order", file_opts.file.decryption_order, "Key kinds to try first, comma-separated");
     xf->callback([&runner] { runner = [] { return run_exec_file(file_opts); }; });
 
     static GroupOptions add_opts, del_opts;
     CLI::App* groups = app.add_subcommand("groups", "Add or delete key groups (Shamir secret sharing)");
     groups->require_subcommand(1);
     CLI::App* ga = groups->add_subcommand("add", "Add a key group");
-    ga->add_option("--file", add_opts.path, "The encrypted file")->required();
-    ga->add_option("--age", add_opts.age, "age recipients of the new group");
-    ga->add_option("--pgp", add_opts.pgp, "PGP fingerprints of the new group");
+    ga->add_option("-f,--file", add_opts.path, "The encrypted file")->required();
+    ga->add_option("--age", add_opts.age, "age recipient(s) of the new group (repeatable)");
+    ga->add_option("--pgp", add_opts.pgp, "PGP fingerprint of the new group (repeatable)");
+    ga->add_option("--kms", add_opts.kms, "AWS KMS ARN[+ROLE] of the new group (repeatable)");
+    ga->add_option("--aws-profile", add_opts.aws_profile, "AWS profile for the --kms keys");
+    ga->add_option("--encryption-context", add_opts.encryption_context, "AWS KMS encryption context, k:v,k2:v2");
+    ga->add_option("--gcp-kms", add_opts.gcp_kms, "GCP Cloud KMS resource ID of the new group (repeatable)");
+    ga->add_option("--azure-kv", add_opts.azure_kv, "Azure Key Vault key URL of the new group (repeatable)");
+    ga->add_option("--hc-vault-transit", add_opts.hc_vault_transit, "Vault transit key URI of the new group (repeatable)");
     ga->add_option("--shamir-secret-sharing-threshold", add_opts.file.shamir_threshold, "Groups needed to decrypt");
     ga->add_flag("-i,--in-place", add_opts.in_place, "Write the file in place");
     ga->callback([&runner] { runner = [] { return run_groups(add_opts, true); }; });
     CLI::App* gd = groups->add_subcommand("delete", "Delete the key group at INDEX");
-    gd->add_option("--file", del_opts.path, "The encrypted file")->required();
+    gd->add_option("-f,--file", del_opts.path, "The encrypted file")->required();
     gd->add_option("index", del_opts.index, "Index of the group (0-based)")->required();
     gd->add_option("--shamir-secret-sharing-threshold", del_opts.file.shamir_threshold, "Groups needed to decrypt");
     gd->add_flag("-i,--in-place", del_opts.in_place, "Write the file in place");

@@ -17,34 +17,22 @@ namespace sopskit::cli {
 
 namespace {
 
+// sops' text (keyGroups in cmd/sops/main.go) when neither a flag nor a creation rule gives a key.
+constexpr const char* kNoKeysNoConfig =
+    "config file not found, or has no creation rules, and no keys provided through command line options";
+
 CryptRules rules_of(const FileOptions& o) {
     CryptRules r;
     r.encrypted_regex = o.encrypted_regex;
     r.unencrypted_regex = o.unencrypted_regex;
     r.encrypted_suffix = o.encrypted_suffix;
     r.unencrypted_suffix = o.unencrypted_suffix;
-    r.encrypted_comment_regex = o.encrypted_comment_regex;
-    r.unencrypted_comment_regex = o.unencrypted_comment_regex;
-    r.mac_only_encrypted = o.mac_only_encrypted;
+    // sops defines these on its root command only: given before the subcommand, they apply.
+    const FileOptions& root = root_options();
+    r.encrypted_comment_regex = o.encrypted_comment_regex.empty() ? root.encrypted_comment_regex : o.encrypted_comment_regex;
+    r.unencrypted_comment_regex = o.unencrypted_comment_regex.empty() ? root.unencrypted_comment_regex : o.unencrypted_comment_regex;
+    r.mac_only_encrypted = o.mac_only_encrypted || root.mac_only_encrypted;
     return r;
-}
-
-// Cloud KMS recipients from sops' flag syntax; an error when this build has no KMS support.
-std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile,
-                                        const std::string& context, const std::string& gcp, const std::string& azure,
-                                        const std::string& vault) {
-    std::vector<Recipient> out;
-    if (kms_arns.empty() && gcp.empty() && azure.empty() && vault.empty()) return out;
-#ifdef SOPSKIT_WITH_KMS
-    for (auto& r : kms::kms_recipients(kms_arns, aws_profile, context)) out.push_back(std::move(r));
-    for (auto& r : kms::gcp_kms_recipients(gcp)) out.push_back(std::move(r));
-    for (auto& r : kms::azure_kv_recipients(azure)) out.push_back(std::move(r));
-    for (auto& r : kms::vault_recipients(vault)) out.push_back(std::move(r));
-    return out;
-#else
-    (void)aws_profile, (void)context;
-    throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
-#endif
 }
 
 // Keys from the flags (or their environment variables) win over the config, as in sops; the
@@ -67,6 +55,7 @@ EncryptRequest encrypt_request(const FileOptions& o, const std::string& path) {
     std::optional<CreationRule> rule = config_rule_for(o, path);
     if (!group.empty()) req.key_groups.push_back(std::move(group));
     else if (rule) req.key_groups = rule->key_groups;
+    else throw Error(ErrorCode::Generic, kNoKeysNoConfig);
     if (req.rules.rule_count() == 0 && rule) {
         bool mac_only = req.rules.mac_only_encrypted;
         req.rules = rule->rules;
@@ -92,6 +81,24 @@ void require_in_place_for_batch(const FileOptions& o) {
 
 }  // namespace
 
+// Cloud KMS recipients from sops' flag syntax; an error when this build has no KMS support.
+std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile,
+                                        const std::string& context, const std::string& gcp, const std::string& azure,
+                                        const std::string& vault) {
+    std::vector<Recipient> out;
+    if (kms_arns.empty() && gcp.empty() && azure.empty() && vault.empty()) return out;
+#ifdef SOPSKIT_WITH_KMS
+    for (auto& r : kms::kms_recipients(kms_arns, aws_profile, context)) out.push_back(std::move(r));
+    for (auto& r : kms::gcp_kms_recipients(gcp)) out.push_back(std::move(r));
+    for (auto& r : kms::azure_kv_recipients(azure)) out.push_back(std::move(r));
+    for (auto& r : kms::vault_recipients(vault)) out.push_back(std::move(r));
+    return out;
+#else
+    (void)aws_profile, (void)context;
+    throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
+#endif
+}
+
 std::string encrypt_for_path(const FileOptions& o, const std::string& path, std::string_view plaintext, KeyRing& ring) {
     return encrypt_document(plaintext, encrypt_request(o, path), ring);
 }
@@ -110,6 +117,7 @@ int run_encrypt(const FileOptions& o) {
         }, batch_options(o));
     }
     check_destination(o);
+    require_existing_file(o.file);
     EncryptRequest req = encrypt_request(o, o.file);
     std::string plaintext = read_input(o.file);
     std::string out = encrypt_document(plaintext, req, ring);
@@ -120,6 +128,7 @@ int run_encrypt(const FileOptions& o) {
 
 int run_decrypt(const FileOptions& o) {
     check_destination(o);
+    require_existing_file(o.file);
     Formats f = formats_for(o, o.file);
     StoreOptions store = store_options(o);
     KeyRing ring = keyring_for(o);
@@ -172,6 +181,8 @@ int run_rotate(const FileOptions& o) {
         }, batch_options(o));
     }
     check_destination(o);
+    if (!ropts.add.empty() || !ropts.remove.empty()) require_existing_file_for_key_change(o.file);
+    require_existing_file(o.file);
     Formats f = formats_for(o, o.file);
     write_result(o, rotate_document(read_input(o.file), f.in, ring, ropts), Privacy::Shared);
     return 0;

@@ -12,7 +12,7 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--extract", o.extract, "Decrypt and print only the value at this path, e.g. '[\"data\"][\"password\"]'");
     app.add_flag("--ignore-mac", o.ignore_mac, "Decrypt even when the MAC does not match");
     app.add_option("--indent", o.indent, "Spaces to indent YAML or JSON output with");
-    app.add_option("--age", o.age, "Comma-separated age recipients to encrypt to (also SOPS_AGE_RECIPIENTS)");
+    app.add_option("-a,--age", o.age, "Comma-separated age recipients to encrypt to (also SOPS_AGE_RECIPIENTS)");
     app.add_option("-p,--pgp", o.pgp, "Comma-separated PGP fingerprints to encrypt to (also SOPS_PGP_FP)");
     app.add_option("-k,--kms", o.kms, "Comma-separated AWS KMS ARNs, each optionally +ROLE_ARN (also SOPS_KMS_ARN)");
     app.add_option("--aws-profile", o.aws_profile, "AWS profile to use with the --kms keys");
@@ -28,7 +28,7 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--unencrypted-comment-regex", o.unencrypted_comment_regex, "Leave readable the values after comments matching this regex");
     app.add_flag("--mac-only-encrypted", o.mac_only_encrypted, "Compute the MAC over the encrypted values only");
     app.add_option("--shamir-secret-sharing-threshold", o.shamir_threshold, "Number of key groups needed to decrypt");
-    app.add_option("--config", o.config, "Path to the .sops.yaml to use (default: found by walking up from the file)");
+    app.add_option("--config", o.config, "Path to the .sops.yaml to use (also SOPS_CONFIG; default: the nearest one from the working directory upwards)");
     app.add_option("--add-age", o.add_age, "rotate: add these age recipients (comma-separated)");
     app.add_option("--rm-age", o.rm_age, "rotate: remove these age recipients");
     app.add_option("--add-pgp", o.add_pgp, "rotate: add these PGP fingerprints");
@@ -43,6 +43,9 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--rm-hc-vault-transit", o.rm_hc_vault_transit, "rotate: remove these Vault transit key URIs");
     app.add_flag("--json", o.json, "Batch runs: print one JSON record per file (path, action, result)");
     app.add_flag("--fail-fast", o.fail_fast, "Batch runs: stop at the first file that fails");
+    // Accepted wherever sops takes them; sopskit has no version check and logs nothing more.
+    app.add_flag("--verbose", o.verbose, "Accepted for sops compatibility (sopskit prints errors only)");
+    app.add_flag("--disable-version-check", o.disable_version_check, "Accepted for sops compatibility (sopskit never checks online)");
     app.add_option("--decryption-order", o.decryption_order, "Key kinds to try first, comma-separated (default age,pgp; also SOPS_DECRYPTION_ORDER)");
 }
 

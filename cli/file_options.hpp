@@ -1,5 +1,6 @@
 // The options sops' encrypt/decrypt share, and the commands that use them.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ struct FileOptions {
     std::string filename_override;
     std::string extract;
     bool ignore_mac = false;
-    int indent = 0;  // 0: the format's default
+    std::optional<int> indent;  // --indent; unset: .sops.yaml's stores, else the format's default
     // keys
     std::string age;
     std::string pgp;
@@ -43,6 +44,9 @@ struct FileOptions {
     // batch runs
     bool json = false;
     bool fail_fast = false;
+    // sops' logging and version-check switches: accepted, no effect in sopskit
+    bool verbose = false;
+    bool disable_version_check = false;
 };
 
 // Resolves `file` from `files` after parsing.
@@ -53,6 +57,15 @@ void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);
 int run_rotate(const FileOptions& opts);
+// sops' legacy `sops FILE` (no -e/-d/-r/--set): edit the file.
+int run_legacy_edit(const FileOptions& opts);
+// sops' legacy `--set 'INDEX VALUE' FILE`: sets the value and writes the file in place.
+int run_legacy_set(const FileOptions& opts, const std::string& spec);
+
+// Cloud KMS recipients from sops' flag syntax (comma-separated lists); an error when this build
+// has no KMS support.
+std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile, const std::string& context,
+                                        const std::string& gcp, const std::string& azure, const std::string& vault);
 
 // Encrypts plaintext meant for `path` with the keys and rules encrypt would use for it.
 std::string encrypt_for_path(const FileOptions& opts, const std::string& path, std::string_view plaintext, KeyRing& ring);

@@ -18,6 +18,7 @@ int naming_file(const std::string& path, F&& f) {
     try {
         return f();
     } catch (const Error& e) {
+        if (sops_style_errors()) throw;
         throw Error(e.code(), path + ": " + e.what());
     }
 }
@@ -71,30 +72,42 @@ struct SetOptions {
     bool idempotent = false;
 };
 
+// sops' set: decrypt, set the value, re-encrypt with the same data key, write the file back.
+int set_in_file(const FileOptions& o, const TreePath& path, Value value, bool idempotent) {
+    KeyRing ring = keyring_for(o);
+    Formats f = formats_for(o, o.file);
+    DecryptOptions dopts;
+    dopts.ignore_mac = o.ignore_mac;
+    StoreOptions store = store_options(o);
+    DecryptedFile dec = decrypt_document(read_input(o.file), f.in, ring, dopts, store);
+    if (dec.branches.empty()) dec.branches.emplace_back();
+    bool changed = set_value(dec.branches.front(), path, std::move(value));
+    if (!changed && idempotent) return 0;
+    // As sops, the file is written back in the output type (--output-type, else its name's).
+    std::string out = encrypt_with_metadata(std::move(dec.branches), std::move(dec.metadata), dec.data_key, f.out, store, &dec.ivs);
+    write_output(o.file, out, Privacy::Shared);
+    return 0;
+}
+
 int run_set(SetOptions& s) {
     if (s.value_file && s.value_stdin) throw Error(ErrorCode::Generic, "Error: cannot use both --value-file and --value-stdin");
     std::size_t need = s.value_stdin ? 2 : 3;
     if (s.args.size() != need)
-        throw Error(ErrorCode::NoFileSpecified, "Error: need precisely " + std::to_string(need) + " positional arguments: file index" +
-                                                    (s.value_stdin ? "" : " value"));
+        throw Error(ErrorCode::NoFileSpecified,
+                    s.value_stdin ? "Error: file specified, or index and value are missing. Need precisely 2 positional arguments since --value-stdin is used."
+                                  : "Error: no file specified, or index and value are missing. Need precisely 3 positional arguments.");
     FileOptions& o = s.file;
     o.file = s.args[0];
-    TreePath path = parse_tree_path(s.args[1]);
+    TreePath path;
+    try {
+        path = parse_tree_path(s.args[1]);
+    } catch (const Error&) {
+        throw Error(ErrorCode::InvalidSetFormat, "Invalid set index format");
+    }
     std::string raw = s.value_stdin ? read_input("-") : s.value_file ? read_input(s.args[2]) : s.args[2];
     Value value = parse_set_value(raw);
     wipe(raw);
-    KeyRing ring = keyring_for(o);
-    Format f = formats_for(o, o.file).in;
-    DecryptOptions dopts;
-    dopts.ignore_mac = o.ignore_mac;
-    bool changed = false;
-    std::string out = rewrite_document(read_input(o.file), f, ring, dopts, store_options(o), [&](Branches& docs) {
-        if (docs.empty()) docs.emplace_back();
-        changed = set_value(docs.front(), path, std::move(value));
-    });
-    if (!changed && s.idempotent) return 0;
-    write_output(o.file, out, Privacy::Shared);
-    return 0;
+    return set_in_file(o, path, std::move(value), s.idempotent);
 }
 
 struct UnsetOptions {
@@ -104,10 +117,15 @@ struct UnsetOptions {
 };
 
 int run_unset(UnsetOptions& u) {
-    if (u.args.size() != 2) throw Error(ErrorCode::NoFileSpecified, "Error: need precisely 2 positional arguments: file index");
+    if (u.args.size() != 2) throw Error(ErrorCode::NoFileSpecified, "Error: no file specified, or index is missing");
     FileOptions& o = u.file;
     o.file = u.args[0];
-    TreePath path = parse_tree_path(u.args[1]);
+    TreePath path;
+    try {
+        path = parse_tree_path(u.args[1]);
+    } catch (const Error&) {
+        throw Error(ErrorCode::InvalidSetFormat, "Invalid unset index format");
+    }
     KeyRing ring = keyring_for(o);
     Format f = formats_for(o, o.file).in;
     DecryptOptions dopts;
@@ -147,9 +165,27 @@ void add_type_options(CLI::App& app, FileOptions& o) {
     app.add_flag("--ignore-mac", o.ignore_mac, "Ignore the MAC when decrypting");
     app.add_option("--decryption-order", o.decryption_order, "Key kinds to try first, comma-separated");
     app.add_option("--indent", o.indent, "Spaces to indent YAML or JSON output with");
+    // sops takes it here too; the file's key groups (and threshold) are kept as they are.
+    app.add_option("--shamir-secret-sharing-threshold", o.shamir_threshold, "Accepted as sops does; the file's threshold is kept");
 }
 
 }  // namespace
+
+int run_legacy_set(const FileOptions& o, const std::string& spec) {
+    // sops' extractSetArguments: "INDEX VALUE", split after the first "] ".
+    std::size_t split = spec.find("] ");
+    if (split == std::string::npos) throw Error(ErrorCode::InvalidSetFormat, "Invalid --set format");
+    std::string index = spec.substr(0, split + 1);
+    Value value = parse_set_value(spec.substr(split + 2));
+    TreePath path;
+    try {
+        path = parse_tree_path(index);
+    } catch (const Error&) {
+        throw Error(ErrorCode::InvalidSetFormat, "Invalid --set format");
+    }
+    if (o.file.empty()) throw Error(ErrorCode::NoFileSpecified, "Error: no file specified");
+    return set_in_file(o, path, std::move(value), false);
+}
 
 void add_keymgmt_commands(CLI::App& app, Runner& runner) {
     static UpdateKeysOptions upd;

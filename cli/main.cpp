@@ -25,6 +25,15 @@ void disable_core_dumps() {
 
 std::string file_label(const sopskit::cli::FileOptions& o) { return o.file.empty() || o.file == "-" ? "<stdin>" : o.file; }
 
+// Run under the name `sops` (a symlink or a copy), sopskit is a drop-in: --version and error
+// lines read exactly as sops 3.13.2 prints them, for scripts that parse them. Under its own name
+// it says both versions and names the file in its errors.
+bool invoked_as_sops(const char* argv0) {
+    std::string_view name = argv0 ? argv0 : "";
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    return name == "sops";
+}
+
 // `sopskit encrypt|decrypt|rotate ...`, as scripts run it hundreds of times: the parser then
 // holds only that command. Building every command's options cost 6 M instructions, more than
 // decrypting a small file. Help (and every other command) gets the whole tree.
@@ -46,16 +55,23 @@ int main(int argc, char** argv) {
     disable_core_dumps();
     using sopskit::cli::FileOptions;
     CLI::App app{"sopskit: encrypt and decrypt Kubernetes secrets in the SOPS format"};
-    app.set_version_flag("-v,--version", std::string("sopskit ") + sopskit::kVersion + " (sops format " +
-                                               sopskit::kSopsFormatVersion + ")");
+    const bool as_sops = invoked_as_sops(argc > 0 ? argv[0] : nullptr);
+    // sops prints "sops 3.13.2" and, unless told not to, the result of asking GitHub for a newer
+    // release; sopskit never goes online, so it prints what sops --disable-version-check prints.
+    app.set_version_flag("-v,--version", as_sops ? std::string("sops ") + sopskit::kSopsFormatVersion
+                                                 : std::string("sopskit ") + sopskit::kVersion + " (drop-in for sops " +
+                                                       sopskit::kSopsFormatVersion + ")");
     app.require_subcommand(0, 1);
 
     const bool lean = only_file_command(argc, argv);
+    sopskit::cli::sops_style_errors() = as_sops;
 
     // Legacy sops form: sopskit -e|-d [-i] FILE
     FileOptions legacy;
     bool legacy_encrypt = false, legacy_decrypt = false, legacy_rotate = false;
+    std::string legacy_set;
     if (!lean) {
+        app.add_option("--set", legacy_set, "Set the value at INDEX: '[\"key\"] VALUE' (legacy form of 'set'; writes the file)");
         app.add_flag("-e,--encrypt", legacy_encrypt, "Encrypt the file (legacy form of 'encrypt')");
         app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
         app.add_flag("-r,--rotate", legacy_rotate, "Rotate the data key (legacy form of 'rotate')");
@@ -81,6 +97,7 @@ int main(int argc, char** argv) {
         sopskit::cli::add_secret_commands(app, runner);
         sopskit::cli::add_decryptor_commands(app, runner);
         sopskit::cli::add_docs_commands(app, runner);
+        sopskit::cli::add_publish_command(app, runner);
 #ifdef SOPSKIT_WITH_KMS_EMULATOR
         sopskit::cli::add_kms_emulator_command(app, runner, argc, argv);
 #endif
@@ -94,15 +111,16 @@ int main(int argc, char** argv) {
     }
 
     for (FileOptions* o : {&legacy, &enc, &dec, &rot}) sopskit::cli::finish_file_options(*o);
+    sopskit::cli::root_options() = legacy;
     const FileOptions* current = &legacy;
     if (runner) {
         try {
             return runner();
         } catch (const sopskit::Error& e) {
-            sopskit::cli::print_error(std::cerr, "", e);
+            sopskit::cli::print_error(std::cerr, "", e, as_sops);
             return e.exit_code();
         } catch (const std::exception& e) {
-            sopskit::cli::print_error(std::cerr, "", e);
+            sopskit::cli::print_error(std::cerr, "", e, as_sops);
             return 1;
         }
     }
@@ -110,18 +128,22 @@ int main(int argc, char** argv) {
         if (encrypt && encrypt->parsed()) return sopskit::cli::run_encrypt(*(current = &enc));
         if (decrypt && decrypt->parsed()) return sopskit::cli::run_decrypt(*(current = &dec));
         if (rotate && rotate->parsed()) return sopskit::cli::run_rotate(*(current = &rot));
+        if (!legacy_set.empty() && legacy_encrypt + legacy_decrypt + legacy_rotate == 0)
+            return sopskit::cli::run_legacy_set(legacy, legacy_set);
         if (legacy_encrypt + legacy_decrypt + legacy_rotate > 1)
             throw sopskit::Error(sopskit::ErrorCode::ConflictingParameters, "-e, -d and -r cannot be used together");
         if (legacy_encrypt) return sopskit::cli::run_encrypt(legacy);
         if (legacy_decrypt) return sopskit::cli::run_decrypt(legacy);
         if (legacy_rotate) return sopskit::cli::run_rotate(legacy);
+        // sops FILE: edit mode, as sops when none of -e, -d, -r, --set is given.
+        if (!legacy.file.empty()) return sopskit::cli::run_legacy_edit(legacy);
         std::cerr << app.help();
         return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
     } catch (const sopskit::Error& e) {
-        sopskit::cli::print_error(std::cerr, file_label(*current), e);
+        sopskit::cli::print_error(std::cerr, file_label(*current), e, as_sops);
         return e.exit_code();
     } catch (const std::exception& e) {
-        sopskit::cli::print_error(std::cerr, file_label(*current), e);
+        sopskit::cli::print_error(std::cerr, file_label(*current), e, as_sops);
         return 1;
     }
 }

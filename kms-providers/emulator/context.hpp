@@ -1,6 +1,11 @@
 // What every protocol handler shares: the key store, issued tokens, pending faults.
 #pragma once
+#include <map>
+#include <mutex>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <httplib.h>
 
@@ -10,11 +15,20 @@
 
 namespace sopskit::kms_emulator {
 
+// Vault KV secrets, in memory: v1 (mount kv/) by path, v2 (mount secret/) by path and version.
+struct VaultKv {
+    std::mutex mu;
+    std::map<std::string, nlohmann::json> v1;
+    std::map<std::string, std::vector<nlohmann::json>> v2;  // {"data", "metadata"} per version, oldest first
+    std::size_t size() const;
+};
+
 struct Context {
     explicit Context(const std::string& state_path) : keys(state_path) {}
     KeyStore keys;
     TokenRegistry tokens;
     Faults faults;
+    VaultKv kv;
     std::string base_url;  // https://127.0.0.1:PORT, known once listening
 
     long long token_ttl() const {

@@ -55,6 +55,9 @@ struct Emulator::Impl {
     std::unique_ptr<httplib::SSLServer> server;
     std::thread thread;
     int port = 0;
+    std::unique_ptr<httplib::Server> kv_server;  // plain HTTP, Vault KV only
+    std::thread kv_thread;
+    int kv_port = 0;
     std::mutex log_mu;
     FILE* log = stderr;
 
@@ -97,6 +100,32 @@ struct Emulator::Impl {
         };
     }
 
+    // Vault KV: v1 at kv/, v2 at secret/ (as `vault server -dev` mounts them).
+    void kv_routes(httplib::Server& s) {
+        const char* kv = R"(/v1/(kv|secret)/(.+))";
+        s.Get(kv, wrap("vault", vault_kv));
+        s.Put(kv, wrap("vault", vault_kv));
+        s.Post(kv, wrap("vault", vault_kv));
+        s.Delete(kv, wrap("vault", vault_kv));
+    }
+
+    void start_kv_server() {
+        kv_server = std::make_unique<httplib::Server>();
+        kv_server->set_payload_max_length(1 << 20);
+        kv_server->set_keep_alive_timeout(1);
+        kv_routes(*kv_server);
+        if (options.vault_kv_port == 0) {
+            kv_port = kv_server->bind_to_any_port(options.vault_kv_host);
+            if (kv_port < 0) throw std::runtime_error("cannot listen on " + options.vault_kv_host);
+        } else {
+            if (!kv_server->bind_to_port(options.vault_kv_host, options.vault_kv_port))
+                throw std::runtime_error("cannot listen on " + options.vault_kv_host + ":" + std::to_string(options.vault_kv_port));
+            kv_port = options.vault_kv_port;
+        }
+        kv_thread = std::thread([this] { kv_server->listen_after_bind(); });
+        while (!kv_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+
     void routes() {
         httplib::Server& s = *server;
         s.Post("/", wrap("aws", aws_kms));
@@ -105,6 +134,7 @@ struct Emulator::Impl {
         const char* vault = R"(/v1/(.+)/(encrypt|decrypt)/([^/]+))";
         s.Post(vault, wrap("vault", vault_transit));
         s.Put(vault, wrap("vault", vault_transit));
+        kv_routes(s);
         s.Get(R"(/keys/(.*))", wrap("azure", azure_kv));
         s.Post(R"(/keys/(.*))", wrap("azure", azure_kv));
         s.Post("/token", wrap("gcp-token", gcp_token));
@@ -146,12 +176,15 @@ void Emulator::start() {
     m.ctx.base_url = url();
     m.thread = std::thread([&m] { m.server->listen_after_bind(); });
     while (!m.server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (m.options.vault_kv_port >= 0) m.start_kv_server();
 }
 
 void Emulator::stop() {
     Impl& m = *impl_;
     if (m.server) m.server->stop();
     if (m.thread.joinable()) m.thread.join();
+    if (m.kv_server) m.kv_server->stop();
+    if (m.kv_thread.joinable()) m.kv_thread.join();
     if (m.log && m.log != stderr) {
         std::fclose(m.log);
         m.log = stderr;
@@ -164,6 +197,13 @@ std::string Emulator::url() const {
     std::string host = impl_->options.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     return "https://" + host + ":" + std::to_string(impl_->port);
+}
+
+std::string Emulator::vault_kv_url() const {
+    if (!impl_->kv_server) return {};
+    std::string host = impl_->options.vault_kv_host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return "http://" + host + ":" + std::to_string(impl_->kv_port);
 }
 
 const std::string& Emulator::cert_pem() const { return impl_->tls.cert_pem; }

@@ -25,7 +25,9 @@ std::string request_namespace(const Request& req) {
     return ns;
 }
 
-bool token_allowed(Context& ctx, const Request& req, const std::string& ns) {
+}  // namespace
+
+bool vault_token_allowed(Context& ctx, const Request& req, const std::string& ns) {
     std::string token = req.get_header_value("X-Vault-Token");
     if (token.empty()) token = bearer_token(req);
     if (token.empty()) return false;
@@ -41,8 +43,6 @@ bool token_allowed(Context& ctx, const Request& req, const std::string& ns) {
     return token_ns.empty() || ns == token_ns || ns.rfind(token_ns + "/", 0) == 0;
 }
 
-}  // namespace
-
 void vault_error(Response& res, int status, const std::string& message) {
     res.status = status;
     res.set_content(nlohmann::json{{"errors", {message}}}.dump(), "application/json");
@@ -54,7 +54,7 @@ void vault_transit(Context& ctx, const Request& req, Response& res, Call& call) 
     std::string key_id = (ns.empty() ? "" : ns + "/") + mount + "/" + name;
     call.operation = op;
     call.key = key_id;
-    if (!token_allowed(ctx, req, ns)) return vault_error(res, 403, "permission denied");
+    if (!vault_token_allowed(ctx, req, ns)) return vault_error(res, 403, "permission denied");
     nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
     if (!body.is_object()) return vault_error(res, 400, "failed to parse JSON input: invalid character in request body");
     std::string aad;

@@ -11,6 +11,9 @@ void add_command_options(CLI::App& cmd, CommandLine& o) {
     cmd.add_option("--fail-next", o.options.fail_next,
                    "Inject failures: SERVICE:STATUS[:COUNT] (service aws, sts, gcp, azure, vault, token or *)");
     cmd.add_option("--san", o.options.extra_names, "Extra DNS name or IP for the certificate");
+    cmd.add_option("--vault-kv-listen", o.vault_kv_listen,
+                   "Also serve Vault KV (v1 at kv/, v2 at secret/) over plain HTTP on HOST:PORT, as `vault server -dev` does");
+    cmd.add_option("--vault-kv-ready-file", o.vault_kv_ready_file, "Write http://HOST:PORT of the Vault KV server to this file once serving");
     cmd.add_option("--token-ttl", o.options.token_ttl_seconds, "Lifetime in seconds of tokens issued (overrides the state file)");
 }
 

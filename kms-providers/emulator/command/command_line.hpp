@@ -14,6 +14,8 @@ struct CommandLine {
     std::string listen = "127.0.0.1:0";
     std::string cert_out;
     std::string ready_file;
+    std::string vault_kv_listen;      // HOST:PORT of the plain-HTTP Vault KV server; empty: none
+    std::string vault_kv_ready_file;  // gets http://HOST:PORT once that server is serving
 };
 
 inline constexpr const char* kCommandSummary =

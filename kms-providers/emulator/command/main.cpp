@@ -25,16 +25,25 @@ void write_text(const std::string& path, const std::string& text) {
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(ErrorCode::Generic, "cannot write " + path);
 }
 
-int serve(CommandLine& o) {
-    size_t colon = o.listen.rfind(':');
-    if (colon == std::string::npos) throw Error(ErrorCode::Generic, "--listen wants HOST:PORT, e.g. 127.0.0.1:0");
-    o.options.host = o.listen.substr(0, colon);
-    if (o.options.host.size() > 1 && o.options.host.front() == '[') o.options.host = o.options.host.substr(1, o.options.host.size() - 2);
+// "HOST:PORT" or "[V6]:PORT" into its parts; `flag` names the option in messages.
+void split_listen(const std::string& listen, const char* flag, std::string& host, int& port) {
+    size_t colon = listen.rfind(':');
+    if (colon == std::string::npos) throw Error(ErrorCode::Generic, std::string(flag) + " wants HOST:PORT, e.g. 127.0.0.1:0");
+    host = listen.substr(0, colon);
+    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
     try {
-        o.options.port = std::stoi(o.listen.substr(colon + 1));
+        port = std::stoi(listen.substr(colon + 1));
     } catch (const std::exception&) {
-        throw Error(ErrorCode::Generic, "--listen: bad port in " + o.listen);
+        throw Error(ErrorCode::Generic, std::string(flag) + ": bad port in " + listen);
     }
+    if (port < 0 || port > 65535) throw Error(ErrorCode::Generic, std::string(flag) + ": bad port in " + listen);
+}
+
+int serve(CommandLine& o) {
+    split_listen(o.listen, "--listen", o.options.host, o.options.port);
+    if (!o.vault_kv_listen.empty()) split_listen(o.vault_kv_listen, "--vault-kv-listen", o.options.vault_kv_host, o.options.vault_kv_port);
+    if (!o.vault_kv_ready_file.empty() && o.vault_kv_listen.empty())
+        throw Error(ErrorCode::Generic, "--vault-kv-ready-file needs --vault-kv-listen");
 
     // Block the stop signals before any server thread exists, then wait for one here.
     sigset_t stop_signals;
@@ -48,11 +57,13 @@ int serve(CommandLine& o) {
     if (!o.cert_out.empty()) write_text(o.cert_out, emulator.cert_pem());
     std::cout << emulator.cert_pem() << emulator.url() << std::endl;
     if (!o.ready_file.empty()) write_text(o.ready_file, emulator.url() + "\n");
+    if (!o.vault_kv_ready_file.empty()) write_text(o.vault_kv_ready_file, emulator.vault_kv_url() + "\n");
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
     emulator.stop();
     if (!o.ready_file.empty()) std::remove(o.ready_file.c_str());
+    if (!o.vault_kv_ready_file.empty()) std::remove(o.vault_kv_ready_file.c_str());
     return 0;
 }
 

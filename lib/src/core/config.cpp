@@ -162,6 +162,33 @@ CreationRule parse_rule(const Value& rule, const std::string& where) {
     return r;
 }
 
+DestinationRule parse_destination(const Value& rule, const std::string& where) {
+    if (rule.kind != Kind::Map) config_error(where, "a destination rule must be a mapping");
+    DestinationRule d;
+    auto str = [&](const char* field) {
+        const Value* v = rule.find(field);
+        return v ? scalar_string(*v, where + "." + field) : std::string();
+    };
+    d.path_regex = str("path_regex");
+    d.s3_bucket = str("s3_bucket");
+    d.s3_prefix = str("s3_prefix");
+    d.gcs_bucket = str("gcs_bucket");
+    d.gcs_prefix = str("gcs_prefix");
+    d.vault_path = str("vault_path");
+    d.vault_address = str("vault_address");
+    d.vault_kv_mount_name = str("vault_kv_mount_name");
+    if (const Value* v = rule.find("vault_kv_version")) {
+        if (v->kind != Kind::Int && v->kind != Kind::Null) config_error(where + ".vault_kv_version", "expected a number");
+        d.vault_kv_version = v->kind == Kind::Int && v->integer >= 0 && v->integer <= 1000 ? static_cast<int>(v->integer) : 0;
+    }
+    if (const Value* v = rule.find("omit_extensions")) {
+        if (v->kind != Kind::Bool && v->kind != Kind::Null) config_error(where + ".omit_extensions", "expected true or false");
+        d.omit_extensions = v->kind == Kind::Bool && v->boolean;
+    }
+    if (const Value* r = rule.find("recreation_rule"); r && r->kind != Kind::Null) d.recreation_rule = parse_rule(*r, where + ".recreation_rule");
+    return d;
+}
+
 int store_indent(const Value& stores, const char* name, int fallback) {
     const Value* s = stores.find(name);
     if (!s || s->kind != Kind::Map) return fallback;
@@ -181,6 +208,13 @@ std::optional<std::string> find_config_file(const std::string& start) {
         dir = dir.parent_path();
     }
     return std::nullopt;
+}
+
+std::optional<std::string> find_config_file_from_working_dir() {
+    std::error_code ec;
+    fs::path cwd = fs::current_path(ec);
+    if (ec) return std::nullopt;
+    return find_config_file((cwd / ".sops.yaml").string());
 }
 
 SopsConfig load_config(const std::string& path) {
@@ -214,6 +248,14 @@ SopsConfig parse_config(std::string_view text, const std::string& path) {
             cfg.creation_rules.push_back(parse_rule(r, path + ": creation_rules[" + std::to_string(index++) + "]"));
         }
     }
+    if (const Value* rules = root.find("destination_rules"); rules && rules->kind != Kind::Null) {
+        if (rules->kind != Kind::List) config_error(path + ": destination_rules", "expected a list");
+        int index = 0;
+        for (const auto& r : rules->list) {
+            if (r.is_comment()) continue;
+            cfg.destination_rules.push_back(parse_destination(r, path + ": destination_rules[" + std::to_string(index++) + "]"));
+        }
+    }
     if (const Value* stores = root.find("stores"); stores && stores->kind == Kind::Map) {
         cfg.yaml_indent = store_indent(*stores, "yaml", 0);
         cfg.json_indent = store_indent(*stores, "json", -1);
@@ -236,6 +278,29 @@ std::optional<CreationRule> creation_rule_for(const SopsConfig& config, const st
         if (RE2::PartialMatch(path, re)) return rule;
     }
     throw Error(ErrorCode::ErrorReadingConfig, "error loading config: no matching creation rules found");
+}
+
+const DestinationRule& destination_rule_for(const SopsConfig& config, const std::string& file_path) {
+    const DestinationRule* found = nullptr;
+    for (const auto& rule : config.destination_rules) {
+        if (rule.path_regex.empty()) {
+            found = &rule;
+            break;
+        }
+        RE2::Options opts;
+        opts.set_log_errors(false);
+        RE2 re(rule.path_regex, opts);
+        if (re.ok() && RE2::PartialMatch(file_path, re)) {  // sops ignores a regexp that does not compile here
+            found = &rule;
+            break;
+        }
+    }
+    if (!found) throw Error(ErrorCode::ErrorReadingConfig, "error loading config: no matching destination found in config");
+    int count = !found->s3_bucket.empty() + !found->gcs_bucket.empty() + !found->vault_path.empty();
+    if (count > 1)
+        throw Error(ErrorCode::ErrorReadingConfig, "error loading config: more than one destinations were found in a single "
+                                                   "destination rule, you can only use one per rule");
+    return *found;
 }
 
 }  // namespace sopskit

@@ -43,11 +43,15 @@ std::string encrypt_document(std::string_view plaintext, const EncryptRequest& r
     } catch (const Error& e) {
         throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling file: ") + e.what());
     }
+    // sops' validateFileForEncryption: an input with no document at all is refused (92).
+    if (branches.empty())
+        throw Error(ErrorCode::NeedAtLeastOneDocument, "File cannot be completely empty, it must contain at least one document");
     if (has_sops_metadata(branches, req.output_format))
         throw Error(ErrorCode::FileAlreadyEncrypted, "File already encrypted");
-    if (req.key_groups.empty() || req.key_groups.front().empty())
-        throw Error(ErrorCode::NoEncryptionKeyFound,
-                    "Could not generate data key: no key sources: give --age, --pgp or another key flag, or a .sops.yaml rule");
+    // sops' words (tree.GenerateDataKeyWithKeyServices, its error list printed as [..]) and exit code.
+    if (req.key_groups.empty()) throw Error(ErrorCode::Generic, "Could not generate data key: [no key groups provided]");
+    for (const auto& group : req.key_groups)
+        if (group.empty()) throw Error(ErrorCode::Generic, "Could not generate data key: [empty key group provided]");
 
     Metadata md;
     md.rules = req.rules;
@@ -70,6 +74,8 @@ SplitFile load_split(std::string_view file, Format format, const StoreOptions& s
     try {
         return load_encrypted(format, file, store);
     } catch (const Error& e) {
+        // A plaintext file: sops' own line and exit code 1 (LoadEncryptedFile's error as is).
+        if (e.code() == ErrorCode::Generic && std::string_view(e.what()) == "sops metadata not found") throw;
         throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling input: ") + e.what());
     }
 }

@@ -70,7 +70,36 @@ std::vector<Section> parse(std::string_view bytes) {
         }
         auto delim = line.find_first_of("=:");
         std::string key = trim_ini(line.substr(0, delim));
-        std::string value = delim == std::string::npos ? std::string() : read_value(trim_ini(line.substr(delim + 1)));
+        std::string value;
+        std::string first = delim == std::string::npos ? std::string() : trim_ini(line.substr(delim + 1));
+        if (first.rfind("\"\"\"", 0) == 0) {
+            // go-ini's multi-line value: from after the opening """ to the last """ on a later
+            // line, the line breaks between kept (as sops writes a value holding a newline).
+            std::string rest = first.substr(3);
+            if (auto close = rest.rfind("\"\"\""); close != std::string::npos) {
+                value = rest.substr(0, close);
+            } else {
+                value = rest + "\n";
+                std::size_t opened = line_no;
+                while (true) {
+                    if (start > bytes.size())
+                        throw Error(ErrorCode::Generic, "Could not unmarshal input data: missing closing key quote from line " +
+                                                            std::to_string(opened));
+                    std::size_t next_nl = bytes.find('\n', start);
+                    std::string_view next = bytes.substr(start, next_nl == std::string_view::npos ? std::string_view::npos : next_nl - start);
+                    start = next_nl == std::string_view::npos ? bytes.size() + 1 : next_nl + 1;
+                    ++line_no;
+                    if (auto close = next.rfind("\"\"\""); close != std::string_view::npos) {
+                        value.append(next.substr(0, close));
+                        break;
+                    }
+                    value.append(next);
+                    value += '\n';
+                }
+            }
+        } else if (delim != std::string::npos) {
+            value = read_value(first);
+        }
         if (key.empty()) throw Error(ErrorCode::Generic, "Could not unmarshal input data: key-value delimiter not found on line " + std::to_string(line_no));
         Section& s = sections.back();
         s.keys.emplace_back(std::move(key), std::move(value));
@@ -161,6 +190,8 @@ std::string ini_emit(const Branch& doc) {
         }
         out += '\n';
     }
+    // go-ini 1.67.3 (sops 3.13.2) puts the blank line between sections only, not after the last.
+    if (out.size() >= 2 && out.compare(out.size() - 2, 2, "\n\n") == 0) out.pop_back();
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sopskit/error.hpp"
@@ -50,9 +51,26 @@ struct Frame {
     int start_line = -1;           // line where it opened (a block list: its first '-')
     std::string anchor;
     std::vector<Value> deferred;  // comments that follow the child being built
+    std::unordered_map<std::string, int> key_lines;  // each key of a mapping, with its line
 
     bool holds_nothing() const { return value.map.empty() && value.list.empty(); }
 };
+
+// A key as an error line shows it: control characters escaped, long keys cut.
+std::string one_line_key(const std::string& key) {
+    std::string out;
+    for (unsigned char c : key.substr(0, 200)) {
+        if (c < 0x20 || c == 0x7f) {
+            static const char* hex = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return key.size() > 200 ? out + "..." : out;
+}
 
 std::size_t count_nodes(const Value& v) {
     std::size_t n = 1;
@@ -232,6 +250,11 @@ private:
         flush_comments_before(start ? start->input_pos : 0);
         block_scalar_next_ = false;
         std::string text = style == FYSS_SINGLE_QUOTED && start && end ? single_quoted_text(start, end) : token_text(tok);
+        // A block scalar that runs to the end of an input with no final line break has no final
+        // line break either (go-yaml); libfyaml adds one.
+        if ((style == FYSS_LITERAL || style == FYSS_FOLDED) && end && end->input_pos >= text_.size() && !text_.empty() &&
+            text_.back() != '\n' && !text.empty() && text.back() == '\n')
+            text.pop_back();
         std::string tag = tag_of(fy_event_get_tag_token(ev));
         // A mapping key is its source text, as sops reads keys (yaml.Node.Value): `1.50`, `0x10`
         // and `+.INF` stay as written instead of going through a number.
@@ -280,6 +303,13 @@ private:
         if (f.is_map) {
             if (f.expecting_key) {
                 Value key = v.kind == Kind::String ? std::move(v) : Value::string(key_text(v));
+                // go-yaml (sops' YAML store) refuses a mapping with a key written twice; its text,
+                // on one line (go-yaml breaks it in two).
+                auto [at, fresh] = f.key_lines.emplace(key.text, start_line);
+                if (!fresh)
+                    throw Error(ErrorCode::Generic, "yaml: unmarshal errors: line " + std::to_string(start_line + 1) +
+                                                        ": mapping key \"" + one_line_key(key.text) + "\" already defined at line " +
+                                                        std::to_string(at->second + 1));
                 f.value.map.push_back(Item{std::move(key), Value::null()});
                 f.last_key_line = start_line;
                 f.expecting_key = false;

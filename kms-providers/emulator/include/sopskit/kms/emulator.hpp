@@ -1,6 +1,6 @@
 // sopskit kms-emulator: one local HTTPS server that speaks AWS KMS (+ STS, IMDSv2), Google Cloud
 // KMS (+ OAuth token endpoint), Azure Key Vault (+ Azure AD token endpoint) and HashiCorp Vault
-// transit, with real cryptography and keys kept in a JSON state file. For offline tests of
+// transit (+ Vault KV v1/v2, also over plain HTTP), with real cryptography and keys kept in a JSON state file. For offline tests of
 // sopskit's KMS providers and of official SDKs; not a security boundary.
 #pragma once
 #include <memory>
@@ -18,6 +18,10 @@ struct Options {
     std::vector<std::string> extra_names;  // more certificate SANs (DNS names or IPs)
     long long token_ttl_seconds = 0;       // >0 overrides the state file's token lifetime
     bool quiet = false;                    // no call log at all
+    // Vault KV (v1 at kv/, v2 at secret/) also over plain HTTP, as `vault server -dev` serves
+    // it, on this host and port (0: any free port); a negative port: not served.
+    std::string vault_kv_host = "127.0.0.1";
+    int vault_kv_port = -1;
 };
 
 class Emulator {
@@ -35,6 +39,8 @@ public:
     int port() const;
     std::string url() const;  // https://HOST:PORT
     const std::string& cert_pem() const;
+    // http://HOST:PORT of the plain-HTTP Vault KV server; empty when it is not served.
+    std::string vault_kv_url() const;
 
 private:
     struct Impl;

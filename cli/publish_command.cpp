@@ -1,0 +1,214 @@
+// publish: sends an encrypted file where its .sops.yaml destination_rules say. Vault KV (v1 and
+// v2) gets the decrypted values, as sops writes them; S3 and GCS are not implemented yet.
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "sopskit/error.hpp"
+#include "sopskit/fileio.hpp"
+#include "sopskit/sops_file.hpp"
+#ifdef SOPSKIT_WITH_KMS
+#include "common/http.hpp"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace sopskit::cli {
+
+namespace {
+
+struct PublishOptions {
+    FileOptions file;
+    bool yes = false;
+    bool omit_extensions = false;
+    bool recursive = false;
+    bool verbose = false;
+};
+
+// sops' EmitAsMap: mappings become objects, every other value keeps its type.
+nlohmann::json to_json(const Value& v) {
+    switch (v.kind) {
+        case Kind::Null: return nullptr;
+        case Kind::Bool: return v.boolean;
+        case Kind::Int: return v.integer;
+        case Kind::Float: return v.number;
+        case Kind::Map: {
+            nlohmann::json out = nlohmann::json::object();
+            for (const auto& item : v.map)
+                if (!item.is_comment()) out[item.key.text] = to_json(item.value);
+            return out;
+        }
+        case Kind::List: {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& e : v.list)
+                if (!e.is_comment()) out.push_back(to_json(e));
+            return out;
+        }
+        default: return v.text;
+    }
+}
+
+// sops' VaultDestination: the mount and path each end in "/", KV v2 unless 1 is asked for.
+struct VaultTarget {
+    std::string address, secrets_path;
+    int version = 2;
+};
+
+VaultTarget vault_target(const DestinationRule& d, const std::string& name) {
+    VaultTarget t;
+    std::string path = d.vault_path;
+    if (path.empty() || path.back() != '/') path += '/';
+    std::string mount = d.vault_kv_mount_name.empty() ? "secret/" : d.vault_kv_mount_name;
+    if (mount.back() != '/') mount += '/';
+    t.version = d.vault_kv_version == 1 ? 1 : 2;
+    t.secrets_path = t.version == 1 ? mount + path + name : mount + "data/" + path + name;
+    // The Vault client's default: $VAULT_ADDR, else https://127.0.0.1:8200.
+    t.address = !d.vault_address.empty() ? d.vault_address : env_or("VAULT_ADDR", "");
+    if (t.address.empty()) t.address = "https://127.0.0.1:8200";
+    while (t.address.size() > 1 && t.address.back() == '/') t.address.pop_back();
+    return t;
+}
+
+#ifdef SOPSKIT_WITH_KMS
+std::string vault_token() {
+    std::string token = env_or("VAULT_TOKEN", "");
+    if (token.empty())
+        if (const char* home = std::getenv("HOME")) {
+            try {
+                token = read_input(std::string(home) + "/.vault-token");
+            } catch (const Error&) {
+            }
+        }
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    return token;
+}
+
+// Vault's {"errors": [...]}, one line, for a failed call.
+std::string vault_failure(const std::string& method, const std::string& url, const kms::HttpResponse& r) {
+    std::string out = "Error making API request.\n\nURL: " + method + " " + url + "\nCode: " + std::to_string(r.status) + ".";
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("errors") && j["errors"].is_array())
+        for (const auto& e : j["errors"])
+            if (e.is_string() && !e.get<std::string>().empty()) out += " Errors:\n\n* " + e.get<std::string>();
+    return out;
+}
+
+void upload_to_vault(const VaultTarget& t, const nlohmann::json& data) {
+    kms::HttpOptions http = kms::http_options_from(kms::process_env(), env_or("VAULT_CACERT", ""));
+    http.max_retries = 1;
+    std::string url = t.address + "/v1/" + t.secrets_path;
+    std::vector<std::pair<std::string, std::string>> headers{{"X-Vault-Token", vault_token()}};
+    if (const char* ns = std::getenv("VAULT_NAMESPACE"); ns && *ns) headers.emplace_back("X-Vault-Namespace", ns);
+    // Unchanged data: no new version (sops compares with what is there; a failed read only warns).
+    kms::HttpRequest get{"GET", url, headers, ""};
+    try {
+        kms::HttpResponse existing = kms::http_send(get, http);
+        if (existing.status == 200) {
+            auto j = nlohmann::json::parse(existing.body, nullptr, false);
+            if (j.is_object() && j.contains("data") && j["data"].is_object() && j["data"].contains("data") && j["data"]["data"] == data) {
+                std::cerr << "Secret in " << t.secrets_path << " is already up-to-date.\n";
+                return;
+            }
+        }
+    } catch (const kms::TransportError&) {
+        std::cerr << "Cannot check if destination secret already exists in " << t.secrets_path
+                  << ". New version will be created even if the data has not been changed.\n";
+    }
+    nlohmann::json body = t.version == 1 ? data : nlohmann::json{{"data", data}};
+    kms::HttpRequest put{"PUT", url, headers, body.dump()};
+    put.headers.emplace_back("Content-Type", "application/json");
+    kms::HttpResponse r;
+    try {
+        r = kms::http_send(put, http);
+    } catch (const kms::TransportError& e) {
+        throw Error(ErrorCode::Generic, std::string("Put \"") + url + "\": " + e.what());
+    }
+    if (r.status < 200 || r.status >= 300) throw Error(ErrorCode::Generic, vault_failure("PUT", url, r));
+}
+#else
+void upload_to_vault(const VaultTarget&, const nlohmann::json&) {
+    throw Error(ErrorCode::Generic, "this sopskit was built without KMS support (SOPSKIT_WITH_KMS=OFF): it cannot reach Vault");
+}
+#endif
+
+int publish_one(const PublishOptions& p, const std::string& config_path, const std::string& path, const std::string& root) {
+    SopsConfig cfg = load_config(config_path);
+    const DestinationRule& rule = destination_rule_for(cfg, path);
+    std::string destination = p.recursive ? fs::path(path).lexically_relative(root).string() : fs::path(path).filename().string();
+    if (p.omit_extensions || rule.omit_extensions) {
+        std::string ext = fs::path(path).extension().string();
+        if (!ext.empty() && destination.size() >= ext.size() && destination.compare(destination.size() - ext.size(), ext.size(), ext) == 0)
+            destination.resize(destination.size() - ext.size());
+    }
+    if (rule.vault_path.empty())
+        throw Error(ErrorCode::Generic, rule.s3_bucket.empty() && rule.gcs_bucket.empty()
+                                            ? "no destination configured for this file"
+                                            : "sopskit does not publish to S3 or GCS yet; only Vault KV destinations are supported");
+    FileOptions o = p.file;
+    o.file = path;
+    Formats f = formats_for(o, path);
+    KeyRing ring = keyring_for(o);
+    DecryptedFile dec = decrypt_document(read_input(path), f.in, ring, DecryptOptions{}, store_options(o));
+    Value all = Value::empty_map();
+    for (auto& branch : dec.branches)
+        for (auto& item : branch) all.map.push_back(std::move(item));
+    nlohmann::json data = to_json(all);
+    VaultTarget target = vault_target(rule, destination);
+    if (!p.yes) {
+        std::string abs = fs::absolute(path).lexically_normal().string();
+        std::string answer;
+        while (answer != "y" && answer != "n") {
+            std::cout << "uploading " << abs << " to " << target.address << "/v1/" << target.secrets_path << " ? (y/n): " << std::flush;
+            if (!std::getline(std::cin, answer)) throw Error(ErrorCode::Generic, "unexpected newline");
+        }
+        if (answer == "n") {
+            if (p.recursive) {
+                std::cout << "Publication of " << abs << " canceled\n";
+                return 0;
+            }
+            throw Error(ErrorCode::Generic, "Publication of " + abs + " canceled");
+        }
+    }
+    upload_to_vault(target, data);
+    data.clear();
+    return 0;
+}
+
+int run_publish(PublishOptions& p) {
+    finish_file_options(p.file);
+    std::optional<std::string> config = config_path_for(p.file);
+    if (!config) throw Error(ErrorCode::Generic, "config file not found");
+    if (p.file.files.empty()) throw Error(ErrorCode::NoFileSpecified, "Error: no file specified");
+    const std::string& root = p.file.files.front();
+    std::error_code ec;
+    auto status = fs::status(root, ec);
+    if (ec || !fs::exists(status)) throw Error(ErrorCode::Generic, "stat " + root + ": no such file or directory");
+    if (!fs::is_directory(status)) return publish_one(p, *config, root, root);
+    if (!p.recursive) throw Error(ErrorCode::Generic, "can't operate on a directory without --recursive flag.");
+    std::vector<std::string> files;
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it)
+        if (it->is_regular_file()) files.push_back(it->path().string());
+    std::sort(files.begin(), files.end());  // filepath.Walk visits in lexical order
+    for (const auto& f : files) publish_one(p, *config, f, root);
+    return 0;
+}
+
+}  // namespace
+
+void add_publish_command(CLI::App& app, Runner& runner) {
+    static PublishOptions opts;
+    CLI::App* c = app.add_subcommand("publish", "Publish an encrypted file (or, with --recursive, a folder) to its .sops.yaml destination_rules (Vault KV)");
+    c->add_option("file", opts.file.files, "The file or folder");
+    c->add_flag("-y,--yes", opts.yes, "Do not ask before each upload");
+    c->add_flag("--omit-extensions", opts.omit_extensions, "Leave the file extension out of the destination path");
+    c->add_flag("--recursive", opts.recursive, "Publish every file under a folder");
+    c->add_flag("--verbose", opts.verbose, "Accepted for sops compatibility");
+    c->add_option("--decryption-order", opts.file.decryption_order, "Key kinds to try first, comma-separated");
+    c->add_option("--config", opts.file.config, "Path to the .sops.yaml to use");
+    c->callback([&runner] { runner = [] { return run_publish(opts); }; });
+}
+
+}  // namespace sopskit::cli

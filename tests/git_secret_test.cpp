@@ -200,10 +200,20 @@ TEST(GitSecret, UnreachableHostIsAClearError) {
 }
 
 TEST(GitSecret, DecryptionSecretNamesEntriesByAdler32) {
-    std::string m = flux_decryption_secret("sops-keys", "flux-system", {"AGE-SECRET-KEY-1ABC\n"}, {});
-    // adler32("AGE-SECRET-KEY-1ABC\n") in decimal
-    EXPECT_NE(m.find(".agekey: |"), std::string::npos) << m;
-    EXPECT_NE(m.find("type: Opaque"), std::string::npos);
+    // Flux's MakeSOPSSecret names entries fmt.Sprintf("%v.agekey", adler32.Checksum(key)): the
+    // standard Adler-32 (running sum seeded with 1). Expected numbers come from Python's
+    // zlib.adler32, an independent implementation; seeding with 0 would give 930088196 and
+    // 3181384194.
+    const std::string age_key = "AGE-SECRET-KEY-1ABC\n";
+    const std::string pgp_key = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n-----END PGP PRIVATE KEY BLOCK-----\n";
+    // Entries sorted as strings, as sigs.k8s.io/yaml renders a map.
+    std::string m = flux_decryption_secret("sops-keys", "flux-system", {age_key}, {pgp_key});
+    EXPECT_EQ(m, "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-keys\n  namespace: flux-system\nstringData:\n"
+                 "  3186364931.asc: |\n    -----BEGIN PGP PRIVATE KEY BLOCK-----\n    x\n    -----END PGP PRIVATE KEY BLOCK-----\n"
+                 "  931398917.agekey: |\n    AGE-SECRET-KEY-1ABC\n"
+                 "type: Opaque\n\n");
+    // The textbook vector: Adler-32("Wikipedia") = 0x11E60398.
+    EXPECT_NE(flux_decryption_secret("k", "ns", {"Wikipedia"}, {}).find("  300286872.agekey: Wikipedia\n"), std::string::npos);
 }
 
 TEST(GitSecret, PrivateKeyFileIsKeptVerbatimAndOpenedWithThePassword) {

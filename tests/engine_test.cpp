@@ -120,21 +120,32 @@ TEST(Rules, ShouldEncryptFollowsSopsPrecedence) {
     EXPECT_FALSE(decide(enc_regex, {"db", "user"}));
 }
 
-TEST(Mac, ChangesWithAnyValueAndHonoursMacOnlyEncrypted) {
+// Expected digests computed with Python's hashlib, independently of sopskit:
+//   SHA-512(b"ab1x") and SHA-512(SHA-256(b"sops") + b"b"), uppercase hex as sops writes them.
+// sops' walk skips nulls (walkValue returns nil without calling onLeaves) and comments; list
+// entries are hashed in order. mac_only_encrypted seeds the hash with
+// MACOnlyEncryptedInitialization, which sops.go documents as `echo -n sops | sha256sum`.
+TEST(Mac, IsSopsDigestOfTheValuesInOrder) {
     auto mac_of = [](const char* yaml, CryptRules r) {
         Branches docs = load_plain(Format::Yaml, yaml);
         ValueCipher c(fixed_key());
         return encrypt_branches(docs, r, c);
     };
+    const char* doc = "plain: a\n# a comment\nsecret: b\nnothing: null\nlist: [1, x]\n";
     CryptRules r;
     r.encrypted_regex = "^secret$";
-    std::string base = mac_of("plain: a\nsecret: b\n", r);
-    EXPECT_EQ(base.size(), 128u);
-    EXPECT_NE(base, mac_of("plain: CHANGED\nsecret: b\n", r)) << "unencrypted values are part of the MAC";
+    EXPECT_EQ(mac_of(doc, r),
+              "A55CF74293EAA228E10961FAD6F9D6BF2446A01D023CDF4DF045B1CDC2A6CD92"
+              "65B6F92303115AA8944C435ECBE11489311C6BDA3224918E26D949310A60CB52");
+    EXPECT_EQ(mac_of("plain: a\nsecret: b\nlist: [1, x]\n", r), mac_of(doc, r)) << "nulls and comments are not hashed";
+    EXPECT_NE(mac_of("plain: CHANGED\nsecret: b\n", r), mac_of("plain: a\nsecret: b\n", r))
+        << "unencrypted values are part of the MAC";
     r.mac_only_encrypted = true;
-    std::string only = mac_of("plain: a\nsecret: b\n", r);
-    EXPECT_NE(only, base);
-    EXPECT_EQ(only, mac_of("plain: CHANGED\nsecret: b\n", r)) << "with mac_only_encrypted plain values are not hashed";
+    EXPECT_EQ(mac_of(doc, r),
+              "41BDD34252E6F8C52569A8B63DA54DF5EBD9E769D0CB59761893C642EE3C2AB1"
+              "DAE7629280772B2EECE3BFA422FD2B655F6498D4225278DC98AA2B7B4879358B");
+    EXPECT_EQ(mac_of("plain: CHANGED\nsecret: b\n", r), mac_of("plain: a\nsecret: b\n", r))
+        << "with mac_only_encrypted plain values are not hashed";
 }
 
 TEST(Mac, VerifyIsStrict) {

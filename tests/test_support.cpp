@@ -1,8 +1,10 @@
 #include "test_support.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -72,6 +74,40 @@ RunResult run(const std::string& command, const std::string& stdin_data) {
     int status = std::system(full.c_str());
     RunResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_file(dir / "stdout");
+    r.err = read_file(dir / "stderr");
+    return r;
+}
+
+RunResult run_argv(const std::vector<std::string>& argv, const fs::path& cwd,
+                   const std::vector<std::pair<std::string, std::string>>& env, const std::string& stdin_data) {
+    fs::path dir = make_temp_dir();
+    write_file(dir / "stdin", stdin_data);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        int in = ::open((dir / "stdin").c_str(), O_RDONLY);
+        int out = ::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = ::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) _exit(126);
+        if (::chdir(cwd.c_str()) != 0) _exit(126);
+        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+        ::execv(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    RunResult r;
+    if (WIFSIGNALED(status)) {
+        r.signal = WTERMSIG(status);
+        r.exit_code = 128 + r.signal;
+    } else {
+        r.exit_code = WEXITSTATUS(status);
+    }
     r.out = read_file(dir / "stdout");
     r.err = read_file(dir / "stderr");
     return r;

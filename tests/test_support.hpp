@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -22,9 +24,14 @@ struct RunResult {
     int exit_code = -1;
     std::string out;
     std::string err;
+    int signal = 0;  // the signal that killed the program (run_argv only; a shell reports 128+N as exit_code)
 };
 // Runs a shell command with the given stdin; captures stdout and stderr.
 RunResult run(const std::string& command, const std::string& stdin_data = "");
+// Runs a program without a shell, so a death by signal is told apart from an exit code:
+// argv[0] is the program's path, `cwd` its working folder, `env` added to the environment.
+RunResult run_argv(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                   const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& stdin_data = "");
 // Whether a program is on PATH.
 bool have_program(const std::string& name);
 

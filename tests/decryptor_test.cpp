@@ -269,7 +269,7 @@ TEST(SeedRepository, SopskitBuildDecryptsTheTenantSecretWithPgpAndAge) {
     write_file(dir / "sops-age.yaml", secret_manifest("sops-age", "flux-system", {{"age.agekey", other.encode() + "\n"}}));
     auto failed = run(cli + " build '" + (repo / "tenants/staging").string() + "' --root '" + repo.string() +
                       "' --decryption-secret '" + (dir / "sops-age.yaml").string() + "'");
-    EXPECT_NE(failed.exit_code, 0);
+    EXPECT_EQ(failed.exit_code, 128) << failed.err;
     EXPECT_NE(failed.err.find("decryption failed for 'Secret.v1.[noGrp]/dev-team-auth'"), std::string::npos) << failed.err;
     EXPECT_EQ(failed.err.find("BEGIN PRIVATE KEY"), std::string::npos);
 }

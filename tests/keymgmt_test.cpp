@@ -97,7 +97,8 @@ TEST_F(KeyMgmt, SetAndUnsetKeepOtherCiphertexts) {
     ASSERT_EQ(cli("unset s.yaml '[\"c\"]'").exit_code, 0);
     EXPECT_EQ(cli("-d s.yaml").out, "a: from stdin\nb: two\n");
     auto missing = cli("unset s.yaml '[\"nope\"]'");
-    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_EQ(missing.exit_code, 1) << missing.err;
+    EXPECT_NE(missing.err.find("Key not found: nope"), std::string::npos) << missing.err;
     EXPECT_NE(missing.err.find("s.yaml"), std::string::npos);
     EXPECT_EQ(cli("unset --idempotent s.yaml '[\"nope\"]'").exit_code, 0);
     EXPECT_EQ(cli("set s.yaml '[\"a\"]' 'not json'").exit_code, 7);
@@ -119,7 +120,7 @@ TEST_F(KeyMgmt, BatchEncryptAndRotateWithJsonReport) {
                    "kind: Secret\nstringData:\n    num: \"" + std::to_string(i) + "\"\n");
     write_file(dir_ / "secrets/broken.yaml", "kind: [unclosed\n");
     auto enc = cli("encrypt -i --json secrets");
-    EXPECT_NE(enc.exit_code, 0) << "one file fails, so the run reports failure";
+    EXPECT_EQ(enc.exit_code, 2) << "one file fails, so the run reports failure";
     int encrypted = 0, failed = 0;
     for (std::size_t p = 0; (p = enc.out.find("\"action\":\"encrypted\"", p)) != std::string::npos; ++p) ++encrypted;
     for (std::size_t p = 0; (p = enc.out.find("\"result\":\"error\"", p)) != std::string::npos; ++p) ++failed;
@@ -191,7 +192,7 @@ TEST_F(KeyMgmt, EditReencryptsChangesAndKeepsTheOriginalOnBadInput) {
     EXPECT_EQ(unchanged.exit_code, 200);
     auto bad = run("cd '" + dir_.string() + "' && " + tmp + "SOPS_AGE_KEY_FILE=key0.txt EDITOR=\"sh -c 'echo \\\"a: [broken\\\" > \\$0'\" '" +
                    sopskit::test::cli_path() + "' edit s.yaml </dev/null");
-    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(bad.exit_code, 1) << bad.err;
     EXPECT_NE(bad.err.find("invalid syntax"), std::string::npos) << bad.err;
     EXPECT_EQ(read_file(dir_ / "s.yaml"), before) << "a failed edit leaves the original";
     EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));

@@ -109,12 +109,14 @@ TEST(Pgp, OurEncBlocksDecryptWithRealGpgAndBack) {
     SplitFile split = load_encrypted(Format::Yaml, enc);
     std::string armored = split.metadata.find("pgp")->list[0].find("enc")->text;
     sopskit::test::write_file(dir / "enc.asc", armored);
-    auto r = run("GNUPGHOME='" + gnupghome + "' gpg --batch --quiet -d '" + (dir / "enc.asc").string() + "' | wc -c");
+    auto r = run("GNUPGHOME='" + gnupghome + "' gpg --batch --quiet -o '" + (dir / "key.bin").string() + "' -d '" +
+                 (dir / "enc.asc").string() + "'");
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "32\n");
 
     DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
     EXPECT_EQ(dec.branches[0][1].value.map[0].value.text, "hunter2");
+    ASSERT_EQ(dec.data_key.size(), 32u);
+    EXPECT_EQ(sopskit::test::read_file(dir / "key.bin"), dec.data_key.view()) << "gpg returns exactly the file's data key";
     run("gpgconf --homedir '" + gnupghome + "' --kill all");
 }
 

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <filesystem>
 #include <functional>
 #include <sstream>
@@ -227,38 +229,36 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
       }
         return std::string();
     };
+    // Returns once sopskit and its edit guardian are gone: what is left on disk is final.
     auto kill_during = [&](const std::vector<std::string>& argv, int delay_us, const char* editor) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            ::chdir(dir_.c_str());
-            setenv("SOPS_AGE_KEY_FILE", "key0.txt", 1);
-            setenv("TMPDIR", (dir_ / "tmp").c_str(), 1);
-            if (editor) setenv("EDITOR", editor, 1);
-            int devnull = ::open("/dev/null", O_WRONLY);
-            ::dup2(devnull, 1);
-            ::dup2(devnull, 2);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            execv(sopskit::test::cli_path().c_str(), args.data());
-            _exit(127);
-        }
-        usleep(delay_us);
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
+        std::vector<std::pair<std::string, std::string>> env{{"SOPS_AGE_KEY_FILE", "key0.txt"},
+                                                             {"TMPDIR", (dir_ / "tmp").string()}};
+        if (editor) env.emplace_back("EDITOR", editor);
+        return sopskit::test::kill_during(argv, dir_, env, delay_us);
     };
-    auto no_plaintext_left = [&] {  // the edit guardian needs a moment after the kill
-        std::string found;
-        for (int i = 0; i < 100 && !(found = leftovers_hold_plaintext()).empty(); ++i) usleep(20000);
-        return found;
-    };
+    auto no_plaintext_left = leftovers_hold_plaintext;
     const std::string exe = sopskit::test::cli_path();
-    int delays[] = {0, 2000, 5000, 10000, 20000, 40000, 80000, 160000, 320000, 640000};
+    // Delays as fractions of one uncontended run, so the kills spread over the run on a fast
+    // machine and under sanitizers alike; the late ones aim at the write itself.
+    write_file(f, plain);
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(cli("encrypt --age " + recipients_[0] + " big.yaml").exit_code, 0);
+    long run_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<int> delays;
+    for (double fraction : {0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98})
+        delays.push_back(static_cast<int>(fraction * run_us));
+    int interrupted = 0, mid_write = 0;
     for (int delay : delays) {
         SCOPED_TRACE("encrypt, kill after " + std::to_string(delay) + " us");
         write_file(f, plain);
         ::chmod(f.c_str(), 0640);
-        kill_during({exe, "encrypt", "-i", "--age", recipients_[0], "big.yaml"}, delay, nullptr);
+        bool landed = kill_during({exe, "encrypt", "-i", "--age", recipients_[0], "big.yaml"}, delay, nullptr);
+        interrupted += landed;
+        for (const auto& e : fs::directory_iterator(dir_))
+            if (e.path().filename().string().find(".sopskit-") != std::string::npos) {
+                ++mid_write;  // killed while writing the new version (ciphertext only): clean up
+                fs::remove(e.path());
+            }
         std::string now = read_file(f);
         if (now != plain) {
             auto d = cli_decrypt("big.yaml");
@@ -269,6 +269,9 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
         EXPECT_EQ(st.st_mode & 0777, 0640u);
         EXPECT_EQ(no_plaintext_left(), "");
     }
+    std::cout << "[ kill ] one encrypt " << run_us << " us; " << interrupted << " of " << delays.size()
+              << " kills landed while it ran, " << mid_write << " while writing the new file\n";
+    EXPECT_GE(interrupted, 5) << "the kills must land during the run, not after it";
     write_file(f, plain);
     ::chmod(f.c_str(), 0640);
     ASSERT_EQ(cli("encrypt -i --age " + recipients_[0] + " big.yaml").exit_code, 0);
@@ -276,8 +279,11 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
         SCOPED_TRACE("rotate and edit, kill after " + std::to_string(delay) + " us");
         kill_during({exe, "rotate", "-i", "big.yaml"}, delay, nullptr);
         EXPECT_EQ(cli_decrypt("big.yaml"), plain);
-        // The editor sleeps, so the kill lands while the plaintext copy exists for late delays.
-        kill_during({exe, "edit", "big.yaml"}, delay, "sleep 5; true");
+        for (const auto& e : fs::directory_iterator(dir_))
+            if (e.path().filename().string().find(".sopskit-") != std::string::npos) fs::remove(e.path());
+        // The editor sleeps, so every kill lands while sopskit runs (for late delays, while the
+        // plaintext copy exists); the guardian must have removed that copy by the time it exits.
+        EXPECT_TRUE(kill_during({exe, "edit", "big.yaml"}, delay, "sleep 5; true")) << "the edit ended before the kill";
         EXPECT_EQ(cli_decrypt("big.yaml"), plain);
         struct stat st{};
         ::stat(f.c_str(), &st);

@@ -1,6 +1,12 @@
 #include "test_support.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +117,63 @@ RunResult run_argv(const std::vector<std::string>& argv, const fs::path& cwd,
     r.out = read_file(dir / "stdout");
     r.err = read_file(dir / "stderr");
     return r;
+}
+
+bool kill_during(const std::vector<std::string>& argv, const fs::path& cwd,
+                 const std::vector<std::pair<std::string, std::string>>& env, long delay_us) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t supervisor = fork();
+    if (supervisor < 0) throw std::runtime_error("fork failed");
+    if (supervisor == 0) {
+        // Orphans of the program (an edit guardian) become our children, so waiting for all of
+        // them is an event, not a guess.
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) _exit(2);
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (::chdir(cwd.c_str()) != 0) _exit(126);
+            for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+            int devnull = ::open("/dev/null", O_RDWR);
+            ::dup2(devnull, 0);
+            ::dup2(devnull, 1);
+            ::dup2(devnull, 2);
+            ::execv(args[0], args.data());
+            _exit(127);
+        }
+        struct timespec ts{delay_us / 1000000, (delay_us % 1000000) * 1000};
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        bool landed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+        while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+        }
+        _exit(landed ? 1 : 0);
+    }
+    int status = 0;
+    while (::waitpid(supervisor, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) throw std::runtime_error("kill_during: supervisor failed");
+    return WEXITSTATUS(status) == 1;
+}
+
+int free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot bind a loopback port");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
 }
 
 bool have_program(const std::string& name) {

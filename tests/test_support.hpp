@@ -32,6 +32,15 @@ RunResult run(const std::string& command, const std::string& stdin_data = "");
 // argv[0] is the program's path, `cwd` its working folder, `env` added to the environment.
 RunResult run_argv(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                    const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& stdin_data = "");
+// Starts argv (argv[0] a path) in `cwd` with `env` added and output discarded, sends it SIGKILL
+// after `delay_us`, and returns once it and every process it started have exited (they are
+// re-parented to a private subreaper and reaped there), so no sleep is needed before looking at
+// what they left. True when the kill landed while the program was still running.
+bool kill_during(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                 const std::vector<std::pair<std::string, std::string>>& env, long delay_us);
+// A loopback TCP port the kernel just handed out (bound to port 0, read back, released), for a
+// peer server that cannot report its own port; check the server then says it listens there.
+int free_loopback_port();
 // Whether a program is on PATH.
 bool have_program(const std::string& name);
 

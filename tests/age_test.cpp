@@ -211,3 +211,51 @@ TEST(AgeKeySource, EncryptsAFileThatDecryptsWithTheIdentity) {
         EXPECT_NE(std::string(e.what()).find(id.recipient()), std::string::npos) << e.what();
     }
 }
+
+// What sops 3.13.2 writes for an age file with no rule given: the sops section's fields in
+// their order (maps sorted, empty key lists omitted), the default unencrypted_suffix, and an
+// enc block that the real age CLI opens to exactly the file's data key.
+TEST(AgeKeySource, MetadataIsSopsAndRealAgeReturnsTheDataKey) {
+    auto id = age::X25519Identity::generate();
+    age::IdentitySet ids;
+    ids.add(id.clone());
+    KeyRing ring;
+    ring.add(make_age_key_source(std::move(ids)));
+    EncryptRequest req;
+    req.key_groups = {{{"age", id.recipient(), {}}}};
+    std::string enc = encrypt_document("password: hunter2\nnote_unencrypted: hi\n", req, ring);
+    EXPECT_NE(enc.find("\nnote_unencrypted: hi\n"), std::string::npos) << "the default suffix leaves it readable";
+    std::string section = enc.substr(enc.find("sops:\n"));
+    std::string shape;  // the section with the variable parts masked
+    for (std::size_t p = 0; p < section.size();) {
+        std::size_t nl = section.find('\n', p);
+        std::string line = section.substr(p, nl - p);
+        p = nl + 1;
+        if (line.rfind("            ", 0) == 0) continue;  // armored lines
+        if (auto c = line.find(": "); c != std::string::npos && line.find("enc: |") == std::string::npos)
+            line = line.substr(0, c + 2) + "*";
+        shape += line + "\n";
+    }
+    EXPECT_EQ(shape,
+              "sops:\n"
+              "    age:\n"
+              "        - enc: |\n"
+              "          recipient: *\n"
+              "    lastmodified: *\n"
+              "    mac: *\n"
+              "    unencrypted_suffix: *\n"
+              "    version: *\n");
+    EXPECT_NE(section.find("    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n"), std::string::npos) << section;
+    EXPECT_NE(section.find("recipient: " + id.recipient() + "\n"), std::string::npos);
+
+    if (!sopskit::test::have_program("age")) GTEST_SKIP() << "peer program 'age' not installed";
+    fs::path dir = sopskit::test::make_temp_dir();
+    write_file(dir / "key.txt", id.encode() + "\n");
+    SplitFile split = load_encrypted(Format::Yaml, enc);
+    write_file(dir / "enc.age", split.metadata.find("age")->list[0].find("enc")->text);
+    auto r = run("age -d -i '" + (dir / "key.txt").string() + "' -o '" + (dir / "key.bin").string() + "' '" +
+                 (dir / "enc.age").string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
+    EXPECT_EQ(read_file(dir / "key.bin"), dec.data_key.view()) << "age returns exactly the file's data key";
+}

@@ -165,3 +165,35 @@ TEST(Mac, VerifyIsStrict) {
     EXPECT_EQ(code_of([&] { verify_mac(env, "2024-01-01T00:00:00Z", std::string(128, 'B'), c); }), ErrorCode::MacMismatch);
     EXPECT_EQ(code_of([&] { verify_mac("", "2024-01-01T00:00:00Z", mac, c); }), ErrorCode::MacMismatch);
 }
+
+// sops' shouldBeEncrypted for comments: encrypted_comment_regex encrypts the values after a
+// matching comment (the matching comment line itself stays readable); unencrypted_comment_regex
+// leaves them readable and encrypts everything else. Comments above a key count for it only.
+TEST(Rules, CommentRegexesFollowSops) {
+    auto encrypt = [](const char* yaml, CryptRules r) {
+        Branches docs = load_plain(Format::Yaml, yaml);
+        ValueCipher c(fixed_key());
+        encrypt_branches(docs, r, c);
+        return emit_plain(Format::Yaml, docs);
+    };
+    CryptRules enc;
+    enc.encrypted_comment_regex = "sops:enc";
+    std::string out = encrypt("a: one\n# sops:enc\nb: two\nc: three\n", enc);
+    EXPECT_NE(out.find("a: one\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("# sops:enc\n"), std::string::npos) << "the marker comment stays readable: " << out;
+    EXPECT_NE(out.find("b: ENC[AES256_GCM,"), std::string::npos) << out;
+    EXPECT_NE(out.find("c: three\n"), std::string::npos) << "only the value right after the comment: " << out;
+
+    CryptRules unenc;
+    unenc.unencrypted_comment_regex = "sops:plain";
+    out = encrypt("a: one\n# sops:plain\nb: two\nc: three\n", unenc);
+    EXPECT_NE(out.find("a: ENC[AES256_GCM,"), std::string::npos) << out;
+    EXPECT_NE(out.find("# sops:plain\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("b: two\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("c: ENC[AES256_GCM,"), std::string::npos) << out;
+
+    // A comment that matches no rule is encrypted like a value (it is a leaf of the tree).
+    out = encrypt("# other\nb: two\n", unenc);
+    EXPECT_EQ(out.find("# other"), std::string::npos) << out;
+    EXPECT_NE(out.find("#ENC[AES256_GCM,"), std::string::npos) << out;
+}

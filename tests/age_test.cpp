@@ -213,26 +213,6 @@ TEST(AgeKeySource, EncryptsAFileThatDecryptsWithTheIdentity) {
     }
 }
 
-namespace {
-// The sops section with the variable parts masked: values become "*", armored lines dropped.
-std::string metadata_shape(const std::string& file) {
-    std::string section = file.substr(file.find("sops:\n"));
-    std::string shape;
-    for (std::size_t p = 0; p < section.size();) {
-        std::size_t nl = section.find('\n', p);
-        std::string line = section.substr(p, nl - p);
-        p = nl + 1;
-        if (line.find("-----") != std::string::npos || (line.find(": ") == std::string::npos && line.find(':') == std::string::npos &&
-                                                          line.find_first_not_of(' ') != std::string::npos && line.find("- ") == std::string::npos))
-            continue;  // armored lines
-        if (auto c = line.find(": "); c != std::string::npos && line.find("enc: |") == std::string::npos)
-            line = line.substr(0, c + 2) + "*";
-        shape += line + "\n";
-    }
-    return shape;
-}
-}  // namespace
-
 // What sops 3.13.2 writes for an age file with no rule given: the sops section's fields in
 // their order (maps sorted, empty key lists omitted), the default unencrypted_suffix, and an
 // enc block that the real age CLI opens to exactly the file's data key.
@@ -247,7 +227,7 @@ TEST(AgeKeySource, MetadataIsSopsAndRealAgeReturnsTheDataKey) {
     std::string enc = encrypt_document("password: hunter2\nnote_unencrypted: hi\n", req, ring);
     EXPECT_NE(enc.find("\nnote_unencrypted: hi\n"), std::string::npos) << "the default suffix leaves it readable";
     std::string section = enc.substr(enc.find("sops:\n"));
-    EXPECT_EQ(metadata_shape(enc),
+    EXPECT_EQ(sopskit::test::metadata_shape(enc),
               "sops:\n"
               "    age:\n"
               "        - enc: |\n"
@@ -286,7 +266,7 @@ TEST(AgeKeySource, KeyGroupsMetadataAndSharesTheRealAgeUnwraps) {
     req.key_groups = {{{"age", a.recipient(), {}}}, {{"age", b.recipient(), {}}}};
     req.shamir_threshold = 2;
     std::string enc = encrypt_document("password: hunter2\n", req, ring);
-    EXPECT_EQ(metadata_shape(enc),
+    EXPECT_EQ(sopskit::test::metadata_shape(enc),
               "sops:\n"
               "    key_groups:\n"
               "        - age:\n"

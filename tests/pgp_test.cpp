@@ -104,6 +104,16 @@ TEST(Pgp, OurEncBlocksDecryptWithRealGpgAndBack) {
     std::string enc = encrypt_document("kind: Secret\nstringData:\n    password: hunter2\n", req, ring);
     EXPECT_EQ(enc.find("hunter2"), std::string::npos);
     EXPECT_NE(enc.find("fp: " + fp), std::string::npos);
+    EXPECT_EQ(sopskit::test::metadata_shape(enc),
+              "sops:\n"
+              "    encrypted_regex: *\n"
+              "    lastmodified: *\n"
+              "    mac: *\n"
+              "    pgp:\n"
+              "        - created_at: *\n"
+              "          enc: |\n"
+              "          fp: *\n"
+              "    version: *\n") << enc;
 
     // The enc block is a normal PGP message: the real gpg opens it with the original keyring.
     SplitFile split = load_encrypted(Format::Yaml, enc);

@@ -176,6 +176,25 @@ int free_loopback_port() {
     return ntohs(addr.sin_port);
 }
 
+std::string metadata_shape(const std::string& file) {
+    std::string section = file.substr(file.find("sops:\n"));
+    std::string shape;
+    for (std::size_t p = 0; p < section.size();) {
+        std::size_t nl = section.find('\n', p);
+        std::string line = section.substr(p, nl - p);
+        p = nl == std::string::npos ? section.size() : nl + 1;
+        bool key_line = line.find(':') != std::string::npos && line.find("-----") == std::string::npos &&
+                        line.rfind("                ", 0) != 0;
+        if (!key_line) continue;  // armored lines
+        if (auto e = line.find("enc: |"); e != std::string::npos)
+            line = line.substr(0, e + 6);  // "|" or "|-": whether the armor ends in a newline is the tool's
+        else if (auto c = line.find(": "); c != std::string::npos)
+            line = line.substr(0, c + 2) + "*";
+        shape += line + "\n";
+    }
+    return shape;
+}
+
 bool have_program(const std::string& name) {
     return std::system(("command -v '" + name + "' >/dev/null 2>&1").c_str()) == 0;
 }

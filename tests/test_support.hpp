@@ -41,6 +41,10 @@ bool kill_during(const std::vector<std::string>& argv, const std::filesystem::pa
 // A loopback TCP port the kernel just handed out (bound to port 0, read back, released), for a
 // peer server that cannot report its own port; check the server then says it listens there.
 int free_loopback_port();
+// A YAML file's sops section with the variable parts masked: every "key: value" becomes
+// "key: *", "enc: |" stands for both block styles, armored lines are dropped, so a test can
+// pin the fields and their order.
+std::string metadata_shape(const std::string& file);
 // Whether a program is on PATH.
 bool have_program(const std::string& name);
 

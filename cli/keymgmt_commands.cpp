@@ -38,7 +38,17 @@ int run_updatekeys(UpdateKeysOptions& u) {
     auto update = [&](const std::string& path) -> FileOutcome {
         std::string bytes = read_input(path);
         Format f = formats_for(o, path).in;
-        if (!is_encrypted_file(bytes, f)) return {std::nullopt, "skipped"};
+        if (!is_encrypted_file(bytes, f)) {
+            if (batch) return {std::nullopt, "skipped"};
+            // One file named by the user: say why it is not SOPS, as decrypt does.
+            SplitFile split;
+            try {
+                split = load_encrypted(f, bytes, store_options(o));
+            } catch (const Error& e) {
+                throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling input: ") + e.what());
+            }
+            parse_metadata(split.metadata);
+        }
         std::optional<CreationRule> rule = config_rule_for(o, path);
         if (!rule) throw Error(ErrorCode::ConfigFileNotFound, "no .sops.yaml with creation_rules found for this file");
         SplitFile split = load_encrypted(f, bytes, store_options(o));

@@ -10,6 +10,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   age gnupg openssh-client openssl python3 bc time
 )
+# Peers the test suite drives, when the machine has none of its own: kubectl (kustomize builds,
+# the guides) and node/npm (independent SOPS readers and the official KMS SDKs, from npm). A
+# machine image may ship newer ones (Kubernetes' or NodeSource's packages, which conflict with
+# Debian's), so Debian's are only added when the command is missing.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 # Scripts with needs of their own (fuzzing: clang; benchmarks: other YAML parsers) name them.
 packages+=("$@")
 

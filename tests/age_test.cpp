@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/shamir.hpp"
 #include "sopskit/age.hpp"
 #include "sopskit/age_keys.hpp"
 #include "sopskit/error.hpp"
@@ -210,4 +211,96 @@ TEST(AgeKeySource, EncryptsAFileThatDecryptsWithTheIdentity) {
         EXPECT_EQ(e.code(), ErrorCode::CouldNotRetrieveKey);
         EXPECT_NE(std::string(e.what()).find(id.recipient()), std::string::npos) << e.what();
     }
+}
+
+// What sops 3.13.2 writes for an age file with no rule given: the sops section's fields in
+// their order (maps sorted, empty key lists omitted), the default unencrypted_suffix, and an
+// enc block that the real age CLI opens to exactly the file's data key.
+TEST(AgeKeySource, MetadataIsSopsAndRealAgeReturnsTheDataKey) {
+    auto id = age::X25519Identity::generate();
+    age::IdentitySet ids;
+    ids.add(id.clone());
+    KeyRing ring;
+    ring.add(make_age_key_source(std::move(ids)));
+    EncryptRequest req;
+    req.key_groups = {{{"age", id.recipient(), {}}}};
+    std::string enc = encrypt_document("password: hunter2\nnote_unencrypted: hi\n", req, ring);
+    EXPECT_NE(enc.find("\nnote_unencrypted: hi\n"), std::string::npos) << "the default suffix leaves it readable";
+    std::string section = enc.substr(enc.find("sops:\n"));
+    EXPECT_EQ(sopskit::test::metadata_shape(enc),
+              "sops:\n"
+              "    age:\n"
+              "        - enc: |\n"
+              "          recipient: *\n"
+              "    lastmodified: *\n"
+              "    mac: *\n"
+              "    unencrypted_suffix: *\n"
+              "    version: *\n");
+    EXPECT_NE(section.find("    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n"), std::string::npos) << section;
+    EXPECT_NE(section.find("recipient: " + id.recipient() + "\n"), std::string::npos);
+
+    if (!sopskit::test::have_program("age")) GTEST_SKIP() << "peer program 'age' not installed";
+    fs::path dir = sopskit::test::make_temp_dir();
+    write_file(dir / "key.txt", id.encode() + "\n");
+    SplitFile split = load_encrypted(Format::Yaml, enc);
+    write_file(dir / "enc.age", split.metadata.find("age")->list[0].find("enc")->text);
+    auto r = run("age -d -i '" + (dir / "key.txt").string() + "' -o '" + (dir / "key.bin").string() + "' '" +
+                 (dir / "enc.age").string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
+    EXPECT_EQ(read_file(dir / "key.bin"), dec.data_key.view()) << "age returns exactly the file's data key";
+}
+
+// Two key groups: key_groups replaces the flat lists, shamir_threshold is written, each group
+// carries "hc_vault: []" (sops' keygroup struct has no omitempty on hc_vault and age), and each
+// group's enc holds one share in hashicorp/vault's layout (32 y bytes, then x) that the real
+// age unwraps; any two shares combine to the data key.
+TEST(AgeKeySource, KeyGroupsMetadataAndSharesTheRealAgeUnwraps) {
+    auto a = age::X25519Identity::generate(), b = age::X25519Identity::generate();
+    age::IdentitySet ids;
+    ids.add(a.clone());
+    ids.add(b.clone());
+    KeyRing ring;
+    ring.add(make_age_key_source(std::move(ids)));
+    EncryptRequest req;
+    req.key_groups = {{{"age", a.recipient(), {}}}, {{"age", b.recipient(), {}}}};
+    req.shamir_threshold = 2;
+    std::string enc = encrypt_document("password: hunter2\n", req, ring);
+    EXPECT_EQ(sopskit::test::metadata_shape(enc),
+              "sops:\n"
+              "    key_groups:\n"
+              "        - age:\n"
+              "            - enc: |\n"
+              "              recipient: *\n"
+              "          hc_vault: *\n"
+              "        - age:\n"
+              "            - enc: |\n"
+              "              recipient: *\n"
+              "          hc_vault: *\n"
+              "    lastmodified: *\n"
+              "    mac: *\n"
+              "    shamir_threshold: *\n"
+              "    unencrypted_suffix: *\n"
+              "    version: *\n") << enc;
+    EXPECT_NE(enc.find("    shamir_threshold: 2\n"), std::string::npos);
+    EXPECT_NE(enc.find("          hc_vault: []\n        - age:"), std::string::npos) << enc;
+
+    if (!sopskit::test::have_program("age")) GTEST_SKIP() << "peer program 'age' not installed";
+    fs::path dir = sopskit::test::make_temp_dir();
+    SplitFile split = load_encrypted(Format::Yaml, enc);
+    std::vector<SecureBytes> shares;
+    int i = 0;
+    for (const auto& [id, group] : {std::pair{&a, 0}, std::pair{&b, 1}}) {
+        write_file(dir / "key.txt", id->encode() + "\n");
+        write_file(dir / "share.age", split.metadata.find("key_groups")->list[group].find("age")->list[0].find("enc")->text);
+        fs::path out = dir / ("share" + std::to_string(i++));
+        auto r = run("age -d -i '" + (dir / "key.txt").string() + "' -o '" + out.string() + "' '" + (dir / "share.age").string() + "'");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        std::string share = read_file(out);
+        ASSERT_EQ(share.size(), 33u) << "32 y bytes and the x coordinate";
+        EXPECT_NE(share[32], '\0');
+        shares.push_back(SecureBytes::from(share));
+    }
+    DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
+    EXPECT_EQ(detail::shamir_combine(shares).view(), dec.data_key.view());
 }

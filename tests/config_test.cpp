@@ -89,7 +89,15 @@ TEST(Config, ErrorsNameTheFileAndPlace) {
 
 TEST(Config, NoConfigAnywhere) {
     fs::path root = sopskit::test::make_temp_dir();
-    // /tmp has no .sops.yaml above it on a test machine; if one exists this still must not crash.
-    auto found = find_config_file((root / "x.yaml").string());
-    if (found) EXPECT_TRUE(fs::exists(*found));
+    fs::create_directories(root / "a/b");
+    // The walk goes up to "/": a .sops.yaml above the temp folder would be found, legitimately.
+    for (fs::path up = root; up != up.parent_path(); up = up.parent_path())
+        if (fs::exists(up.parent_path() / ".sops.yaml"))
+            GTEST_SKIP() << up.parent_path() / ".sops.yaml" << " exists above the temp folder";
+    EXPECT_EQ(find_config_file((root / "a/b/x.yaml").string()), std::nullopt);
+    // The nearest one wins, from the file's own folder upwards.
+    write_file(root / ".sops.yaml", "creation_rules: []\n");
+    write_file(root / "a/.sops.yaml", "creation_rules: []\n");
+    EXPECT_EQ(find_config_file((root / "a/b/x.yaml").string()), (root / "a/.sops.yaml").string());
+    EXPECT_EQ(find_config_file((root / "x.yaml").string()), (root / ".sops.yaml").string());
 }

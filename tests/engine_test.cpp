@@ -120,21 +120,32 @@ TEST(Rules, ShouldEncryptFollowsSopsPrecedence) {
     EXPECT_FALSE(decide(enc_regex, {"db", "user"}));
 }
 
-TEST(Mac, ChangesWithAnyValueAndHonoursMacOnlyEncrypted) {
+// Expected digests computed with Python's hashlib, independently of sopskit:
+//   SHA-512(b"ab1x") and SHA-512(SHA-256(b"sops") + b"b"), uppercase hex as sops writes them.
+// sops' walk skips nulls (walkValue returns nil without calling onLeaves) and comments; list
+// entries are hashed in order. mac_only_encrypted seeds the hash with
+// MACOnlyEncryptedInitialization, which sops.go documents as `echo -n sops | sha256sum`.
+TEST(Mac, IsSopsDigestOfTheValuesInOrder) {
     auto mac_of = [](const char* yaml, CryptRules r) {
         Branches docs = load_plain(Format::Yaml, yaml);
         ValueCipher c(fixed_key());
         return encrypt_branches(docs, r, c);
     };
+    const char* doc = "plain: a\n# a comment\nsecret: b\nnothing: null\nlist: [1, x]\n";
     CryptRules r;
     r.encrypted_regex = "^secret$";
-    std::string base = mac_of("plain: a\nsecret: b\n", r);
-    EXPECT_EQ(base.size(), 128u);
-    EXPECT_NE(base, mac_of("plain: CHANGED\nsecret: b\n", r)) << "unencrypted values are part of the MAC";
+    EXPECT_EQ(mac_of(doc, r),
+              "A55CF74293EAA228E10961FAD6F9D6BF2446A01D023CDF4DF045B1CDC2A6CD92"
+              "65B6F92303115AA8944C435ECBE11489311C6BDA3224918E26D949310A60CB52");
+    EXPECT_EQ(mac_of("plain: a\nsecret: b\nlist: [1, x]\n", r), mac_of(doc, r)) << "nulls and comments are not hashed";
+    EXPECT_NE(mac_of("plain: CHANGED\nsecret: b\n", r), mac_of("plain: a\nsecret: b\n", r))
+        << "unencrypted values are part of the MAC";
     r.mac_only_encrypted = true;
-    std::string only = mac_of("plain: a\nsecret: b\n", r);
-    EXPECT_NE(only, base);
-    EXPECT_EQ(only, mac_of("plain: CHANGED\nsecret: b\n", r)) << "with mac_only_encrypted plain values are not hashed";
+    EXPECT_EQ(mac_of(doc, r),
+              "41BDD34252E6F8C52569A8B63DA54DF5EBD9E769D0CB59761893C642EE3C2AB1"
+              "DAE7629280772B2EECE3BFA422FD2B655F6498D4225278DC98AA2B7B4879358B");
+    EXPECT_EQ(mac_of("plain: CHANGED\nsecret: b\n", r), mac_of("plain: a\nsecret: b\n", r))
+        << "with mac_only_encrypted plain values are not hashed";
 }
 
 TEST(Mac, VerifyIsStrict) {
@@ -153,4 +164,36 @@ TEST(Mac, VerifyIsStrict) {
     EXPECT_EQ(code_of([&] { verify_mac(env, "2024-01-01T00:00:01Z", mac, c); }), ErrorCode::MacMismatch);
     EXPECT_EQ(code_of([&] { verify_mac(env, "2024-01-01T00:00:00Z", std::string(128, 'B'), c); }), ErrorCode::MacMismatch);
     EXPECT_EQ(code_of([&] { verify_mac("", "2024-01-01T00:00:00Z", mac, c); }), ErrorCode::MacMismatch);
+}
+
+// sops' shouldBeEncrypted for comments: encrypted_comment_regex encrypts the values after a
+// matching comment (the matching comment line itself stays readable); unencrypted_comment_regex
+// leaves them readable and encrypts everything else. Comments above a key count for it only.
+TEST(Rules, CommentRegexesFollowSops) {
+    auto encrypt = [](const char* yaml, CryptRules r) {
+        Branches docs = load_plain(Format::Yaml, yaml);
+        ValueCipher c(fixed_key());
+        encrypt_branches(docs, r, c);
+        return emit_plain(Format::Yaml, docs);
+    };
+    CryptRules enc;
+    enc.encrypted_comment_regex = "sops:enc";
+    std::string out = encrypt("a: one\n# sops:enc\nb: two\nc: three\n", enc);
+    EXPECT_NE(out.find("a: one\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("# sops:enc\n"), std::string::npos) << "the marker comment stays readable: " << out;
+    EXPECT_NE(out.find("b: ENC[AES256_GCM,"), std::string::npos) << out;
+    EXPECT_NE(out.find("c: three\n"), std::string::npos) << "only the value right after the comment: " << out;
+
+    CryptRules unenc;
+    unenc.unencrypted_comment_regex = "sops:plain";
+    out = encrypt("a: one\n# sops:plain\nb: two\nc: three\n", unenc);
+    EXPECT_NE(out.find("a: ENC[AES256_GCM,"), std::string::npos) << out;
+    EXPECT_NE(out.find("# sops:plain\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("b: two\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("c: ENC[AES256_GCM,"), std::string::npos) << out;
+
+    // A comment that matches no rule is encrypted like a value (it is a leaf of the tree).
+    out = encrypt("# other\nb: two\n", unenc);
+    EXPECT_EQ(out.find("# other"), std::string::npos) << out;
+    EXPECT_NE(out.find("#ENC[AES256_GCM,"), std::string::npos) << out;
 }

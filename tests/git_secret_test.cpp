@@ -1,10 +1,13 @@
 // Git credential Secrets against real peers: a real sshd on loopback with its own host keys,
 // ssh-keygen, and the ssh client with strict host-key checking.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "sopskit/age.hpp"
 #include "sopskit/error.hpp"
@@ -38,7 +41,7 @@ protected:
         dir_ = sopskit::test::make_temp_dir();
         for (const char* t : {"ecdsa", "ed25519", "rsa"})
             ASSERT_EQ(run("ssh-keygen -q -t " + std::string(t) + " -N '' -f '" + (dir_ / (std::string("host_") + t)).string() + "'").exit_code, 0);
-        port_ = 20000 + static_cast<int>(getpid() % 20000);
+        port_ = sopskit::test::free_loopback_port();
         user_ = run("id -un").out;
         user_.pop_back();
         write_file(dir_ / "authorized_keys", "");
@@ -49,22 +52,41 @@ protected:
                "UsePAM no\nPermitRootLogin yes\n";
         write_file(dir_ / "sshd_config", cfg);
         if (geteuid() == 0) fs::create_directories("/run/sshd");
+        // sshd's log comes through a pipe: its "Server listening" line is the event to wait for,
+        // and the end of the pipe means it died (the port taken in between, a bad config).
+        int log[2];
+        ASSERT_EQ(::pipe2(log, O_CLOEXEC), 0);
         pid_ = fork();
         if (pid_ == 0) {
+            ::dup2(log[1], 2);
             execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", (dir_ / "sshd_config").c_str(), nullptr);
             _exit(127);
         }
-        for (int i = 0; i < 100; ++i) {
-            if (run("bash -c 'echo > /dev/tcp/127.0.0.1/" + std::to_string(port_) + "' 2>/dev/null").exit_code == 0) return;
-            usleep(50000);
+        ::close(log[1]);
+        log_fd_ = log[0];
+        std::string seen;
+        const std::string ready = "Server listening on 127.0.0.1 port " + std::to_string(port_) + ".";
+        while (seen.find(ready) == std::string::npos) {
+            struct pollfd p{log_fd_, POLLIN, 0};
+            char buf[512];
+            ssize_t n = ::poll(&p, 1, 60000) == 1 ? ::read(log_fd_, buf, sizeof buf) : 0;
+            if (n <= 0) FAIL() << "sshd did not start on port " << port_ << ": " << seen;
+            seen.append(buf, static_cast<std::size_t>(n));
         }
-        FAIL() << "sshd did not start";
+        // Keep reading sshd's log so it never blocks on a full pipe; ends when sshd does.
+        drain_ = std::thread([fd = log_fd_] {
+            char buf[512];
+            while (::read(fd, buf, sizeof buf) > 0) {
+            }
+        });
     }
     void TearDown() override {
         if (pid_ > 0) {
             kill(pid_, SIGTERM);
             waitpid(pid_, nullptr, 0);
         }
+        if (drain_.joinable()) drain_.join();
+        if (log_fd_ >= 0) ::close(log_fd_);
     }
     std::string host_pub(const char* type) {
         std::string pub = read_file(dir_ / (std::string("host_") + type + ".pub"));
@@ -73,6 +95,8 @@ protected:
     fs::path dir_;
     int port_ = 0;
     pid_t pid_ = -1;
+    int log_fd_ = -1;
+    std::thread drain_;
     std::string user_;
 };
 
@@ -200,10 +224,20 @@ TEST(GitSecret, UnreachableHostIsAClearError) {
 }
 
 TEST(GitSecret, DecryptionSecretNamesEntriesByAdler32) {
-    std::string m = flux_decryption_secret("sops-keys", "flux-system", {"AGE-SECRET-KEY-1ABC\n"}, {});
-    // adler32("AGE-SECRET-KEY-1ABC\n") in decimal
-    EXPECT_NE(m.find(".agekey: |"), std::string::npos) << m;
-    EXPECT_NE(m.find("type: Opaque"), std::string::npos);
+    // Flux's MakeSOPSSecret names entries fmt.Sprintf("%v.agekey", adler32.Checksum(key)): the
+    // standard Adler-32 (running sum seeded with 1). Expected numbers come from Python's
+    // zlib.adler32, an independent implementation; seeding with 0 would give 930088196 and
+    // 3181384194.
+    const std::string age_key = "AGE-SECRET-KEY-1ABC\n";
+    const std::string pgp_key = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n-----END PGP PRIVATE KEY BLOCK-----\n";
+    // Entries sorted as strings, as sigs.k8s.io/yaml renders a map.
+    std::string m = flux_decryption_secret("sops-keys", "flux-system", {age_key}, {pgp_key});
+    EXPECT_EQ(m, "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-keys\n  namespace: flux-system\nstringData:\n"
+                 "  3186364931.asc: |\n    -----BEGIN PGP PRIVATE KEY BLOCK-----\n    x\n    -----END PGP PRIVATE KEY BLOCK-----\n"
+                 "  931398917.agekey: |\n    AGE-SECRET-KEY-1ABC\n"
+                 "type: Opaque\n\n");
+    // The textbook vector: Adler-32("Wikipedia") = 0x11E60398.
+    EXPECT_NE(flux_decryption_secret("k", "ns", {"Wikipedia"}, {}).find("  300286872.agekey: Wikipedia\n"), std::string::npos);
 }
 
 TEST(GitSecret, PrivateKeyFileIsKeptVerbatimAndOpenedWithThePassword) {

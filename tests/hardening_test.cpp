@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 
 #include "test_support.hpp"
 
@@ -37,10 +40,16 @@ protected:
         auto e = cli("encrypt --age " + recipients_[0] + " --output good.yaml plain.yaml");
         ASSERT_EQ(e.exit_code, 0) << e.err;
         good_ = read_file(dir_ / "good.yaml");
+        // updatekeys has a rule to compare with: the file's own recipient, so nothing changes.
+        write_file(dir_ / ".sops.yaml", "creation_rules:\n  - age: " + recipients_[0] + "\n");
     }
 
+    // The CLI without a shell, so a crash shows as a signal rather than as an exit code.
     sopskit::test::RunResult cli(const std::string& args, const std::string& key = "key0.txt") {
-        return run("cd '" + dir_.string() + "' && SOPS_AGE_KEY_FILE=" + key + " '" + sopskit::test::cli_path() + "' " + args);
+        std::vector<std::string> argv{sopskit::test::cli_path()};
+        std::istringstream words(args);
+        for (std::string w; words >> w;) argv.push_back(w);
+        return sopskit::test::run_argv(argv, dir_, {{"SOPS_AGE_KEY_FILE", key}});
     }
 
     // The decrypted text, or the error (so a mismatch shows why).
@@ -55,9 +64,17 @@ protected:
         return file.find(field + ":", at) + field.size() + 1;
     }
 
-    // Checks what every failure must do, for read-only and in-place commands alike.
-    void expect_clean_failure(const std::string& name, const std::string& content, int exit_code,
-                              const std::string& key = "key0.txt") {
+    // What a command must answer: its exit code and a piece of its one-line message.
+    struct Expect {
+        int exit_code;
+        std::string message;
+    };
+
+    // Checks what every failure must do, for read-only and in-place commands alike. `read` is
+    // the answer of decrypt, decrypt -i and rotate -i; `update` that of updatekeys -y, which
+    // (as sops) reads only the metadata, so a tampered value passes it untouched.
+    void expect_clean_failure(const std::string& name, const std::string& content, const Expect& read,
+                              const Expect& update, const std::string& key = "key0.txt") {
         SCOPED_TRACE(name);
         fs::path f = dir_ / ("bad-" + name + ".yaml");
         write_file(f, content);
@@ -65,14 +82,14 @@ protected:
         for (const std::string& cmd : {"decrypt", "decrypt -i", "rotate -i", "updatekeys -y"}) {
             SCOPED_TRACE(cmd);
             auto r = cli(cmd + " " + f.filename().string(), key);
-            if (cmd == "updatekeys -y" && r.exit_code == 0) continue;  // no config: nothing to do is fine
-            if (exit_code > 0 && cmd != "updatekeys -y") EXPECT_EQ(r.exit_code, exit_code) << r.err;
-            EXPECT_NE(r.exit_code, 0);
-            EXPECT_LT(r.exit_code, 256) << "killed by a signal";
+            const Expect& want = cmd == "updatekeys -y" ? update : read;
+            EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal;
+            EXPECT_EQ(r.exit_code, want.exit_code) << r.err;
             // One line; only "no key could open the data key" (128) adds one line per key tried, as sops does.
-            if (exit_code != 128) EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+            if (want.exit_code != 128) EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
             std::string first_line = r.err.substr(0, r.err.find('\n'));
             EXPECT_NE(first_line.find(f.filename().string()), std::string::npos) << "names the file: " << r.err;
+            EXPECT_NE(first_line.find(want.message), std::string::npos) << "expected \"" << want.message << "\" in: " << r.err;
             for (const char* secret : {kSecretA, kSecretB}) {
                 EXPECT_EQ(r.err.find(secret), std::string::npos) << "leaks plaintext: " << r.err;
                 EXPECT_EQ(r.out.find(secret), std::string::npos) << "leaks plaintext on stdout";
@@ -85,6 +102,10 @@ protected:
         for (const auto& e : fs::directory_iterator(dir_))
             EXPECT_EQ(e.path().filename().string().find(".sopskit-"), std::string::npos) << "temp file left: " << e.path();
     }
+
+    // updatekeys reads only the metadata (as sops): tampered values and unusable keys pass it,
+    // and with the rule matching the file there is nothing to change.
+    const Expect kUpToDate{0, "already up to date"};
 
     fs::path dir_;
     std::vector<std::string> recipients_;
@@ -111,8 +132,8 @@ TEST_F(Hardening, TamperedFilesFailWithSopsExitCodes) {
         s[pos] = s[pos] == 'A' ? 'B' : 'A';
         return s;
     };
-    expect_clean_failure("ciphertext-byte", flip(field_pos(good_, "a", "data")), 25);
-    expect_clean_failure("tag-byte", flip(field_pos(good_, "a", "tag")), 25);
+    expect_clean_failure("ciphertext-byte", flip(field_pos(good_, "a", "data")), {25, "Could not decrypt with AES_GCM: message authentication failed"}, kUpToDate);
+    expect_clean_failure("tag-byte", flip(field_pos(good_, "a", "tag")), {25, "Could not decrypt with AES_GCM: message authentication failed"}, kUpToDate);
     auto value_of = [&](const std::string& key) {
         auto p = good_.find(key + ": ENC[") + key.size() + 2;
         return good_.substr(p, good_.find('\n', p) - p);
@@ -120,39 +141,39 @@ TEST_F(Hardening, TamperedFilesFailWithSopsExitCodes) {
     std::string swapped = replace_once(good_, value_of("a"), "@@");
     swapped = replace_once(swapped, value_of("b"), value_of("a"));
     swapped = replace_once(swapped, "@@", value_of("b"));
-    expect_clean_failure("swapped-values", swapped, 25);
-    expect_clean_failure("mac-removed", without_line(good_, "    mac: "), 51);
-    expect_clean_failure("mac-changed", flip(good_.find("mac: ENC[AES256_GCM,data:") + 25), 51);
+    expect_clean_failure("swapped-values", swapped, {25, "Could not decrypt with AES_GCM: message authentication failed"}, kUpToDate);
+    expect_clean_failure("mac-removed", without_line(good_, "    mac: "), {51, "MAC mismatch: the file has no MAC"}, kUpToDate);
+    expect_clean_failure("mac-changed", flip(good_.find("mac: ENC[AES256_GCM,data:") + 25), {51, "Cannot decrypt MAC: the MAC or lastmodified was changed"}, kUpToDate);
     auto lm = good_.find("lastmodified: \"") + 15;
     std::string older = good_;
     older.replace(lm, 4, "1999");
-    expect_clean_failure("lastmodified-changed", older, 51);
-    expect_clean_failure("plaintext-changed", replace_once(good_, "plain_unencrypted: x", "plain_unencrypted: y"), 51);
+    expect_clean_failure("lastmodified-changed", older, {51, "Cannot decrypt MAC: the MAC or lastmodified was changed"}, kUpToDate);
+    expect_clean_failure("plaintext-changed", replace_once(good_, "plain_unencrypted: x", "plain_unencrypted: y"), {51, "MAC mismatch: the file's contents do not match its MAC"}, kUpToDate);
 }
 
 TEST_F(Hardening, KeysThatCannotOpenTheFile) {
-    expect_clean_failure("wrong-key", good_, 128, "key1.txt");
-    expect_clean_failure("no-key", good_, 128, "/nonexistent");
+    expect_clean_failure("wrong-key", good_, {128, "Failed to get the data key required to decrypt the SOPS file:"}, kUpToDate, "key1.txt");
+    expect_clean_failure("no-key", good_, {128, "Failed to get the data key required to decrypt the SOPS file:"}, kUpToDate, "/nonexistent");
 }
 
 TEST_F(Hardening, MalformedDocumentsAreRefused) {
-    expect_clean_failure("truncated", good_.substr(0, good_.size() * 2 / 3), 0);
-    expect_clean_failure("not-sops", "a: b\nc: [1, 2]\n", 0);
-    expect_clean_failure("empty", "", 0);
-    expect_clean_failure("duplicate-keys", "a: 1\na: 2\n" + good_, 0);
-    expect_clean_failure("invalid-utf8", "a: \xff\xfe\n" + good_, 0);
-    expect_clean_failure("nul-byte", std::string("a: b\0c\n", 7) + good_, 0);
+    expect_clean_failure("truncated", good_.substr(0, good_.size() * 2 / 3), {1, "invalid sops metadata: lastmodified/created_at is not an RFC 3339 time"}, {1, "invalid sops metadata: lastmodified/created_at is not an RFC 3339 time"});
+    expect_clean_failure("not-sops", "a: b\nc: [1, 2]\n", {2, "Error unmarshalling input: sops metadata not found"}, {2, "Error unmarshalling input: sops metadata not found"});
+    expect_clean_failure("empty", "", {2, "Error unmarshalling input: sops metadata not found"}, {2, "Error unmarshalling input: sops metadata not found"});
+    expect_clean_failure("duplicate-keys", "a: 1\na: 2\n" + good_, {25, "Error decrypting tree: Expected encrypted value as string at 'a:'"}, kUpToDate);
+    expect_clean_failure("invalid-utf8", "a: \xff\xfe\n" + good_, {2, "line 1, column 4: invalid leading UTF-8 octet"}, {2, "line 1, column 4: invalid leading UTF-8 octet"});
+    expect_clean_failure("nul-byte", std::string("a: b\0c\n", 7) + good_, {2, "line 1, column 5: control characters are not allowed"}, {2, "line 1, column 5: control characters are not allowed"});
     std::string deep;
     for (int i = 0; i < 100000; ++i) deep += "[";
-    expect_clean_failure("deep-100000", "a: " + deep + "\n", 0);
+    expect_clean_failure("deep-100000", "a: " + deep + "\n", {2, "nesting deeper than 10000 levels"}, {2, "nesting deeper than 10000 levels"});
     std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
     for (char c = 'b'; c <= 'k'; ++c)
         bomb += std::string(1, c) + ": &" + c + " [*" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" +
                 char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) +
                 ", *" + char(c - 1) + ", *" + char(c - 1) + "]\n";
-    expect_clean_failure("alias-bomb", bomb, 0);
-    expect_clean_failure("metadata-wrong-types", replace_once(good_, "    age:", "    age: 5\n    agex:"), 0);
-    expect_clean_failure("metadata-mac-not-string", replace_once(without_line(good_, "    mac: "), "sops:\n", "sops:\n    mac: [1]\n"), 0);
+    expect_clean_failure("alias-bomb", bomb, {2, "document contains excessive aliasing"}, {2, "document contains excessive aliasing"});
+    expect_clean_failure("metadata-wrong-types", replace_once(good_, "    age:", "    age: 5\n    agex:"), {1, "invalid sops metadata: 'age' must be a list"}, {1, "invalid sops metadata: 'age' must be a list"});
+    expect_clean_failure("metadata-mac-not-string", replace_once(without_line(good_, "    mac: "), "sops:\n", "sops:\n    mac: [1]\n"), {1, "invalid sops metadata: field 'mac' must be a string"}, {1, "invalid sops metadata: field 'mac' must be a string"});
 }
 
 TEST_F(Hardening, UnknownMetadataFieldsAreKept) {
@@ -208,42 +229,40 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
       }
         return std::string();
     };
+    // Returns once sopskit and its edit guardian are gone: what is left on disk is final.
     auto kill_during = [&](const std::vector<std::string>& argv, int delay_us, const char* editor) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            ::chdir(dir_.c_str());
-            setenv("SOPS_AGE_KEY_FILE", "key0.txt", 1);
-            setenv("TMPDIR", (dir_ / "tmp").c_str(), 1);
-            if (editor) setenv("EDITOR", editor, 1);
-            int devnull = ::open("/dev/null", O_WRONLY);
-            ::dup2(devnull, 1);
-            ::dup2(devnull, 2);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            execv(sopskit::test::cli_path().c_str(), args.data());
-            _exit(127);
-        }
-        usleep(delay_us);
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
+        std::vector<std::pair<std::string, std::string>> env{{"SOPS_AGE_KEY_FILE", "key0.txt"},
+                                                             {"TMPDIR", (dir_ / "tmp").string()}};
+        if (editor) env.emplace_back("EDITOR", editor);
+        return sopskit::test::kill_during(argv, dir_, env, delay_us);
     };
-    auto no_plaintext_left = [&] {  // the edit guardian needs a moment after the kill
-        std::string found;
-        for (int i = 0; i < 100 && !(found = leftovers_hold_plaintext()).empty(); ++i) usleep(20000);
-        return found;
-    };
+    auto no_plaintext_left = leftovers_hold_plaintext;
     const std::string exe = sopskit::test::cli_path();
     // $EDITOR is a program, not shell code: a script that only sleeps.
     const fs::path slow_editor = dir_ / "slow-editor.sh";
     write_file(slow_editor, "#!/bin/sh\nsleep 5\n");
     ::chmod(slow_editor.c_str(), 0755);
-    int delays[] = {0, 2000, 5000, 10000, 20000, 40000, 80000, 160000, 320000, 640000};
+    // Delays as fractions of one uncontended run, so the kills spread over the run on a fast
+    // machine and under sanitizers alike; the late ones aim at the write itself.
+    write_file(f, plain);
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(cli("encrypt --age " + recipients_[0] + " big.yaml").exit_code, 0);
+    long run_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<int> delays;
+    for (double fraction : {0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98})
+        delays.push_back(static_cast<int>(fraction * run_us));
+    int interrupted = 0, mid_write = 0;
     for (int delay : delays) {
         SCOPED_TRACE("encrypt, kill after " + std::to_string(delay) + " us");
         write_file(f, plain);
         ::chmod(f.c_str(), 0640);
-        kill_during({exe, "encrypt", "-i", "--age", recipients_[0], "big.yaml"}, delay, nullptr);
+        bool landed = kill_during({exe, "encrypt", "-i", "--age", recipients_[0], "big.yaml"}, delay, nullptr);
+        interrupted += landed;
+        for (const auto& e : fs::directory_iterator(dir_))
+            if (e.path().filename().string().find(".sopskit-") != std::string::npos) {
+                ++mid_write;  // killed while writing the new version (ciphertext only): clean up
+                fs::remove(e.path());
+            }
         std::string now = read_file(f);
         if (now != plain) {
             auto d = cli_decrypt("big.yaml");
@@ -254,6 +273,9 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
         EXPECT_EQ(st.st_mode & 0777, 0640u);
         EXPECT_EQ(no_plaintext_left(), "");
     }
+    std::cout << "[ kill ] one encrypt " << run_us << " us; " << interrupted << " of " << delays.size()
+              << " kills landed while it ran, " << mid_write << " while writing the new file\n";
+    EXPECT_GE(interrupted, 5) << "the kills must land during the run, not after it";
     write_file(f, plain);
     ::chmod(f.c_str(), 0640);
     ASSERT_EQ(cli("encrypt -i --age " + recipients_[0] + " big.yaml").exit_code, 0);
@@ -261,8 +283,11 @@ TEST_F(Hardening, KillNineDuringInPlaceWritesNeverLosesTheFile) {
         SCOPED_TRACE("rotate and edit, kill after " + std::to_string(delay) + " us");
         kill_during({exe, "rotate", "-i", "big.yaml"}, delay, nullptr);
         EXPECT_EQ(cli_decrypt("big.yaml"), plain);
-        // The editor sleeps, so the kill lands while the plaintext copy exists for late delays.
-        kill_during({exe, "edit", "big.yaml"}, delay, slow_editor.c_str());
+        for (const auto& e : fs::directory_iterator(dir_))
+            if (e.path().filename().string().find(".sopskit-") != std::string::npos) fs::remove(e.path());
+        // The editor sleeps, so every kill lands while sopskit runs (for late delays, while the
+        // plaintext copy exists); the guardian must have removed that copy by the time it exits.
+        EXPECT_TRUE(kill_during({exe, "edit", "big.yaml"}, delay, slow_editor.c_str())) << "the edit ended before the kill";
         EXPECT_EQ(cli_decrypt("big.yaml"), plain);
         struct stat st{};
         ::stat(f.c_str(), &st);

@@ -1,5 +1,5 @@
-// Interop with an independent SOPS implementation: the npm package sops-age (JavaScript)
-// decrypts files sopskit writes, in YAML, JSON and dotenv.
+// Interop with independent SOPS implementations from npm: sops-age (JavaScript) decrypts files
+// sopskit writes, in YAML, JSON and dotenv; sops-decoder also verifies their MAC.
 #include <filesystem>
 
 #include "sopskit/age.hpp"
@@ -11,13 +11,17 @@ using sopskit::test::write_file;
 
 namespace {
 
-// Installs sops-age once per build tree; empty when npm or the registry is unavailable.
+// Installs sops-age and sops-decoder once per build tree; empty when npm or the registry is
+// unavailable.
 std::string sops_age_module_dir() {
     fs::path dir = fs::path(SOPSKIT_CLI_PATH).parent_path().parent_path() / "npm-interop";
-    if (fs::exists(dir / "node_modules/sops-age/package.json")) return dir.string();
+    auto installed = [&] {
+        return fs::exists(dir / "node_modules/sops-age/package.json") && fs::exists(dir / "node_modules/sops-decoder/package.json");
+    };
+    if (installed()) return dir.string();
     fs::create_directories(dir);
-    auto r = run("cd '" + dir.string() + "' && npm install --silent --no-audit --no-fund sops-age@4.0.2 >/dev/null 2>&1");
-    if (r.exit_code != 0 || !fs::exists(dir / "node_modules/sops-age/package.json")) return {};
+    auto r = run("cd '" + dir.string() + "' && npm install --silent --no-audit --no-fund sops-age@4.0.2 sops-decoder@0.10.3 >/dev/null 2>&1");
+    if (r.exit_code != 0 || !installed()) return {};
     return dir.string();
 }
 
@@ -51,4 +55,50 @@ TEST(InteropSopsAgeJs, DecryptsWhatSopskitWrites) {
     ASSERT_EQ(out.exit_code, 0) << out.err;
     std::string secret = R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"stringData":{"password":"hunter2","n":42,"f":1.5,"b":true,"list":["a",2]}})";
     EXPECT_EQ(out.out, secret + "\n" + secret + "\n" + R"({"A":"1","B":"two words"})" + "\n");
+}
+
+// sops-decoder (JSON only, AWS KMS only) recomputes the MAC over every value. Its KMS client is
+// stubbed to hand it the data key, which the real age CLI unwraps from our enc block first; a
+// readable value changed afterwards must then fail its MAC check.
+TEST(InteropSopsDecoderJs, VerifiesValuesAndMacOfWhatSopskitWrites) {
+    REQUIRE_PROGRAM("node");
+    REQUIRE_PROGRAM("npm");
+    REQUIRE_PROGRAM("age");
+    std::string modules = sops_age_module_dir();
+    if (modules.empty()) GTEST_SKIP() << "could not install the npm package sops-decoder (no registry access)";
+    auto id = sopskit::age::X25519Identity::generate();
+    fs::path dir = sopskit::test::make_temp_dir();
+    write_file(dir / "key.txt", id.encode() + "\n");
+    write_file(dir / "s.yaml", "password: hunter2\nport: 5432\nratio: 1.5\nenabled: true\nnothing: null\n"
+                               "note_unencrypted: readable\ndb:\n    user: admin\n    hosts:\n        - alpha\n        - 7\n");
+    std::string cli = "'" + sopskit::test::cli_path() + "'";
+    auto enc = run(cli + " -e --age " + id.recipient() + " --output-type json '" + (dir / "s.yaml").string() + "'");
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    write_file(dir / "s.enc.json", enc.out);
+    std::string tampered = enc.out;
+    tampered.replace(tampered.find("\"readable\""), 10, "\"readablX\"");
+    write_file(dir / "t.enc.json", tampered);
+    // The data key, unwrapped by the real age from the file's enc block.
+    auto armored = run("node -e 'process.stdout.write(JSON.parse(require(\"fs\").readFileSync(process.argv[1])).sops.age[0].enc)' '" +
+                       (dir / "s.enc.json").string() + "' | age -d -i '" + (dir / "key.txt").string() + "' | base64 -w0");
+    ASSERT_EQ(armored.exit_code, 0) << armored.err;
+    ASSERT_EQ(armored.out.size(), 44u) << "a 32-byte data key";
+    write_file(fs::path(modules) / "decoder.cjs",
+               "const { KMSClient } = require('@aws-sdk/client-kms');\n"
+               "const { decrypt } = require('sops-decoder');\n"
+               "KMSClient.prototype.send = async () => ({ Plaintext: new Uint8Array(Buffer.from(process.env.DATA_KEY, 'base64')) });\n"
+               "(async () => {\n"
+               "  for (const f of process.argv.slice(2)) {\n"
+               "    const tree = JSON.parse(require('fs').readFileSync(f, 'utf8'));\n"
+               "    tree.sops.kms = [{ arn: 'arn:aws:kms:us-east-1:111111111111:key/stub', enc: 'AA==', created_at: '' }];\n"
+               "    try { console.log(JSON.stringify(await decrypt(tree))); } catch (e) { console.log('error: ' + e.message); }\n"
+               "  }\n"
+               "})();\n");
+    auto out = run("cd '" + modules + "' && AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y DATA_KEY='" + armored.out + "' node decoder.cjs '" +
+                   (dir / "s.enc.json").string() + "' '" + (dir / "t.enc.json").string() + "'");
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_EQ(out.out,
+              R"({"password":"hunter2","port":5432,"ratio":1.5,"enabled":true,"nothing":null,"note_unencrypted":"readable",)"
+              R"("db":{"user":"admin","hosts":["alpha",7]}})" "\n"
+              "error: Hash mismatch\n");
 }

@@ -1,9 +1,13 @@
 // Key management as admins and rotation scripts use it: rotate, updatekeys, set/unset,
 // filestatus, and batch runs that survive kill -9.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "sopskit/age.hpp"
@@ -97,7 +101,8 @@ TEST_F(KeyMgmt, SetAndUnsetKeepOtherCiphertexts) {
     ASSERT_EQ(cli("unset s.yaml '[\"c\"]'").exit_code, 0);
     EXPECT_EQ(cli("-d s.yaml").out, "a: from stdin\nb: two\n");
     auto missing = cli("unset s.yaml '[\"nope\"]'");
-    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_EQ(missing.exit_code, 1) << missing.err;
+    EXPECT_NE(missing.err.find("Key not found: nope"), std::string::npos) << missing.err;
     EXPECT_NE(missing.err.find("s.yaml"), std::string::npos);
     EXPECT_EQ(cli("unset --idempotent s.yaml '[\"nope\"]'").exit_code, 0);
     EXPECT_EQ(cli("set s.yaml '[\"a\"]' 'not json'").exit_code, 7);
@@ -119,7 +124,7 @@ TEST_F(KeyMgmt, BatchEncryptAndRotateWithJsonReport) {
                    "kind: Secret\nstringData:\n    num: \"" + std::to_string(i) + "\"\n");
     write_file(dir_ / "secrets/broken.yaml", "kind: [unclosed\n");
     auto enc = cli("encrypt -i --json secrets");
-    EXPECT_NE(enc.exit_code, 0) << "one file fails, so the run reports failure";
+    EXPECT_EQ(enc.exit_code, 2) << "one file fails, so the run reports failure";
     int encrypted = 0, failed = 0;
     for (std::size_t p = 0; (p = enc.out.find("\"action\":\"encrypted\"", p)) != std::string::npos; ++p) ++encrypted;
     for (std::size_t p = 0; (p = enc.out.find("\"result\":\"error\"", p)) != std::string::npos; ++p) ++failed;
@@ -145,17 +150,10 @@ TEST_F(KeyMgmt, KillNineDuringBatchRotateLeavesEveryFileWholeAndDecryptable) {
     identities.add(ids_[0].clone());
     KeyRing ring;
     ring.add(make_age_key_source(std::move(identities)));
+    int landed = 0;
     for (int delay_ms : {5, 20, 60}) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            chdir(dir_.c_str());
-            setenv("SOPS_AGE_KEY_FILE", (dir_ / "key0.txt").c_str(), 1);
-            execl(sopskit::test::cli_path().c_str(), "sopskit", "rotate", "-i", "fleet", nullptr);
-            _exit(127);
-        }
-        usleep(delay_ms * 1000);
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
+        landed += sopskit::test::kill_during({sopskit::test::cli_path(), "rotate", "-i", "fleet"}, dir_,
+                                             {{"SOPS_AGE_KEY_FILE", (dir_ / "key0.txt").string()}}, delay_ms * 1000L);
         for (int i = 0; i < 60; ++i) {
             std::string file = read_file(dir_ / "fleet" / ("f" + std::to_string(i) + ".yaml"));
             try {
@@ -170,6 +168,7 @@ TEST_F(KeyMgmt, KillNineDuringBatchRotateLeavesEveryFileWholeAndDecryptable) {
             if (name.find(".sopskit-") != std::string::npos) fs::remove(e.path());  // an interrupted temp file (ciphertext only)
         }
     }
+    EXPECT_GE(landed, 2) << "the kills must land while the 60 files are rotated, not after";
 }
 
 TEST_F(KeyMgmt, EditReencryptsChangesAndKeepsTheOriginalOnBadInput) {
@@ -191,15 +190,18 @@ TEST_F(KeyMgmt, EditReencryptsChangesAndKeepsTheOriginalOnBadInput) {
     EXPECT_EQ(unchanged.exit_code, 200);
     auto bad = run("cd '" + dir_.string() + "' && " + tmp + "SOPS_AGE_KEY_FILE=key0.txt EDITOR=\"sh -c 'echo \\\"a: [broken\\\" > \\$0'\" '" +
                    sopskit::test::cli_path() + "' edit s.yaml </dev/null");
-    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(bad.exit_code, 1) << bad.err;
     EXPECT_NE(bad.err.find("invalid syntax"), std::string::npos) << bad.err;
     EXPECT_EQ(read_file(dir_ / "s.yaml"), before) << "a failed edit leaves the original";
     EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 
-    // Killed while the editor runs: the temp folder still goes. (The editor gets the file as
-    // its argument, so a script: "sleep 3 FILE" would fail at once and race the check below.)
-    write_file(dir_ / "slow-editor", "#!/bin/sh\nsleep 3\n");
+    // Killed while the editor runs: the temp folder still goes. The editor tells the test it
+    // runs (its pid through a FIFO), so the SIGTERM lands while it edits, without polling.
+    ASSERT_EQ(::mkfifo((dir_ / "editor-started").c_str(), 0600), 0);
+    write_file(dir_ / "slow-editor", "#!/bin/sh\necho $$ > '" + (dir_ / "editor-started").string() + "'\nexec sleep 30\n");
     fs::permissions(dir_ / "slow-editor", fs::perms::owner_all);
+    int started = ::open((dir_ / "editor-started").c_str(), O_RDONLY | O_NONBLOCK);
+    ASSERT_GE(started, 0);
     pid_t pid = fork();
     if (pid == 0) {
         chdir(dir_.c_str());
@@ -209,10 +211,17 @@ TEST_F(KeyMgmt, EditReencryptsChangesAndKeepsTheOriginalOnBadInput) {
         execl(sopskit::test::cli_path().c_str(), "sopskit", "edit", "s.yaml", nullptr);
         _exit(127);
     }
-    for (int i = 0; i < 100 && fs::is_empty(dir_ / "tmp"); ++i) usleep(20000);
+    struct pollfd wait_for{started, POLLIN, 0};
+    ASSERT_EQ(::poll(&wait_for, 1, 120000), 1) << "the editor never started";
+    char editor_pid[32] = {};
+    ASSERT_GT(::read(started, editor_pid, sizeof editor_pid - 1), 0);
+    ::close(started);
     EXPECT_FALSE(fs::is_empty(dir_ / "tmp")) << "the editor should be running on a temp file";
     kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ::kill(std::atoi(editor_pid), SIGKILL);  // the editor is not sopskit's to stop
+    EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) != 0) << "sopskit must not report success when terminated";
     EXPECT_TRUE(fs::is_empty(dir_ / "tmp")) << "SIGTERM must not leave plaintext behind";
     EXPECT_EQ(read_file(dir_ / "s.yaml"), before);
 }

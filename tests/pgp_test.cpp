@@ -104,17 +104,29 @@ TEST(Pgp, OurEncBlocksDecryptWithRealGpgAndBack) {
     std::string enc = encrypt_document("kind: Secret\nstringData:\n    password: hunter2\n", req, ring);
     EXPECT_EQ(enc.find("hunter2"), std::string::npos);
     EXPECT_NE(enc.find("fp: " + fp), std::string::npos);
+    EXPECT_EQ(sopskit::test::metadata_shape(enc),
+              "sops:\n"
+              "    encrypted_regex: *\n"
+              "    lastmodified: *\n"
+              "    mac: *\n"
+              "    pgp:\n"
+              "        - created_at: *\n"
+              "          enc: |\n"
+              "          fp: *\n"
+              "    version: *\n") << enc;
 
     // The enc block is a normal PGP message: the real gpg opens it with the original keyring.
     SplitFile split = load_encrypted(Format::Yaml, enc);
     std::string armored = split.metadata.find("pgp")->list[0].find("enc")->text;
     sopskit::test::write_file(dir / "enc.asc", armored);
-    auto r = run("GNUPGHOME='" + gnupghome + "' gpg --batch --quiet -d '" + (dir / "enc.asc").string() + "' | wc -c");
+    auto r = run("GNUPGHOME='" + gnupghome + "' gpg --batch --quiet -o '" + (dir / "key.bin").string() + "' -d '" +
+                 (dir / "enc.asc").string() + "'");
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "32\n");
 
     DecryptedFile dec = decrypt_document(enc, Format::Yaml, ring);
     EXPECT_EQ(dec.branches[0][1].value.map[0].value.text, "hunter2");
+    ASSERT_EQ(dec.data_key.size(), 32u);
+    EXPECT_EQ(sopskit::test::read_file(dir / "key.bin"), dec.data_key.view()) << "gpg returns exactly the file's data key";
     run("gpgconf --homedir '" + gnupghome + "' --kill all");
 }
 

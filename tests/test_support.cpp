@@ -1,8 +1,16 @@
 #include "test_support.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -75,6 +83,116 @@ RunResult run(const std::string& command, const std::string& stdin_data) {
     r.out = read_file(dir / "stdout");
     r.err = read_file(dir / "stderr");
     return r;
+}
+
+RunResult run_argv(const std::vector<std::string>& argv, const fs::path& cwd,
+                   const std::vector<std::pair<std::string, std::string>>& env, const std::string& stdin_data) {
+    fs::path dir = make_temp_dir();
+    write_file(dir / "stdin", stdin_data);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        int in = ::open((dir / "stdin").c_str(), O_RDONLY);
+        int out = ::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = ::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) _exit(126);
+        if (::chdir(cwd.c_str()) != 0) _exit(126);
+        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+        ::execv(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    RunResult r;
+    if (WIFSIGNALED(status)) {
+        r.signal = WTERMSIG(status);
+        r.exit_code = 128 + r.signal;
+    } else {
+        r.exit_code = WEXITSTATUS(status);
+    }
+    r.out = read_file(dir / "stdout");
+    r.err = read_file(dir / "stderr");
+    return r;
+}
+
+bool kill_during(const std::vector<std::string>& argv, const fs::path& cwd,
+                 const std::vector<std::pair<std::string, std::string>>& env, long delay_us) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t supervisor = fork();
+    if (supervisor < 0) throw std::runtime_error("fork failed");
+    if (supervisor == 0) {
+        // Orphans of the program (an edit guardian) become our children, so waiting for all of
+        // them is an event, not a guess.
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) _exit(2);
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (::chdir(cwd.c_str()) != 0) _exit(126);
+            for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+            int devnull = ::open("/dev/null", O_RDWR);
+            ::dup2(devnull, 0);
+            ::dup2(devnull, 1);
+            ::dup2(devnull, 2);
+            ::execv(args[0], args.data());
+            _exit(127);
+        }
+        struct timespec ts{delay_us / 1000000, (delay_us % 1000000) * 1000};
+        while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        bool landed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+        while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+        }
+        _exit(landed ? 1 : 0);
+    }
+    int status = 0;
+    while (::waitpid(supervisor, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) throw std::runtime_error("kill_during: supervisor failed");
+    return WEXITSTATUS(status) == 1;
+}
+
+int free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot bind a loopback port");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+std::string metadata_shape(const std::string& file) {
+    std::string section = file.substr(file.find("sops:\n"));
+    std::string shape;
+    for (std::size_t p = 0; p < section.size();) {
+        std::size_t nl = section.find('\n', p);
+        std::string line = section.substr(p, nl - p);
+        p = nl == std::string::npos ? section.size() : nl + 1;
+        bool key_line = line.find(':') != std::string::npos && line.find("-----") == std::string::npos &&
+                        line.rfind("                ", 0) != 0;
+        if (!key_line) continue;  // armored lines
+        if (auto e = line.find("enc: |"); e != std::string::npos)
+            line = line.substr(0, e + 6);  // "|" or "|-": whether the armor ends in a newline is the tool's
+        else if (auto c = line.find(": "); c != std::string::npos)
+            line = line.substr(0, c + 2) + "*";
+        shape += line + "\n";
+    }
+    return shape;
 }
 
 bool have_program(const std::string& name) {

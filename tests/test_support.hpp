@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -22,9 +24,27 @@ struct RunResult {
     int exit_code = -1;
     std::string out;
     std::string err;
+    int signal = 0;  // the signal that killed the program (run_argv only; a shell reports 128+N as exit_code)
 };
 // Runs a shell command with the given stdin; captures stdout and stderr.
 RunResult run(const std::string& command, const std::string& stdin_data = "");
+// Runs a program without a shell, so a death by signal is told apart from an exit code:
+// argv[0] is the program's path, `cwd` its working folder, `env` added to the environment.
+RunResult run_argv(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                   const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& stdin_data = "");
+// Starts argv (argv[0] a path) in `cwd` with `env` added and output discarded, sends it SIGKILL
+// after `delay_us`, and returns once it and every process it started have exited (they are
+// re-parented to a private subreaper and reaped there), so no sleep is needed before looking at
+// what they left. True when the kill landed while the program was still running.
+bool kill_during(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                 const std::vector<std::pair<std::string, std::string>>& env, long delay_us);
+// A loopback TCP port the kernel just handed out (bound to port 0, read back, released), for a
+// peer server that cannot report its own port; check the server then says it listens there.
+int free_loopback_port();
+// A YAML file's sops section with the variable parts masked: every "key: value" becomes
+// "key: *", "enc: |" stands for both block styles, armored lines are dropped, so a test can
+// pin the fields and their order.
+std::string metadata_shape(const std::string& file);
 // Whether a program is on PATH.
 bool have_program(const std::string& name);
 

@@ -142,8 +142,11 @@ std::optional<std::string> identity_pub_of(const Branches& docs) {
 std::string flux_decryption_secret(const std::string& name, const std::string& ns, const std::vector<std::string>& age_keys,
                                    const std::vector<std::string>& pgp_keys) {
     std::map<std::string, std::string> data;
+    // Go's adler32.Checksum (Flux's MakeSOPSSecret): the standard Adler-32, whose running sum
+    // starts at 1 (zlib's adler32(0, nullptr, 0)), not at 0.
     auto entry = [](const std::string& key) {
-        uLong sum = adler32(0L, reinterpret_cast<const Bytef*>(key.data()), static_cast<uInt>(key.size()));
+        uLong sum = adler32(0L, Z_NULL, 0);
+        sum = adler32(sum, reinterpret_cast<const Bytef*>(key.data()), static_cast<uInt>(key.size()));
         return std::to_string(sum);
     };
     for (const auto& k : age_keys) data[entry(k) + ".agekey"] = k;

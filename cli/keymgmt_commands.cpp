@@ -45,6 +45,8 @@ int run_updatekeys(UpdateKeysOptions& u) {
             try {
                 split = load_encrypted(f, bytes, store_options(o));
             } catch (const Error& e) {
+                // A plaintext file: sops' own line and exit code 1, as decrypt says it.
+                if (e.code() == ErrorCode::Generic && std::string_view(e.what()) == "sops metadata not found") throw;
                 throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling input: ") + e.what());
             }
             parse_metadata(split.metadata);

@@ -15,13 +15,12 @@ namespace {
 // unavailable.
 std::string sops_age_module_dir() {
     fs::path dir = fs::path(SOPSKIT_CLI_PATH).parent_path().parent_path() / "npm-interop";
-    auto installed = [&] {
-        return fs::exists(dir / "node_modules/sops-age/package.json") && fs::exists(dir / "node_modules/sops-decoder/package.json");
-    };
-    if (installed()) return dir.string();
+    // Several test processes run at once: the install holds a lock and ends with a marker, so
+    // no test sees a half-installed tree.
     fs::create_directories(dir);
-    auto r = run("cd '" + dir.string() + "' && npm install --silent --no-audit --no-fund sops-age@4.0.2 sops-decoder@0.10.3 >/dev/null 2>&1");
-    if (r.exit_code != 0 || !installed()) return {};
+    auto r = run("cd '" + dir.string() + "' && flock .lock sh -c '[ -e .installed ] || "
+                 "{ npm install --silent --no-audit --no-fund sops-age@4.0.2 sops-decoder@0.10.3 >/dev/null 2>&1 && touch .installed; }'");
+    if (r.exit_code != 0 || !fs::exists(dir / ".installed")) return {};
     return dir.string();
 }
 

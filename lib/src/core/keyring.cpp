@@ -64,15 +64,8 @@ private:
 
 // Names and reasons in the report may come from the file or a server: one line, bounded.
 std::string printable(const std::string& s, std::size_t limit = 300) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (out.size() >= limit) return out + "...";
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-        else out.push_back(static_cast<char>(c));
-    }
-    return out;
+    std::string out = escape_control_chars(std::string_view(s).substr(0, limit));
+    return s.size() > limit ? out + "..." : out;
 }
 
 // sops' sortKeyGroupIndices: kinds named in the order first (in that order), then the rest

@@ -27,28 +27,12 @@ const char* kSecret =
     "    password: s3cr3t-hunter2\n";
 
 // A temporary GNUPGHOME holding upstream's test key; the CLI finds it like gpg would.
-class CliTest : public ::testing::Test {
+class CliTest : public sopskit::test::UpstreamGpgTest {
 protected:
-    void SetUp() override {
-        auto conf = sopskit::test::conformance_dir();
-        if (!conf) GTEST_SKIP() << "../shared/conformance not present: the CLI tests use upstream's PGP test key";
-        if (!sopskit::test::have_program("gpg")) GTEST_SKIP() << "gpg not installed";
-        dir_ = sopskit::test::make_temp_dir();
-        home_ = dir_ / "gnupg";
-        fs::create_directory(home_);
-        fs::permissions(home_, fs::perms::owner_all, fs::perm_options::replace);
-        auto r = run(env() + "gpg --batch --quiet --import '" + (*conf / "sops/pgp/sops_functional_tests_key.asc").string() + "'");
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-        conformance_ = *conf;
-    }
-    void TearDown() override {
-        if (!home_.empty()) run("gpgconf --homedir '" + home_.string() + "' --kill all");
-    }
     std::string env() const { return "GNUPGHOME='" + home_.string() + "' SOPS_AGE_KEY_FILE=/nonexistent "; }
     sopskit::test::RunResult sopskit(const std::string& args, const std::string& in = "") {
         return run("cd '" + dir_.string() + "' && " + env() + "'" + sopskit::test::cli_path() + "' " + args, in);
     }
-    fs::path dir_, home_, conformance_;
 };
 
 }  // namespace

@@ -16,22 +16,8 @@ namespace {
 const char* kFp = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4";
 
 // A temporary folder with a private GNUPGHOME holding upstream's test key.
-class SopsParity : public ::testing::Test {
+class SopsParity : public sopskit::test::UpstreamGpgTest {
 protected:
-    void SetUp() override {
-        auto conf = sopskit::test::conformance_dir();
-        if (!conf) GTEST_SKIP() << "../shared/conformance not present: these tests use upstream's PGP test key";
-        if (!sopskit::test::have_program("gpg")) GTEST_SKIP() << "gpg not installed";
-        dir_ = sopskit::test::make_temp_dir();
-        home_ = dir_ / "gnupg";
-        fs::create_directory(home_);
-        fs::permissions(home_, fs::perms::owner_all, fs::perm_options::replace);
-        auto r = run(env() + "gpg --batch --quiet --import '" + (*conf / "sops/pgp/sops_functional_tests_key.asc").string() + "'");
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    void TearDown() override {
-        if (!home_.empty()) run("gpgconf --homedir '" + home_.string() + "' --kill all");
-    }
     std::string env() const {
         return "GNUPGHOME='" + home_.string() + "' HOME='" + dir_.string() + "' SOPS_AGE_KEY_FILE=/nonexistent ";
     }
@@ -39,7 +25,6 @@ protected:
     sopskit::test::RunResult sopskit(const std::string& args, const std::string& cwd = ".", const std::string& in = "") {
         return run("cd '" + (dir_ / cwd).string() + "' && " + env() + "'" + sopskit::test::cli_path() + "' " + args, in);
     }
-    fs::path dir_, home_;
 };
 
 }  // namespace

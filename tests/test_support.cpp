@@ -201,4 +201,22 @@ bool have_program(const std::string& name) {
 
 std::string cli_path() { return SOPSKIT_CLI_PATH; }
 
+void UpstreamGpgTest::SetUp() {
+    auto conf = conformance_dir();
+    if (!conf) GTEST_SKIP() << "../shared/conformance not present: these tests use upstream's PGP test key";
+    if (!have_program("gpg")) GTEST_SKIP() << "gpg not installed";
+    dir_ = make_temp_dir();
+    home_ = dir_ / "gnupg";
+    std::filesystem::create_directory(home_);
+    std::filesystem::permissions(home_, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+    auto r = run("GNUPGHOME='" + home_.string() + "' gpg --batch --quiet --import '" +
+                 (*conf / "sops/pgp/sops_functional_tests_key.asc").string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    conformance_ = *conf;
+}
+
+void UpstreamGpgTest::TearDown() {
+    if (!home_.empty()) run("gpgconf --homedir '" + home_.string() + "' --kill all");
+}
+
 }  // namespace sopskit::test

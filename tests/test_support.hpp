@@ -51,6 +51,15 @@ bool have_program(const std::string& name);
 // Path of the built sopskit CLI.
 std::string cli_path();
 
+// A temporary folder with a private GNUPGHOME holding upstream's public PGP test key
+// (conformance/sops/pgp); skipped where the fixtures or gpg are missing.
+class UpstreamGpgTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+    std::filesystem::path dir_, home_, conformance_;
+};
+
 }  // namespace sopskit::test
 
 #define REQUIRE_CONFORMANCE(var)                                                        \

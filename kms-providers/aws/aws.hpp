@@ -27,6 +27,10 @@ struct Context {
     HttpOptions http;
 };
 
+// The context a KMS source or an S3 upload runs in: environment, home, explicit keys, HTTP
+// options (AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS as total tries).
+Context context_from(const KmsSettings& settings);
+
 // A KMS key ARN, arn:PARTITION:kms:REGION:ACCOUNT:(key|alias)/NAME, checked by a strict grammar:
 // sops' pattern ^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$ with the region narrowed to a
 // lower-case DNS label (it becomes part of the endpoint host), at most kMaxArnLength bytes, and

@@ -79,6 +79,22 @@ std::string dns_suffix_for_region(const std::string& region) {
     return "amazonaws.com";
 }
 
+Context context_from(const KmsSettings& s) {
+    Context ctx;
+    ctx.env = env_of(s);
+    ctx.home = home_of(s);
+    ctx.isolated = s.isolated;
+    ctx.static_keys = s.aws;
+    ctx.http = http_options_from(ctx.env, env_or(ctx.env, "AWS_CA_BUNDLE"));
+    if (auto attempts = ctx.env("AWS_MAX_ATTEMPTS")) {  // total tries, as the SDK counts them
+        try {
+            ctx.http.max_retries = std::max(0, std::stoi(*attempts) - 1);
+        } catch (...) {
+        }
+    }
+    return ctx;
+}
+
 std::string service_endpoint(const Env& env, const std::string& service, const std::string& region) {
     std::string upper = service;
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -50,19 +50,7 @@ bool valid_role_arn(const std::string& role) {
 
 class AwsKmsSource final : public KeySource {
 public:
-    explicit AwsKmsSource(const KmsSettings& s) {
-        ctx_.env = env_of(s);
-        ctx_.home = home_of(s);
-        ctx_.isolated = s.isolated;
-        ctx_.static_keys = s.aws;
-        ctx_.http = http_options_from(ctx_.env, env_or(ctx_.env, "AWS_CA_BUNDLE"));
-        if (auto attempts = ctx_.env("AWS_MAX_ATTEMPTS")) {  // total tries, as the SDK counts them
-            try {
-                ctx_.http.max_retries = std::max(0, std::stoi(*attempts) - 1);
-            } catch (...) {
-            }
-        }
-    }
+    explicit AwsKmsSource(const KmsSettings& s) : ctx_(aws::context_from(s)) {}
 
     std::string_view kind() const override { return "kms"; }
 

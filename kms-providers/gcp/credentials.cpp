@@ -36,7 +36,8 @@ bool retry_token_error(const HttpResponse& r) { return r.status >= 500; }
 
 }  // namespace
 
-Token token_from_credentials_json(const std::string& json_text, const HttpOptions& http, std::time_t now) {
+Token token_from_credentials_json(const std::string& json_text, const HttpOptions& http, std::time_t now,
+                                  const std::string& scope) {
     auto j = nlohmann::json::parse(json_text, nullptr, false);
     if (!j.is_object()) throw std::runtime_error("the Google credentials are not a JSON object");
     std::string type = j.value("type", "");
@@ -48,7 +49,7 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
         if (email.empty() || key.empty()) throw std::runtime_error("service account credentials lack client_email or private_key");
         nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
         if (j.contains("private_key_id") && j["private_key_id"].is_string()) header["kid"] = j["private_key_id"];
-        nlohmann::json claims = {{"iss", email}, {"scope", kScope}, {"aud", token_uri}, {"iat", now}, {"exp", now + 3600}};
+        nlohmann::json claims = {{"iss", email}, {"scope", scope}, {"aud", token_uri}, {"iat", now}, {"exp", now + 3600}};
         std::string jwt = sign_jwt_rs256(header.dump(), claims.dump(), key);
         HttpRequest req{"POST", token_uri, {{"Content-Type", "application/x-www-form-urlencoded"}},
                         form_encode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", jwt}})};

@@ -44,6 +44,10 @@ std::string endpoint(const Env& env) {
         if (auto u = env("SOPS_GCP_KMS_UNIVERSE_DOMAIN")) return "https://cloudkms." + *u;
         return "https://cloudkms.googleapis.com";
     }
+    return endpoint_url(std::move(e));
+}
+
+std::string endpoint_url(std::string e) {
     if (e.find("://") == std::string::npos) {
         if (e.size() > 4 && e.compare(e.size() - 4, 4, ":443") == 0) e.resize(e.size() - 4);
         e = "https://" + e;
@@ -73,10 +77,13 @@ using nlohmann::json;
 
 class GcpKmsSource final : public KeySource {
 public:
-    explicit GcpKmsSource(const KmsSettings& s)
-        : env_(env_of(s)), home_(home_of(s)), creds_json_(s.gcp_credentials_json), isolated_(s.isolated) {
+    explicit GcpKmsSource(const KmsSettings& s, std::string scope = gcp::kScope)
+        : env_(env_of(s)), home_(home_of(s)), creds_json_(s.gcp_credentials_json), isolated_(s.isolated), scope_(std::move(scope)) {
         http_ = http_options_from(env_);
     }
+
+    // The chain's token, for another Google API (a GCS upload) asked with this source's scope.
+    std::string bearer_token() { return access_token(); }
 
     std::string_view kind() const override { return "gcp_kms"; }
 
@@ -120,7 +127,7 @@ private:
         std::lock_guard lock(mu_);
         std::time_t now = std::time(nullptr);
         if (!token_.access_token.empty() && (token_.expires == 0 || token_.expires - 60 > now)) return token_.access_token;
-        auto from_json = [&](const std::string& text) { token_ = gcp::token_from_credentials_json(text, http_, now); };
+        auto from_json = [&](const std::string& text) { token_ = gcp::token_from_credentials_json(text, http_, now, scope_); };
         if (creds_json_) {
             from_json(*creds_json_);
         } else if (isolated_) {
@@ -187,12 +194,17 @@ private:
     std::string home_;
     std::optional<std::string> creds_json_;
     bool isolated_;
+    std::string scope_;
     HttpOptions http_;
     std::mutex mu_;
     gcp::Token token_;
 };
 
 }  // namespace
+
+std::string gcp::access_token(const KmsSettings& settings, const std::string& scope) {
+    return GcpKmsSource(settings, scope).bearer_token();
+}
 
 std::unique_ptr<KeySource> make_gcp_kms_source(const KmsSettings& settings) {
     return std::make_unique<GcpKmsSource>(settings);

@@ -103,15 +103,18 @@ AwsAuth authenticate_aws(Context& ctx, const httplib::Request& req, std::string_
         return fail(AwsAuthFailure::SignatureExpired, "Signature expired: " + amz_date + " is now earlier than " +
                                                           rfc3339(now - 300) + " (" + rfc3339(now) + " - 5 min.)");
 
+    const bool s3 = service == "s3";
+    if (s3 && req.get_header_value("X-Amz-Content-Sha256") != sv::sha256_hex(req.body))
+        return fail(AwsAuthFailure::BadSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.");
     sv::Request r;
     r.method = req.method;
     std::string target = req.target.empty() ? req.path : req.target;
     size_t q = target.find('?');
-    r.path = target.substr(0, q);
+    r.path = s3 ? req.path : target.substr(0, q);
     if (q != std::string::npos) r.query = target.substr(q + 1);
     for (const auto& [name, value] : req.headers) r.headers.push_back({name, value});
     r.body = req.body;
-    if (!sv::verify(r, secret->secret))
+    if (!sv::verify(r, secret->secret, !s3))
         return fail(AwsAuthFailure::BadSignature,
                     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
                     "Access Key and signing method. Consult the service documentation for details.");

@@ -27,7 +27,8 @@ struct AwsAuth {
     std::string principal;  // user or assumed-role ARN, for AccessDenied messages
 };
 
-// `service` is the signing name the scope must carry ("kms", "sts").
+// `service` is the signing name the scope must carry ("kms", "sts", "s3"). S3 signs the path
+// as sent (decoded once, never normalized) and the x-amz-content-sha256 it must carry.
 AwsAuth authenticate_aws(Context& ctx, const httplib::Request& req, std::string_view service);
 
 // The account configured for the emulated AWS (aws.account, default 111122223333).

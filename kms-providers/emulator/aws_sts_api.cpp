@@ -13,20 +13,6 @@ namespace {
 
 constexpr const char* kStsNs = "https://sts.amazonaws.com/doc/2011-06-15/";
 
-std::string xml_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 // Role ARNs the emulator lets callers assume: aws.roles when present, else any role ARN.
 bool role_allowed(Context& ctx, const std::string& role_arn) {
     if (role_arn.find(":role/") == std::string::npos || role_arn.rfind("arn:aws", 0) != 0) return false;

@@ -100,6 +100,20 @@ std::string random_bytes(size_t n) {
 
 std::string random_token(std::string_view prefix) { return std::string(prefix) + base64url_encode(random_bytes(24)); }
 
+std::string xml_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
 std::string url_decode(std::string_view s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {

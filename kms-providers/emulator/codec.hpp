@@ -22,6 +22,8 @@ std::string random_token(std::string_view prefix);
 // application/x-www-form-urlencoded body or query string; later duplicates win.
 std::map<std::string, std::string> parse_form(std::string_view body);
 std::string url_decode(std::string_view s);
+// Text for an XML element (& < > " escaped).
+std::string xml_escape(const std::string& s);
 
 // RFC 3339 UTC for a unix time.
 std::string rfc3339(long long unix_seconds);

@@ -23,12 +23,19 @@ struct VaultKv {
     std::size_t size() const;
 };
 
+// Uploaded objects, in memory: S3 and GCS, each by "bucket/name".
+struct ObjectStore {
+    std::mutex mu;
+    std::map<std::string, std::string> s3, gcs;
+};
+
 struct Context {
     explicit Context(const std::string& state_path) : keys(state_path) {}
     KeyStore keys;
     TokenRegistry tokens;
     Faults faults;
     VaultKv kv;
+    ObjectStore objects;
     std::string base_url;  // https://127.0.0.1:PORT, known once listening
 
     long long token_ttl() const {

@@ -26,8 +26,9 @@ const char* status_name(int status) {
     }
 }
 
-// An access token we issued, a static test token, or a self-signed JWT from a known service account.
-bool authenticated(Context& ctx, const Request& req) {
+}  // namespace
+
+bool gcp_authenticated(Context& ctx, const Request& req) {
     std::string token = bearer_token(req);
     if (token.empty()) return false;
     if (auto t = ctx.tokens.find(token)) return t->service == "gcp";
@@ -43,6 +44,8 @@ bool authenticated(Context& ctx, const Request& req) {
     if (!jwt || !jwt->claims.contains("exp") || !jwt->claims["exp"].is_number()) return false;
     return jwt->claims["exp"].get<double>() > double(now_seconds());
 }
+
+namespace {
 
 std::string be32(unsigned v) {
     return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
@@ -86,7 +89,7 @@ void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call) {
     std::string op = req.matches[4];
     call.operation = op;
     call.key = name;
-    if (!authenticated(ctx, req))
+    if (!gcp_authenticated(ctx, req))
         return gcp_error(res, 401,
                          "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
                          "other valid authentication credential.");

@@ -22,6 +22,8 @@ void imds(Context& ctx, const Request& req, Response& res, Call& call);
 // gcp_kms_api.cpp: POST /v1/{name}:encrypt|:decrypt
 void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call);
 void gcp_error(Response& res, int status, const std::string& message);
+// An access token we issued, a static test token, or a self-signed JWT from a known service account.
+bool gcp_authenticated(Context& ctx, const Request& req);
 // azure_kv_api.cpp: /keys/{name}[/{version}][/encrypt|/decrypt|/wrapkey|/unwrapkey]
 void azure_kv(Context& ctx, const Request& req, Response& res, Call& call);
 void azure_error(Response& res, int status, const std::string& code, const std::string& message);
@@ -32,6 +34,11 @@ void vault_error(Response& res, int status, const std::string& message);
 bool vault_token_allowed(Context& ctx, const Request& req, const std::string& ns);
 // vault_kv_api.cpp: GET|PUT|POST|DELETE /v1/kv/{path} (KV v1), /v1/secret/data/{path} (KV v2)
 void vault_kv(Context& ctx, const Request& req, Response& res, Call& call);
+// object_storage_api.cpp: S3 PUT|GET /{bucket}/{key} (path style, SigV4 "s3"); GCS
+// POST /upload/storage/v1/b/{bucket}/o?uploadType=media&name=…, GET /storage/v1/b/{bucket}/o/{object}?alt=media.
+void s3_object(Context& ctx, const Request& req, Response& res, Call& call);
+void gcs_upload(Context& ctx, const Request& req, Response& res, Call& call);
+void gcs_object(Context& ctx, const Request& req, Response& res, Call& call);
 // token_endpoints.cpp: POST /token (Google), POST /{tenant}/oauth2/v2.0/token (Azure AD),
 // GET /{tenant}/v2.0/.well-known/openid-configuration
 void gcp_token(Context& ctx, const Request& req, Response& res, Call& call);

@@ -144,6 +144,11 @@ struct Emulator::Impl {
         s.Get(R"(/latest/meta-data/.*)", wrap("imds", imds));
         s.Post(R"(/_emulator/([a-z-]+))", wrap("control", control));
         s.Get("/_emulator/health", [](const Request&, Response& res) { res.set_content(R"({"ok":true})", "application/json"); });
+        // Object stores last: S3's path-style /{bucket}/{key} would match every other path.
+        s.Post(R"(/upload/storage/v1/b/([^/]+)/o)", wrap("gcs", gcs_upload));
+        s.Get(R"(/storage/v1/b/([^/]+)/o/(.+))", wrap("gcs", gcs_object));
+        s.Put(R"(/([^/]+)/(.+))", wrap("s3", s3_object));
+        s.Get(R"(/([^/]+)/(.+))", wrap("s3", s3_object));
     }
 };
 

@@ -1,7 +1,9 @@
-// publish: sends an encrypted file where its .sops.yaml destination_rules say. Vault KV (v1 and
-// v2) gets the decrypted values, as sops writes them; S3 and GCS are not implemented yet.
+// publish: sends an encrypted file where its .sops.yaml destination_rules say. S3 and GCS get
+// the encrypted file (re-encrypted first for the rule's recreation_rule keys); Vault KV (v1 and
+// v2) gets the decrypted values, as sops writes them.
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -9,9 +11,11 @@
 #include "commands.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
+#include "sopskit/keymgmt.hpp"
 #include "sopskit/sops_file.hpp"
 #ifdef SOPSKIT_WITH_KMS
 #include "common/http.hpp"
+#include "sopskit/kms/publish.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -128,11 +132,58 @@ void upload_to_vault(const VaultTarget& t, const nlohmann::json& data) {
     }
     if (r.status < 200 || r.status >= 300) throw Error(ErrorCode::Generic, vault_failure("PUT", url, r));
 }
-#else
-void upload_to_vault(const VaultTarget&, const nlohmann::json&) {
-    throw Error(ErrorCode::Generic, "this sopskit was built without KMS support (SOPSKIT_WITH_KMS=OFF): it cannot reach Vault");
+
+void upload_encrypted(const DestinationRule& rule, const std::string& name, const std::string& contents) {
+    if (!rule.s3_bucket.empty()) return kms::put_s3_object(rule.s3_bucket, rule.s3_prefix + name, contents);
+    kms::upload_gcs_object(rule.gcs_bucket, rule.gcs_prefix + name, contents);
 }
+#else
+[[noreturn]] void without_kms() {
+    throw Error(ErrorCode::Generic, "this sopskit was built without KMS support (SOPSKIT_WITH_KMS=OFF): it cannot publish");
+}
+void upload_to_vault(const VaultTarget&, const nlohmann::json&) { without_kms(); }
+void upload_encrypted(const DestinationRule&, const std::string&, const std::string&) { without_kms(); }
 #endif
+
+// sops' PrettyPrintDiffs, uncoloured: per group the kept keys, then +++ added, --- removed.
+// Empty when no key is added or removed.
+std::string key_group_changes(const std::vector<std::vector<Recipient>>& have, const std::vector<std::vector<Recipient>>& want) {
+    std::string out;
+    bool changes = false;
+    static const std::vector<Recipient> none;
+    for (std::size_t i = 0; i < std::max(have.size(), want.size()); ++i) {
+        const auto& ours = i < have.size() ? have[i] : none;
+        const auto& theirs = i < want.size() ? want[i] : none;
+        auto in = [](const std::vector<Recipient>& g, const Recipient& r) { return std::find(g.begin(), g.end(), r) != g.end(); };
+        std::string common, added, removed;
+        for (const auto& r : theirs) {
+            if (in(ours, r)) common += "    " + r.id + "\n";
+            else added += "+++ " + r.id + "\n";
+        }
+        for (const auto& r : ours)
+            if (!in(theirs, r)) removed += "--- " + r.id + "\n";
+        changes = changes || !added.empty() || !removed.empty();
+        out += "Group " + std::to_string(i + 1) + "\n" + common + added + removed;
+    }
+    return changes ? "The following changes will be made to the file's key groups:\n" + out : std::string();
+}
+
+// sops re-encrypts for an S3/GCS destination with the recreation rule's keys: a new data key,
+// and of the rule's settings only the key groups, Shamir threshold and the two suffixes.
+std::string recreate_for(const CreationRule& rule, const std::string& text, Format format, const KeyRing& ring,
+                         const StoreOptions& store) {
+    DecryptOptions d;
+    d.remember_ivs = false;
+    DecryptedFile dec = decrypt_document(text, format, ring, d, store);
+    std::cout << key_group_changes(recipients_of(dec.metadata, ring), rule.key_groups) << std::flush;
+    Metadata md;
+    md.shamir_threshold = rule.shamir_threshold;
+    md.rules.unencrypted_suffix = rule.rules.unencrypted_suffix;
+    md.rules.encrypted_suffix = rule.rules.encrypted_suffix;
+    SecureBytes key = SecureBytes::random(32);
+    wrap_for_groups(md, rule.key_groups, key, ring);
+    return encrypt_with_metadata(std::move(dec.branches), std::move(md), key, format, store);
+}
 
 int publish_one(const PublishOptions& p, const std::string& config_path, const std::string& path, const std::string& root) {
     SopsConfig cfg = load_config(config_path);
@@ -143,25 +194,37 @@ int publish_one(const PublishOptions& p, const std::string& config_path, const s
         if (!ext.empty() && destination.size() >= ext.size() && destination.compare(destination.size() - ext.size(), ext.size(), ext) == 0)
             destination.resize(destination.size() - ext.size());
     }
-    if (rule.vault_path.empty())
-        throw Error(ErrorCode::Generic, rule.s3_bucket.empty() && rule.gcs_bucket.empty()
-                                            ? "no destination configured for this file"
-                                            : "sopskit does not publish to S3 or GCS yet; only Vault KV destinations are supported");
+    bool to_vault = !rule.vault_path.empty();
+    if (!to_vault && rule.s3_bucket.empty() && rule.gcs_bucket.empty()) throw Error(ErrorCode::Generic, "no destination configured for this file");
     FileOptions o = p.file;
     o.file = path;
     Formats f = formats_for(o, path);
     KeyRing ring = keyring_for(o);
-    DecryptedFile dec = decrypt_document(read_input(path), f.in, ring, DecryptOptions{}, store_options(o));
-    Value all = Value::empty_map();
-    for (auto& branch : dec.branches)
-        for (auto& item : branch) all.map.push_back(std::move(item));
-    nlohmann::json data = to_json(all);
-    VaultTarget target = vault_target(rule, destination);
+    std::string text = read_input(path);
+    nlohmann::json data;
+    std::string contents, shown;
+    if (to_vault) {
+        DecryptedFile dec = decrypt_document(text, f.in, ring, DecryptOptions{}, store_options(o));
+        Value all = Value::empty_map();
+        for (auto& branch : dec.branches)
+            for (auto& item : branch) all.map.push_back(std::move(item));
+        data = to_json(all);
+        VaultTarget target = vault_target(rule, destination);
+        shown = target.address + "/v1/" + target.secrets_path;
+    } else {
+        // The file goes as it is unless the rule names keys to re-encrypt it for.
+        if (!is_encrypted_file(text, f.in)) throw Error(ErrorCode::Generic, "sops metadata not found");
+        const auto& re = rule.recreation_rule;
+        bool recreate = re && !re->key_groups.empty() && !re->key_groups.front().empty();
+        contents = recreate ? recreate_for(*re, text, f.in, ring, store_options(o)) : text;
+        shown = rule.s3_bucket.empty() ? "gcs://" + rule.gcs_bucket + "/" + rule.gcs_prefix + destination
+                                       : "s3://" + rule.s3_bucket + "/" + rule.s3_prefix + destination;
+    }
     if (!p.yes) {
         std::string abs = fs::absolute(path).lexically_normal().string();
         std::string answer;
         while (answer != "y" && answer != "n") {
-            std::cout << "uploading " << abs << " to " << target.address << "/v1/" << target.secrets_path << " ? (y/n): " << std::flush;
+            std::cout << "uploading " << abs << " to " << shown << " ? (y/n): " << std::flush;
             if (!std::getline(std::cin, answer)) throw Error(ErrorCode::Generic, "unexpected newline");
         }
         if (answer == "n") {
@@ -172,8 +235,12 @@ int publish_one(const PublishOptions& p, const std::string& config_path, const s
             throw Error(ErrorCode::Generic, "Publication of " + abs + " canceled");
         }
     }
-    upload_to_vault(target, data);
-    data.clear();
+    if (to_vault) {
+        upload_to_vault(vault_target(rule, destination), data);
+        data.clear();
+    } else {
+        upload_encrypted(rule, destination, contents);
+    }
     return 0;
 }
 
@@ -200,7 +267,7 @@ int run_publish(PublishOptions& p) {
 
 void add_publish_command(CLI::App& app, Runner& runner) {
     static PublishOptions opts;
-    CLI::App* c = app.add_subcommand("publish", "Publish an encrypted file (or, with --recursive, a folder) to its .sops.yaml destination_rules (Vault KV)");
+    CLI::App* c = app.add_subcommand("publish", "Publish an encrypted file (or, with --recursive, a folder) to its .sops.yaml destination_rules (S3, GCS, Vault KV)");
     c->add_option("file", opts.file.files, "The file or folder");
     c->add_flag("-y,--yes", opts.yes, "Do not ask before each upload");
     c->add_flag("--omit-extensions", opts.omit_extensions, "Leave the file extension out of the destination path");

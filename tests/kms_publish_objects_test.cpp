@@ -2,11 +2,16 @@
 // their real authentication (SigV4 for S3, a bearer token for GCS): the bytes stored are the
 // encrypted file as sops sends it, or its re-encryption for a recreation_rule's keys.
 #include <filesystem>
+#include <functional>
+#include <map>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "common/http.hpp"
+#include "sopskit/error.hpp"
 #include "sopskit/kms/emulator.hpp"
+#include "sopskit/kms/publish.hpp"
 #include "sopskit/kms/sigv4.hpp"
 #include "test_support.hpp"
 
@@ -115,6 +120,12 @@ TEST_F(PublishObjects, S3GetsTheEncryptedFileUnderItsPrefix) {
     ASSERT_EQ(asked.exit_code, 0) << asked.err;
     EXPECT_NE(asked.out.find("to s3://team-bucket/dev env/app ? (y/n)"), std::string::npos) << asked.out;
     EXPECT_EQ(s3_get("team-bucket", "dev env/app"), encrypted_);
+    // --recursive: each file under its path relative to the folder.
+    fs::create_directories(dir_ / "tree/sub");
+    write_file(dir_ / "tree/sub/app.yaml", encrypted_);
+    auto tree = cli("publish --recursive -y tree", aws_env());
+    ASSERT_EQ(tree.exit_code, 0) << tree.err;
+    EXPECT_EQ(s3_get("team-bucket", "dev env/sub/app.yaml"), encrypted_);
 }
 
 TEST_F(PublishObjects, S3RefusesAWrongSignature) {
@@ -191,4 +202,96 @@ TEST_F(PublishObjects, EmulatorRefusesUnsignedAndUnauthenticatedUploads) {
     EXPECT_EQ(gcs->status, 401);
     EXPECT_FALSE(s3_get("team-bucket", "x.yaml"));
     EXPECT_FALSE(gcs_get("gcs-bucket", "x.yaml"));
+}
+
+namespace {
+
+// The request put_s3_object / upload_gcs_object would send, captured instead of sent.
+struct Captured {
+    sopskit::kms::HttpRequest req;
+    int calls = 0;
+};
+
+sopskit::kms::KmsSettings settings_with(std::map<std::string, std::string> vars) {
+    sopskit::kms::KmsSettings s;
+    s.env = [vars](const std::string& n) -> std::optional<std::string> {
+        auto it = vars.find(n);
+        return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    s.home = sopskit::test::make_temp_dir().string();
+    return s;
+}
+
+Captured capture(const std::function<void()>& call, long status = 200) {
+    Captured c;
+    sopskit::kms::set_http_transport([&c, status](const sopskit::kms::HttpRequest& r) {
+        c.req = r;
+        ++c.calls;
+        sopskit::kms::HttpResponse resp;
+        resp.status = status;
+        return resp;
+    });
+    try {
+        call();
+    } catch (...) {
+        sopskit::kms::set_http_transport({});
+        throw;
+    }
+    sopskit::kms::set_http_transport({});
+    return c;
+}
+
+std::string header_of(const sopskit::kms::HttpRequest& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return {};
+}
+
+}  // namespace
+
+// Virtual-hosted style at AWS (as the SDK does for a DNS-label bucket), path style for a bucket
+// with dots or an IP endpoint; key bytes encoded once and signed as sent.
+TEST(PublishS3Request, AddressingEncodingAndSignature) {
+    std::map<std::string, std::string> env{{"AWS_REGION", "eu-west-1"}, {"AWS_ACCESS_KEY_ID", kKeyId}, {"AWS_SECRET_ACCESS_KEY", kSecret}};
+    auto aws = capture([&] { sopskit::kms::put_s3_object("team-bucket", "dev env/a+b.yaml", "body", settings_with(env)); });
+    ASSERT_EQ(aws.calls, 1);
+    EXPECT_EQ(aws.req.method, "PUT");
+    EXPECT_EQ(aws.req.url, "https://team-bucket.s3.eu-west-1.amazonaws.com/dev%20env/a%2Bb.yaml");
+    EXPECT_EQ(aws.req.body, "body");
+    sigv4::Request s{"PUT", "/dev env/a+b.yaml", "", {}, "body"};
+    for (const auto& [k, v] : aws.req.headers) s.headers.push_back({k, v});
+    EXPECT_TRUE(sigv4::verify(s, kSecret, false));
+    EXPECT_EQ(header_of(aws.req, "X-Amz-Content-Sha256"), sigv4::sha256_hex("body"));
+    EXPECT_NE(header_of(aws.req, "Authorization").find("/eu-west-1/s3/aws4_request"), std::string::npos);
+
+    auto dotted = capture([&] { sopskit::kms::put_s3_object("my.bucket", "k", "x", settings_with(env)); });
+    EXPECT_EQ(dotted.req.url, "https://s3.eu-west-1.amazonaws.com/my.bucket/k");
+    env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:9000/";
+    auto ip = capture([&] { sopskit::kms::put_s3_object("team-bucket", "k", "x", settings_with(env)); });
+    EXPECT_EQ(ip.req.url, "http://127.0.0.1:9000/team-bucket/k");
+
+    // The region from the profile in the shared config when AWS_REGION is unset.
+    env.erase("AWS_REGION");
+    env.erase("AWS_ENDPOINT_URL_S3");
+    auto profile = settings_with(env);
+    fs::create_directories(fs::path(profile.home) / ".aws");
+    write_file(fs::path(profile.home) / ".aws/config", "[default]\nregion = ap-south-2\n");
+    auto prof = capture([&] { sopskit::kms::put_s3_object("team-bucket", "k", "x", profile); });
+    EXPECT_EQ(prof.req.url, "https://team-bucket.s3.ap-south-2.amazonaws.com/k");
+}
+
+TEST(PublishGcsRequest, NamesAreEncodedWholeAndTheTokenIsTheBearer) {
+    auto s = settings_with({{"GOOGLE_OAUTH_ACCESS_TOKEN", "tok"}});
+    auto c = capture([&] { sopskit::kms::upload_gcs_object("b", "dir/a b&c=d?.yaml", "body", s); });
+    ASSERT_EQ(c.calls, 1);
+    EXPECT_EQ(c.req.method, "POST");
+    EXPECT_EQ(c.req.url, "https://storage.googleapis.com/upload/storage/v1/b/b/o?uploadType=media&name=dir%2Fa%20b%26c%3Dd%3F.yaml");
+    EXPECT_EQ(header_of(c.req, "Authorization"), "Bearer tok");
+    EXPECT_EQ(c.req.body, "body");
+    try {
+        capture([&] { sopskit::kms::upload_gcs_object("b", "o", "body", s); }, 403);
+        ADD_FAILURE() << "a 403 must throw";
+    } catch (const sopskit::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("failed to upload to gcs://b/o: HTTP 403"), std::string::npos) << e.what();
+    }
 }

@@ -278,6 +278,9 @@ TEST(PublishS3Request, AddressingEncodingAndSignature) {
     write_file(fs::path(profile.home) / ".aws/config", "[default]\nregion = ap-south-2\n");
     auto prof = capture([&] { sopskit::kms::put_s3_object("team-bucket", "k", "x", profile); });
     EXPECT_EQ(prof.req.url, "https://team-bucket.s3.ap-south-2.amazonaws.com/k");
+    env["AWS_DEFAULT_REGION"] = "us-west-2";
+    auto fallback = capture([&] { sopskit::kms::put_s3_object("team-bucket", "k", "x", settings_with(env)); });
+    EXPECT_EQ(fallback.req.url, "https://team-bucket.s3.us-west-2.amazonaws.com/k");
 }
 
 TEST(PublishGcsRequest, NamesAreEncodedWholeAndTheTokenIsTheBearer) {

@@ -108,7 +108,7 @@ TEST_F(VaultKv, PublishWritesDecryptedValuesToTheDestinationRule) {
     EXPECT_EQ(no.exit_code, 1);
     EXPECT_NE(no.err.find("canceled"), std::string::npos) << no.err;
     // An S3 rule is not Vault's: without an AWS region nothing is sent (tests/kms_publish_objects_test.cpp uploads).
-    auto s3 = run("cd '" + dir_.string() + "' && env -u AWS_REGION -u AWS_CONFIG_FILE " + env + "'" + sopskit::test::cli_path() + "' publish -y s3.json");
+    auto s3 = run("cd '" + dir_.string() + "' && env -u AWS_REGION -u AWS_DEFAULT_REGION -u AWS_CONFIG_FILE " + env + "'" + sopskit::test::cli_path() + "' publish -y s3.json");
     EXPECT_NE(s3.exit_code, 0);
     EXPECT_NE(s3.err.find("operation error S3: PutObject, failed to resolve service endpoint"), std::string::npos) << s3.err;
 }

@@ -15,15 +15,16 @@ namespace {
 
 [[noreturn]] void fail(const std::string& why) { throw Error(ErrorCode::Generic, "operation error S3: PutObject, " + why); }
 
-// The SDK's region: AWS_REGION, else `region` of the profile (AWS_PROFILE or default) in the
-// shared config file.
+// The SDK's region: AWS_REGION, AWS_DEFAULT_REGION, else `region` of the profile
+// (AWS_PROFILE, AWS_DEFAULT_PROFILE or default) in the shared config file.
 std::string configured_region(const aws::Context& ctx) {
     if (auto r = ctx.env("AWS_REGION")) return *r;
+    if (auto r = ctx.env("AWS_DEFAULT_REGION")) return *r;
     std::string file = env_or(ctx.env, "AWS_CONFIG_FILE", ctx.home.empty() ? "" : ctx.home + "/.aws/config");
     auto text = file.empty() ? std::nullopt : read_text_file(file);
     if (!text) return {};
     aws::Ini ini = aws::parse_ini(*text, true);
-    auto profile = ini.find(env_or(ctx.env, "AWS_PROFILE", "default"));
+    auto profile = ini.find(env_or(ctx.env, "AWS_PROFILE", env_or(ctx.env, "AWS_DEFAULT_PROFILE", "default")));
     if (profile == ini.end()) return {};
     auto region = profile->second.find("region");
     return region == profile->second.end() ? std::string() : region->second;

@@ -3,7 +3,7 @@
 // v2) gets the decrypted values, as sops writes them.
 #include <filesystem>
 #include <iostream>
-#include <set>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 

@@ -267,3 +267,30 @@ TEST_F(SopsParity, YamlDuplicateKeysAndEmptyInput) {
     EXPECT_EQ(empty.exit_code, 92);
     EXPECT_NE(empty.err.find("File cannot be completely empty, it must contain at least one document"), std::string::npos) << empty.err;
 }
+
+// stores.json_binary.indent applies to the JSON envelope of an encrypted binary file, apart
+// from stores.json.indent; --indent sets both.
+TEST_F(SopsParity, JsonBinaryStoreIndent) {
+    write_file(dir_ / ".sops.yaml", std::string("creation_rules:\n  - pgp: ") + kFp +
+                                        "\nstores:\n  json:\n    indent: 5\n  json_binary:\n    indent: 2\n");
+    write_file(dir_ / "b.bin", "raw bytes\n");
+    auto e = sopskit("encrypt b.bin");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    EXPECT_EQ(e.out.rfind("{\n  \"data\": \"ENC[", 0), 0u) << e.out;
+    write_file(dir_ / "b.enc", e.out);
+    EXPECT_EQ(sopskit("decrypt b.enc").out, "raw bytes\n");
+    auto flag = sopskit("--indent 3 rotate b.enc");
+    EXPECT_EQ(flag.out.rfind("{\n   \"data\": \"ENC[", 0), 0u) << flag.out;
+}
+
+// sops' INI store emits an extracted list with Go's json.Marshal: compact, a mapping inside as
+// its Key/Value items.
+TEST_F(SopsParity, IniExtractOfAListIsCompactJson) {
+    write_file(dir_ / "l.yaml", "l:\n  - a<b\n  - 1\n  - true\n  - k: v\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " l.yaml").exit_code, 0);
+    auto x = sopskit("decrypt --output-type ini --extract '[\"l\"]' l.yaml");
+    ASSERT_EQ(x.exit_code, 0) << x.err;
+    EXPECT_EQ(x.out, "[\"a\\u003cb\",1,true,[{\"Key\":\"k\",\"Value\":\"v\"}]]");
+    auto json = sopskit("decrypt --output-type json --extract '[\"l\"]' l.yaml");
+    EXPECT_EQ(json.out.rfind("[\n\t\"a\\u003cb\",", 0), 0u) << json.out;
+}

@@ -294,3 +294,20 @@ TEST_F(SopsParity, IniExtractOfAListIsCompactJson) {
     auto json = sopskit("decrypt --output-type json --extract '[\"l\"]' l.yaml");
     EXPECT_EQ(json.out.rfind("[\n\t\"a\\u003cb\",", 0), 0u) << json.out;
 }
+
+// sops' rotate writes in --output-type, to standard output and with -i into the file itself.
+TEST_F(SopsParity, RotateWritesTheOutputType) {
+    write_file(dir_ / "r.yaml", "a: b\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " r.yaml").exit_code, 0);
+    auto out = sopskit("rotate --output-type json r.yaml");
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_EQ(out.out.rfind("{\n\t\"a\": \"ENC[", 0), 0u) << out.out;
+    write_file(dir_ / "r.json", out.out);
+    EXPECT_EQ(sopskit("decrypt r.json").out, "{\n\t\"a\": \"b\"\n}\n");
+    EXPECT_EQ(read_file(dir_ / "r.yaml").rfind("a: ENC[", 0), 0u);  // without -i the file stays
+
+    auto in_place = sopskit("rotate -i --output-type json r.yaml");
+    ASSERT_EQ(in_place.exit_code, 0) << in_place.err;
+    EXPECT_EQ(read_file(dir_ / "r.yaml").rfind("{\n\t\"a\": \"ENC[", 0), 0u);
+    EXPECT_EQ(sopskit("decrypt --input-type json r.yaml").out, "a: b\n");
+}

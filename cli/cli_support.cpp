@@ -159,6 +159,8 @@ std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::str
 }
 
 KeyRing keyring_for(const FileOptions& o) {
+    require_local_keyservice(root_options());
+    require_local_keyservice(o);
     KeyRing ring = make_user_keyring();
     std::string order = env_or("SOPS_DECRYPTION_ORDER", o.decryption_order);
     if (!order.empty()) {

@@ -293,9 +293,10 @@ TEST_F(SopsParity, ShowMasterKeysInTheEditor) {
     ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " s.yaml").exit_code, 0);
     write_file(dir_ / "ed.sh", "#!/bin/sh\ncp \"$1\" \"$SEEN\"\nsed -i 's/^a: b$/a: c/; s/unencrypted_suffix: _unencrypted/unencrypted_suffix: _x/' \"$1\"\n");
     fs::permissions(dir_ / "ed.sh", fs::perms::owner_all);
+    fs::create_directories(dir_ / "tmp");
     auto edit = [&](const std::string& args, const std::string& seen) {
-        return run("cd '" + dir_.string() + "' && " + env() + "SEEN='" + seen + "' EDITOR='" + (dir_ / "ed.sh").string() + "' '" +
-                   sopskit::test::cli_path() + "' " + args);
+        return run("cd '" + dir_.string() + "' && " + env() + "TMPDIR='" + (dir_ / "tmp").string() + "' SEEN='" + seen +
+                   "' EDITOR='" + (dir_ / "ed.sh").string() + "' '" + sopskit::test::cli_path() + "' " + args);
     };
     auto legacy = edit("-s s.yaml", "seen1");
     ASSERT_EQ(legacy.exit_code, 0) << legacy.err;
@@ -325,12 +326,17 @@ TEST_F(SopsParity, ExecFileBackground) {
     fs::create_directories(dir_ / "tmp");
     for (const char* fifo : {"", "--no-fifo "}) {
         fs::remove(dir_ / "bg.txt");
-        auto bg = sopskit("exec-file --background " + std::string(fifo) + "x.yaml 'sleep 1; cat {} > bg.part; mv bg.part bg.txt'",
-                          ".", "");
+        auto bg = run("cd '" + dir_.string() + "' && " + env() + "TMPDIR='" + (dir_ / "tmp").string() + "' '" +
+                      sopskit::test::cli_path() + "' exec-file --background " + fifo +
+                      "x.yaml 'echo unseen; sleep 1; cat {} > bg.part; mv bg.part bg.txt'");
         EXPECT_EQ(bg.exit_code, 0) << bg.err;
         EXPECT_FALSE(fs::exists(dir_ / "bg.txt")) << "returned only after the command";
         for (int i = 0; i < 200 && !fs::exists(dir_ / "bg.txt"); ++i) usleep(50000);
         EXPECT_EQ(read_file(dir_ / "bg.txt"), "foo: bar\n") << fifo;
+        // The private folder goes once the command has ended.
+        for (int i = 0; i < 200 && !fs::is_empty(dir_ / "tmp"); ++i) usleep(50000);
+        EXPECT_TRUE(fs::is_empty(dir_ / "tmp")) << fifo;
+        EXPECT_EQ(bg.out, "");  // the command's output goes nowhere, as in sops
     }
 }
 
@@ -390,7 +396,7 @@ TEST_F(SopsParity, KeyServiceFlagsAndCheckForUpdates) {
     write_file(dir_ / "k.yaml", "a: b\n");
     ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " k.yaml").exit_code, 0);
     for (const char* args : {"--check-for-updates -d k.yaml", "--enable-local-keyservice decrypt k.yaml",
-                             "decrypt --enable-local-keyservice k.yaml", "exec-file --enable-local-keyservice k.yaml 'cat {}'"}) {
+                             "decrypt --enable-local-keyservice k.yaml", "exec-env --enable-local-keyservice k.yaml 'echo \"a: $a\"'"}) {
         auto r = sopskit(args);
         EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
         EXPECT_EQ(r.out, "a: b\n") << args;

@@ -122,6 +122,7 @@ StoreOptions store_options(const FileOptions& o) {
             if (cfg.yaml_indent > 0) s.yaml_indent = cfg.yaml_indent;
             if (cfg.yaml_indent < 0) throw Error(ErrorCode::Generic, "YAML Negative indentation not accepted");
             s.json_indent = cfg.json_indent;
+            s.json_binary_indent = cfg.json_binary_indent;
         }
     } catch (const Error& e) {
         if (std::string_view(e.what()).rfind("YAML Negative", 0) == 0) throw;
@@ -131,6 +132,7 @@ StoreOptions store_options(const FileOptions& o) {
         if (*indent < 0 && *indent != -1) throw Error(ErrorCode::Generic, "JSON Indentation parameter smaller than -1 is not accepted");
         s.yaml_indent = *indent > 0 ? *indent : 4;
         s.json_indent = *indent;
+        s.json_binary_indent = *indent;
     }
     return s;
 }
@@ -157,6 +159,8 @@ std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::str
 }
 
 KeyRing keyring_for(const FileOptions& o) {
+    require_local_keyservice(root_options());
+    require_local_keyservice(o);
     KeyRing ring = make_user_keyring();
     std::string order = env_or("SOPS_DECRYPTION_ORDER", o.decryption_order);
     if (!order.empty()) {

@@ -21,6 +21,7 @@
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 #include "sopskit/keymgmt.hpp"
+#include "sopskit/metadata.hpp"
 #include "sopskit/private_dir.hpp"
 
 extern char** environ;
@@ -76,18 +77,41 @@ int wait_for(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int run_shell(const std::string& command, const std::vector<std::string>& args = {}) {
+// Runs `sh -c command sh args...` with the environment `env` and waits for it.
+int run_shell(const std::string& command, const std::vector<std::string>& args, std::vector<std::string>& env) {
     std::vector<std::string> argv_s{"/bin/sh", "-c", command, "sh"};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
-        ::execve("/bin/sh", argv.data(), environ);
+        ::execve("/bin/sh", argv.data(), envp.data());
         _exit(127);
     }
     return wait_for(pid);
+}
+
+// `overrides` (NAME=value entries) replace the same names in `env`, or are added: one entry per
+// name, the last one given winning, as Go's os/exec hands sops' commands their environment.
+void apply_overrides(std::vector<std::string>& env, const std::vector<std::string>& overrides) {
+    for (const auto& entry : overrides) {
+        std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+        std::erase_if(env, [&](const std::string& e) { return std::string_view(e).substr(0, e.find('=')) == name; });
+        env.push_back(entry);
+    }
+}
+
+// sops starts a --background command without its standard streams (os/exec gives it
+// /dev/null), so whoever reads sops' output is not kept waiting for that command.
+void detach_standard_streams() {
+    int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) _exit(1);
+    for (int target = 0; target <= 2; ++target) ::dup2(fd, target);
+    if (fd > 2) ::close(fd);
 }
 
 // $SOPS_EDITOR or $EDITOR split into words (never through a shell), else vim, nano or vi.
@@ -140,11 +164,21 @@ int run_edit(EditOptions& e) {
     bool exists = fs::exists(o.file);
     DecryptedFile dec;
     std::string plain;
+    // -s: the values in clear with the `sops` metadata beside them, as sops shows them. The
+    // metadata is for reading: sops 3.13.2 loses every edit made in this mode, sopskit keeps the
+    // edited values and the file's own metadata (keys change through rotate and updatekeys).
+    const bool show_metadata = o.show_master_keys && exists;
+    Value shown_metadata;
     if (exists) {
         DecryptOptions dopts;
         dopts.ignore_mac = o.ignore_mac;
         dec = decrypt_document(read_input(o.file), f.in, ring, dopts, store);
-        plain = emit_plain(f.in, dec.branches, store);
+        if (show_metadata) {
+            plain = emit_encrypted(f.in, dec.branches, serialize_metadata(dec.metadata), store);
+            shown_metadata = load_encrypted(f.in, plain, store).metadata;
+        } else {
+            plain = emit_plain(f.in, dec.branches, store);
+        }
     }
     PrivateTempFile temp(edit_file_name(o.file));
     write_private(temp.path(), plain);
@@ -161,7 +195,15 @@ int run_edit(EditOptions& e) {
         }
         Branches branches;
         try {
-            branches = load_plain(f.in, edited, store);
+            if (show_metadata) {
+                SplitFile split = load_encrypted(f.in, edited, store);
+                if (!(split.metadata == shown_metadata))
+                    std::cerr << (sops_style_errors() ? "" : "sopskit: ")
+                              << "changes to the sops metadata are not applied; the file keeps its keys (use rotate or updatekeys)\n";
+                branches = std::move(split.branches);
+            } else {
+                branches = load_plain(f.in, edited, store);
+            }
             wipe(edited);
         } catch (const Error& err) {
             wipe(edited);
@@ -290,15 +332,14 @@ int run_exec_env(ExecOptions& x) {
     pid_t pid = x.same_process ? 0 : ::fork();
     if (pid < 0) throw Error(ErrorCode::Generic, "cannot start the command");
     if (pid == 0) {
-        std::vector<std::string> user_env;
         try {
-            if (!x.user.empty()) user_env = switch_user(x.user);
+            if (!x.user.empty()) apply_overrides(env, switch_user(x.user));
         } catch (const Error& e) {
             if (x.same_process) throw;
             std::cerr << e.what() << "\n";
             _exit(1);
         }
-        env.insert(env.end(), user_env.begin(), user_env.end());
+        if (x.background) detach_standard_streams();
         std::vector<char*> envp;
         for (auto& e : env) envp.push_back(e.data());
         envp.push_back(nullptr);
@@ -331,21 +372,16 @@ bool is_local_path(const std::string& path) {
     return true;
 }
 
-int run_exec_file(ExecOptions& x) {
-    finish_file_options(x.file);
-    if (x.filename.empty()) x.filename = "tmp-file";  // sops' fallback name
-    if (!is_local_path(x.filename)) throw Error(ErrorCode::Generic, "The provided filename is not a local path.");
-    Format format;
-    DecryptedFile dec = decrypt_for_exec(x.file, format);
-    Formats f = formats_for(x.file, x.file.file);
-    std::string plain = emit_plain(f.out, dec.branches, store_options(x.file));
+// Hands `plain` to the command at {} (a FIFO, or a file with --no-fifo) in a private folder,
+// waits for the command and removes the folder.
+int feed_command(const ExecOptions& x, std::string& plain, std::vector<std::string>& env) {
     PrivateTempFile temp(x.filename);
     std::string command = x.command;
     for (std::size_t p; (p = command.find("{}")) != std::string::npos;) command.replace(p, 2, "\"$1\"");
     if (x.no_fifo) {
         write_private(temp.path(), plain);
         wipe(plain);
-        return run_shell(command, {temp.path()});
+        return run_shell(command, {temp.path()}, env);
     }
     // A FIFO: the plaintext only ever exists in the pipe.
     if (::mkfifo(temp.path().c_str(), 0600) != 0) throw Error(ErrorCode::CannotWriteOutput, "cannot create the FIFO");
@@ -366,7 +402,7 @@ int run_exec_file(ExecOptions& x) {
         ::close(fd);
     });
     ::signal(SIGPIPE, SIG_IGN);
-    int rc = run_shell(command, {temp.path()});
+    int rc = run_shell(command, {temp.path()}, env);
     child_done = true;
     // Unblock a writer still waiting for a reader that never came.
     int fd = ::open(temp.path().c_str(), O_RDONLY | O_NONBLOCK);
@@ -374,6 +410,39 @@ int run_exec_file(ExecOptions& x) {
     if (fd >= 0) ::close(fd);
     wipe(plain);
     return rc;
+}
+
+int run_exec_file(ExecOptions& x) {
+    finish_file_options(x.file);
+    if (x.filename.empty()) x.filename = "tmp-file";  // sops' fallback name
+    if (!is_local_path(x.filename)) throw Error(ErrorCode::Generic, "The provided filename is not a local path.");
+    Format format;
+    DecryptedFile dec = decrypt_for_exec(x.file, format);
+    Formats f = formats_for(x.file, x.file.file);
+    std::string plain = emit_plain(f.out, dec.branches, store_options(x.file));
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    // --user: as sops, the whole process becomes the user once the file is decrypted (with the
+    // caller's keys), so the private folder and FIFO are the user's and the command can open them.
+    if (!x.user.empty()) apply_overrides(env, switch_user(x.user));
+    if (x.background) {
+        // sops starts the command and returns. Here a child of ours stays to feed the FIFO and
+        // removes the folder once the command ends (sops removes it at once, under the command).
+        pid_t pid = ::fork();
+        if (pid < 0) throw Error(ErrorCode::Generic, "cannot start the command");
+        if (pid > 0) {
+            wipe(plain);
+            return 0;
+        }
+        detach_standard_streams();
+        int rc = 1;
+        try {
+            rc = feed_command(x, plain, env);
+        } catch (...) {
+        }
+        _exit(rc);
+    }
+    return feed_command(x, plain, env);
 }
 
 // --- groups ----------------------------------------------------------------------------------
@@ -429,6 +498,8 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     static EditOptions edit;
     CLI::App* e = app.add_subcommand("edit", "Decrypt into a private temporary file, run $SOPS_EDITOR/$EDITOR, re-encrypt if changed");
     add_file_options(*e, edit.file, true);
+    e->add_flag("-s,--show-master-keys", edit.file.show_master_keys,
+                "Show the file's sops metadata (master keys) in the editor, read-only");
     e->callback([&runner] { runner = [] { return run_edit(edit); }; });
 
     static ExecOptions env_opts, file_opts;
@@ -445,6 +516,7 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     xe->add_flag("--background", env_opts.background, "Start the command and return at once (deprecated in sops)");
     xe->add_option("--user", env_opts.user, "Run the command as this user");
     xe->add_option("--decryption-order", env_opts.file.decryption_order, "Key kinds to try first, comma-separated");
+    add_keyservice_flags(*xe, env_opts.file);
     xe->callback([&runner] { runner = [] { return run_exec_env(env_opts); }; });
     CLI::App* xf = app.add_subcommand("exec-file", "Run a command with the decrypted file at {} (a FIFO unless --no-fifo)");
     xf->add_option("file", file_opts.file.file, "The encrypted file")->required();
@@ -455,6 +527,9 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     xf->add_option("--input-type", file_opts.file.input_type, "Input format");
     xf->add_option("--output-type", file_opts.file.output_type, "Format of the plaintext handed to the command");
     xf->add_option("--decryption-order", file_opts.file.decryption_order, "Key kinds to try first, comma-separated");
+    add_keyservice_flags(*xf, file_opts.file);
+    xf->add_flag("--background", file_opts.background, "Start the command and return at once (deprecated in sops)");
+    xf->add_option("--user", file_opts.user, "Run the command as this user (sopskit switches to it after decrypting)");
     xf->callback([&runner] { runner = [] { return run_exec_file(file_opts); }; });
 
     static GroupOptions add_opts, del_opts;
@@ -472,12 +547,14 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     ga->add_option("--hc-vault-transit", add_opts.hc_vault_transit, "Vault transit key URI of the new group (repeatable)");
     ga->add_option("--shamir-secret-sharing-threshold", add_opts.file.shamir_threshold, "Groups needed to decrypt");
     ga->add_flag("-i,--in-place", add_opts.in_place, "Write the file in place");
+    add_keyservice_flags(*ga, add_opts.file);
     ga->callback([&runner] { runner = [] { return run_groups(add_opts, true); }; });
     CLI::App* gd = groups->add_subcommand("delete", "Delete the key group at INDEX");
     gd->add_option("-f,--file", del_opts.path, "The encrypted file")->required();
     gd->add_option("index", del_opts.index, "Index of the group (0-based)")->required();
     gd->add_option("--shamir-secret-sharing-threshold", del_opts.file.shamir_threshold, "Groups needed to decrypt");
     gd->add_flag("-i,--in-place", del_opts.in_place, "Write the file in place");
+    add_keyservice_flags(*gd, del_opts.file);
     gd->callback([&runner] { runner = [] { return run_groups(del_opts, false); }; });
 }
 

@@ -175,15 +175,19 @@ int run_rotate(const FileOptions& o) {
         require_in_place_for_batch(o);
         return run_batch(o.files, [&](const std::string& path) -> FileOutcome {
             std::string bytes = read_input(path);
-            Format f = formats_for(o, path).in;
-            if (!is_encrypted_file(bytes, f)) return {std::nullopt, "skipped"};
-            return {rotate_document(bytes, f, ring, ropts), "rotated"};
+            Formats f = formats_for(o, path);
+            if (!is_encrypted_file(bytes, f.in)) return {std::nullopt, "skipped"};
+            RotateOptions for_file = ropts;
+            for_file.output_format = f.out;
+            return {rotate_document(bytes, f.in, ring, for_file), "rotated"};
         }, batch_options(o));
     }
     check_destination(o);
     if (!ropts.add.empty() || !ropts.remove.empty()) require_existing_file_for_key_change(o.file);
     require_existing_file(o.file);
     Formats f = formats_for(o, o.file);
+    // sops writes the rotated file in the output type, with -i too (into the same file).
+    ropts.output_format = f.out;
     write_result(o, rotate_document(read_input(o.file), f.in, ring, ropts), Privacy::Shared);
     return 0;
 }

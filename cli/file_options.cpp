@@ -1,5 +1,7 @@
 #include "file_options.hpp"
 
+#include "sopskit/error.hpp"
+
 namespace sopskit::cli {
 
 void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
@@ -47,6 +49,23 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_flag("--verbose", o.verbose, "Accepted for sops compatibility (sopskit prints errors only)");
     app.add_flag("--disable-version-check", o.disable_version_check, "Accepted for sops compatibility (sopskit never checks online)");
     app.add_option("--decryption-order", o.decryption_order, "Key kinds to try first, comma-separated (default age,pgp; also SOPS_DECRYPTION_ORDER)");
+    add_keyservice_flags(app, o);
+}
+
+void add_keyservice_flags(CLI::App& app, FileOptions& o) {
+    app.add_flag("--enable-local-keyservice", o.local_keyservice, "Use the local key service (sops' default; sopskit has no other)")
+        ->envname("SOPS_ENABLE_LOCAL_KEYSERVICE");
+    app.add_option("--keyservice", o.keyservices, "sops' remote key service: refused, sopskit has no key service client")
+        ->allow_extra_args(false)
+        ->envname("SOPS_KEYSERVICE");
+}
+
+void require_local_keyservice(const FileOptions& o) {
+    if (!o.keyservices.empty())
+        throw Error(ErrorCode::Generic, "--keyservice " + o.keyservices.front() +
+                                            ": sopskit has no key service client; it uses the keys on this machine only");
+    if (!o.local_keyservice)
+        throw Error(ErrorCode::Generic, "--enable-local-keyservice=false: sopskit has no other key service to use");
 }
 
 void finish_file_options(FileOptions& o) {

@@ -21,6 +21,7 @@ struct FileOptions {
     std::string extract;
     bool ignore_mac = false;
     std::optional<int> indent;  // --indent; unset: .sops.yaml's stores, else the format's default
+    bool show_master_keys = false;  // -s (edit only): the editor also sees the `sops` metadata
     // keys
     std::string age;
     std::string pgp;
@@ -44,6 +45,9 @@ struct FileOptions {
     // batch runs
     bool json = false;
     bool fail_fast = false;
+    // sops' key services: sopskit has only the local one (sops' default), in-process
+    bool local_keyservice = true;
+    std::vector<std::string> keyservices;
     // sops' logging and version-check switches: accepted, no effect in sopskit
     bool verbose = false;
     bool disable_version_check = false;
@@ -53,6 +57,11 @@ struct FileOptions {
 void finish_file_options(FileOptions& opts);
 
 void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
+// sops' --enable-local-keyservice (default true) and --keyservice URI, for the commands that
+// take them; require_local_keyservice refuses what sopskit cannot do: a remote key service, or
+// none at all.
+void add_keyservice_flags(CLI::App& app, FileOptions& opts);
+void require_local_keyservice(const FileOptions& opts);
 
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);

@@ -209,6 +209,7 @@ void add_keymgmt_commands(CLI::App& app, Runner& runner) {
     u->add_option("--shamir-secret-sharing-threshold", upd.file.shamir_threshold, "Number of key groups needed to decrypt");
     u->add_flag("--json", upd.file.json, "Batch runs: one JSON record per file");
     u->add_flag("--fail-fast", upd.file.fail_fast, "Batch runs: stop at the first failure");
+    add_keyservice_flags(*u, upd.file);
     u->callback([&runner] { runner = [] { return naming_file(upd.file.files.empty() ? "" : upd.file.files[0], [] { return run_updatekeys(upd); }); }; });
 
     static SetOptions set_opts;

@@ -76,6 +76,12 @@ int main(int argc, char** argv) {
         app.add_flag("-d,--decrypt", legacy_decrypt, "Decrypt the file (legacy form of 'decrypt')");
         app.add_flag("-r,--rotate", legacy_rotate, "Rotate the data key (legacy form of 'rotate')");
         sopskit::cli::add_file_options(app, legacy, true);
+        // sops asks GitHub for a newer release during --version when this is given; sopskit
+        // never goes online, so it is accepted and changes nothing.
+        static bool check_for_updates = false;
+        app.add_flag("--check-for-updates", check_for_updates, "Accepted for sops compatibility (sopskit never checks online)");
+        app.add_flag("-s,--show-master-keys", legacy.show_master_keys,
+                     "Edit mode: show the file's sops metadata (master keys) in the editor, read-only");
     }
 
     FileOptions enc, dec, rot;

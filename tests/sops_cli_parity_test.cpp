@@ -1,5 +1,6 @@
 // The sopskit command where sops' own functional suite and sops scripts rely on sops' exact
 // behaviour: where .sops.yaml is looked up, exit codes and message text, legacy flags.
+#include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -266,4 +267,145 @@ TEST_F(SopsParity, YamlDuplicateKeysAndEmptyInput) {
     auto empty = sopskit(std::string("encrypt --pgp ") + kFp + " e.yaml");
     EXPECT_EQ(empty.exit_code, 92);
     EXPECT_NE(empty.err.find("File cannot be completely empty, it must contain at least one document"), std::string::npos) << empty.err;
+}
+
+// sops' rotate writes in --output-type, to standard output and with -i into the file itself.
+TEST_F(SopsParity, RotateWritesTheOutputType) {
+    write_file(dir_ / "r.yaml", "a: b\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " r.yaml").exit_code, 0);
+    auto out = sopskit("rotate --output-type json r.yaml");
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_EQ(out.out.rfind("{\n\t\"a\": \"ENC[", 0), 0u) << out.out;
+    write_file(dir_ / "r.json", out.out);
+    EXPECT_EQ(sopskit("decrypt r.json").out, "{\n\t\"a\": \"b\"\n}\n");
+    EXPECT_EQ(read_file(dir_ / "r.yaml").rfind("a: ENC[", 0), 0u);  // without -i the file stays
+
+    auto in_place = sopskit("rotate -i --output-type json r.yaml");
+    ASSERT_EQ(in_place.exit_code, 0) << in_place.err;
+    EXPECT_EQ(read_file(dir_ / "r.yaml").rfind("{\n\t\"a\": \"ENC[", 0), 0u);
+    EXPECT_EQ(sopskit("decrypt --input-type json r.yaml").out, "a: b\n");
+}
+
+// -s/--show-master-keys (legacy edit mode and `edit`): the editor sees the metadata; edited
+// values are kept, edited metadata is not (the file keeps its keys), with a warning.
+TEST_F(SopsParity, ShowMasterKeysInTheEditor) {
+    write_file(dir_ / "s.yaml", "a: b\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " s.yaml").exit_code, 0);
+    write_file(dir_ / "ed.sh", "#!/bin/sh\ncp \"$1\" \"$SEEN\"\nsed -i 's/^a: b$/a: c/; s/unencrypted_suffix: _unencrypted/unencrypted_suffix: _x/' \"$1\"\n");
+    fs::permissions(dir_ / "ed.sh", fs::perms::owner_all);
+    fs::create_directories(dir_ / "tmp");
+    auto edit = [&](const std::string& args, const std::string& seen) {
+        return run("cd '" + dir_.string() + "' && " + env() + "TMPDIR='" + (dir_ / "tmp").string() + "' SEEN='" + seen +
+                   "' EDITOR='" + (dir_ / "ed.sh").string() + "' '" + sopskit::test::cli_path() + "' " + args);
+    };
+    auto legacy = edit("-s s.yaml", "seen1");
+    ASSERT_EQ(legacy.exit_code, 0) << legacy.err;
+    std::string seen = read_file(dir_ / "seen1");
+    EXPECT_EQ(seen.rfind("a: b\nsops:\n", 0), 0u) << seen;
+    EXPECT_NE(seen.find(kFp), std::string::npos);
+    EXPECT_NE(legacy.err.find("changes to the sops metadata are not applied"), std::string::npos) << legacy.err;
+    std::string file = read_file(dir_ / "s.yaml");
+    EXPECT_NE(file.find("unencrypted_suffix: _unencrypted"), std::string::npos) << file;
+    EXPECT_EQ(sopskit("decrypt s.yaml").out, "a: c\n");
+
+    write_file(dir_ / "ed.sh", "#!/bin/sh\ncp \"$1\" \"$SEEN\"\nsed -i 's/^a: c$/a: d/' \"$1\"\n");
+    auto sub = edit("edit --show-master-keys s.yaml", "seen2");
+    ASSERT_EQ(sub.exit_code, 0) << sub.err;
+    EXPECT_EQ(sub.err, "");
+    EXPECT_NE(read_file(dir_ / "seen2").find("sops:"), std::string::npos);
+    EXPECT_EQ(sopskit("decrypt s.yaml").out, "a: d\n");
+    // Outside edit mode sops ignores -s.
+    EXPECT_EQ(sopskit("-d -s s.yaml").out, "a: d\n");
+}
+
+// exec-file --background returns at once; a child of sopskit feeds the command and removes the
+// private folder when the command is done.
+TEST_F(SopsParity, ExecFileBackground) {
+    write_file(dir_ / "x.yaml", "foo: bar\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " x.yaml").exit_code, 0);
+    fs::create_directories(dir_ / "tmp");
+    for (const char* fifo : {"", "--no-fifo "}) {
+        fs::remove(dir_ / "bg.txt");
+        auto bg = run("cd '" + dir_.string() + "' && " + env() + "TMPDIR='" + (dir_ / "tmp").string() + "' '" +
+                      sopskit::test::cli_path() + "' exec-file --background " + fifo +
+                      "x.yaml 'echo unseen; sleep 1; cat {} > bg.part; mv bg.part bg.txt'");
+        EXPECT_EQ(bg.exit_code, 0) << bg.err;
+        EXPECT_FALSE(fs::exists(dir_ / "bg.txt")) << "returned only after the command";
+        for (int i = 0; i < 200 && !fs::exists(dir_ / "bg.txt"); ++i) usleep(50000);
+        EXPECT_EQ(read_file(dir_ / "bg.txt"), "foo: bar\n") << fifo;
+        // The private folder goes once the command has ended.
+        for (int i = 0; i < 200 && !fs::is_empty(dir_ / "tmp"); ++i) usleep(50000);
+        EXPECT_TRUE(fs::is_empty(dir_ / "tmp")) << fifo;
+        EXPECT_EQ(bg.out, "");  // the command's output goes nowhere, as in sops
+    }
+}
+
+// exec-file --user: sopskit decrypts as the caller, then becomes the user (sops' SwitchUser),
+// so the command runs as the user with its HOME, USER and LOGNAME.
+TEST_F(SopsParity, ExecFileUser) {
+    write_file(dir_ / "x.yaml", "foo: bar\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " x.yaml").exit_code, 0);
+    struct passwd* pw = ::getpwnam("nobody");
+    if (!pw) GTEST_SKIP() << "no user 'nobody'";
+    std::string uid = std::to_string(pw->pw_uid), home = pw->pw_dir;
+    // The user needs a TMPDIR of its own for the private folder: one inside the test folder.
+    fs::create_directories(dir_ / "tmp");
+    fs::permissions(dir_ / "tmp", fs::perms::all | fs::perms::sticky_bit);
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    auto r = run("cd '" + dir_.string() + "' && " + env() + "TMPDIR='" + (dir_ / "tmp").string() + "' '" + sopskit::test::cli_path() +
+                 "' exec-file --user nobody x.yaml 'id -u; echo \"$HOME $USER\"; cat {}'");
+    if (::geteuid() != 0) {
+        EXPECT_EQ(r.exit_code, 1);  // only root can switch users, in sops too
+        EXPECT_EQ(r.out, "");
+        return;
+    }
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, uid + "\n" + home + " nobody\nfoo: bar\n");
+}
+
+// stores.json_binary.indent applies to the JSON envelope of an encrypted binary file, apart
+// from stores.json.indent; --indent sets both.
+TEST_F(SopsParity, JsonBinaryStoreIndent) {
+    write_file(dir_ / ".sops.yaml", std::string("creation_rules:\n  - pgp: ") + kFp +
+                                        "\nstores:\n  json:\n    indent: 5\n  json_binary:\n    indent: 2\n");
+    write_file(dir_ / "b.bin", "raw bytes\n");
+    auto e = sopskit("encrypt b.bin");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    EXPECT_EQ(e.out.rfind("{\n  \"data\": \"ENC[", 0), 0u) << e.out;
+    write_file(dir_ / "b.enc", e.out);
+    EXPECT_EQ(sopskit("decrypt b.enc").out, "raw bytes\n");
+    auto flag = sopskit("--indent 3 rotate b.enc");
+    EXPECT_EQ(flag.out.rfind("{\n   \"data\": \"ENC[", 0), 0u) << flag.out;
+}
+
+// sops' INI store emits an extracted list with Go's json.Marshal: compact, a mapping inside as
+// its Key/Value items.
+TEST_F(SopsParity, IniExtractOfAListIsCompactJson) {
+    write_file(dir_ / "l.yaml", "l:\n  - a<b\n  - 1\n  - true\n  - k: v\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " l.yaml").exit_code, 0);
+    auto x = sopskit("decrypt --output-type ini --extract '[\"l\"]' l.yaml");
+    ASSERT_EQ(x.exit_code, 0) << x.err;
+    EXPECT_EQ(x.out, "[\"a\\u003cb\",1,true,[{\"Key\":\"k\",\"Value\":\"v\"}]]");
+    auto json = sopskit("decrypt --output-type json --extract '[\"l\"]' l.yaml");
+    EXPECT_EQ(json.out.rfind("[\n\t\"a\\u003cb\",", 0), 0u) << json.out;
+}
+
+// sops' key-service flags and --check-for-updates are taken; sopskit only has the local key
+// service, so a remote one (or none at all) is refused by name rather than ignored.
+TEST_F(SopsParity, KeyServiceFlagsAndCheckForUpdates) {
+    write_file(dir_ / "k.yaml", "a: b\n");
+    ASSERT_EQ(sopskit(std::string("encrypt -i --pgp ") + kFp + " k.yaml").exit_code, 0);
+    for (const char* args : {"--check-for-updates -d k.yaml", "--enable-local-keyservice decrypt k.yaml",
+                             "decrypt --enable-local-keyservice k.yaml", "exec-env --enable-local-keyservice k.yaml 'echo \"a: $a\"'"}) {
+        auto r = sopskit(args);
+        EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+        EXPECT_EQ(r.out, "a: b\n") << args;
+    }
+    for (const char* args : {"decrypt --keyservice tcp://127.0.0.1:1 k.yaml", "--keyservice unix:///x.sock -d k.yaml",
+                             "decrypt --enable-local-keyservice=false k.yaml"}) {
+        auto r = sopskit(args);
+        EXPECT_EQ(r.exit_code, 1) << args;
+        EXPECT_EQ(r.out, "") << args;
+        EXPECT_NE(r.err.find("keyservice"), std::string::npos) << args << ": " << r.err;
+    }
 }

@@ -37,6 +37,7 @@ struct SopsConfig {
     std::vector<DestinationRule> destination_rules;
     int yaml_indent = 0;   // stores.yaml.indent (0: default)
     int json_indent = -1;  // stores.json.indent
+    int json_binary_indent = -1;  // stores.json_binary.indent
 };
 
 // Walks up from the folder of `start` (at most 100 levels) looking for .sops.yaml, as sops'

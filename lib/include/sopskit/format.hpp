@@ -19,6 +19,7 @@ std::string_view format_name(Format f);
 struct StoreOptions {
     int yaml_indent = 4;   // sops' default
     int json_indent = -1;  // -1: a tab, as sops; otherwise that many spaces
+    int json_binary_indent = -1;  // the JSON envelope of an encrypted binary file (sops' json_binary store)
     // YAML timestamps become time values, as in sops' YAML store. Off for Kubernetes objects
     // decrypted the way Flux does (through JSON, where they are plain strings).
     bool yaml_timestamps = true;

@@ -1,6 +1,7 @@
 // Key management on SOPS files: rotate, updatekeys, set/unset, filestatus.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@ struct RotateOptions {
     std::vector<Recipient> remove;  // removed from every group
     DecryptOptions decrypt;
     StoreOptions store;
+    std::optional<Format> output_format;  // --output-type; unset: the input's format
 };
 
 // sops rotate: a new data key, every value re-encrypted, recipients kept (plus/minus changes).

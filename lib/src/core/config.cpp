@@ -259,6 +259,7 @@ SopsConfig parse_config(std::string_view text, const std::string& path) {
     if (const Value* stores = root.find("stores"); stores && stores->kind == Kind::Map) {
         cfg.yaml_indent = store_indent(*stores, "yaml", 0);
         cfg.json_indent = store_indent(*stores, "json", -1);
+        cfg.json_binary_indent = store_indent(*stores, "json_binary", -1);
     }
     return cfg;
 }

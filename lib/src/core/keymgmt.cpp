@@ -56,7 +56,7 @@ std::string rotate_document(std::string_view file, Format format, const KeyRing&
     SecureBytes new_key = SecureBytes::random(32);
     Metadata md = std::move(dec.metadata);
     wrap_for_groups(md, groups, new_key, ring);
-    return encrypt_with_metadata(std::move(dec.branches), std::move(md), new_key, format, opts.store);
+    return encrypt_with_metadata(std::move(dec.branches), std::move(md), new_key, opts.output_format.value_or(format), opts.store);
 }
 
 // --- updatekeys ------------------------------------------------------------------------------

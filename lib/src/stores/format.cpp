@@ -178,7 +178,8 @@ std::string emit_encrypted(Format f, Branches&& branches, const Value& metadata,
         case Format::Binary:
             for (auto& b : out) b.push_back(Item{Value::string(std::string(kSopsKey)), metadata});
             if (out.empty()) out.push_back(Branch{Item{Value::string(std::string(kSopsKey)), metadata}});
-            return f == Format::Yaml ? detail::yaml_emit(out, opts.yaml_indent) : detail::json_emit(out.front(), opts.json_indent);
+            if (f == Format::Yaml) return detail::yaml_emit(out, opts.yaml_indent);
+            return detail::json_emit(out.front(), f == Format::Binary ? opts.json_binary_indent : opts.json_indent);
         case Format::Ini: {
             Value section = Value::empty_map();
             section.map = escape_newlines(detail::flatten_map(metadata, ""));
@@ -198,8 +199,8 @@ std::string emit_encrypted(Format f, Branches&& branches, const Value& metadata,
 std::string emit_value(Format f, const Value& v, const StoreOptions& opts) {
     switch (f) {
         case Format::Yaml: return detail::yaml_emit_value(v, opts.yaml_indent);
-        case Format::Json:
-        case Format::Ini: return detail::json_emit_value(v, opts.json_indent);
+        case Format::Json: return detail::json_emit_value(v, opts.json_indent);
+        case Format::Ini: return detail::json_marshal_value(v);
         case Format::Dotenv:
             if (v.kind == Kind::String) return v.text;
             throw Error(ErrorCode::ErrorDumpingTree, "the dotenv store only supports emitting strings");

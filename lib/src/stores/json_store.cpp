@@ -193,6 +193,45 @@ void encode(std::string& out, const Value& v) {
     }
 }
 
+// Go's json.Marshal of sops' tree types, which the INI store uses for a single value: compact,
+// a mapping as its []TreeItem ({"Key":..,"Value":..} objects), a comment as {"Value":..}.
+void marshal(std::string& out, const Value& v) {
+    switch (v.kind) {
+        case Kind::Comment:
+            out += "{\"Value\":";
+            append_go_string(out, v.text);
+            out += '}';
+            break;
+        case Kind::Map: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : v.map) {
+                if (!first) out += ',';
+                first = false;
+                out += "{\"Key\":";
+                marshal(out, item.key);
+                out += ",\"Value\":";
+                marshal(out, item.value);
+                out += '}';
+            }
+            out += ']';
+            break;
+        }
+        case Kind::List: {
+            out += '[';
+            bool first = true;
+            for (const auto& e : v.list) {
+                if (!first) out += ',';
+                first = false;
+                marshal(out, e);
+            }
+            out += ']';
+            break;
+        }
+        default: encode(out, v);
+    }
+}
+
 // json.Indent over compact input: newline + indent after '{' '[' ',', ": " after ':', and empty
 // containers kept as {} and [].
 std::string indent_json(const std::string& in, const std::string& unit) {
@@ -277,6 +316,12 @@ std::string json_emit(const Branch& doc, int indent) {
     std::string out = indent_json(compact, indent_unit(indent));
     wipe(compact);
     out += '\n';
+    return out;
+}
+
+std::string json_marshal_value(const Value& v) {
+    std::string out;
+    marshal(out, v);
     return out;
 }
 

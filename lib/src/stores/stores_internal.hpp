@@ -17,6 +17,8 @@ std::string yaml_emit_value(const Value& v, int indent);
 Branch json_load(std::string_view bytes);
 std::string json_emit(const Branch& doc, int indent);
 std::string json_emit_value(const Value& v, int indent);
+// Go's json.Marshal of a value (compact; sops' INI store emits single values so).
+std::string json_marshal_value(const Value& v);
 
 // dotenv (dotenv_store.cpp): KEY=value lines and # comments.
 Branch dotenv_load(std::string_view bytes);

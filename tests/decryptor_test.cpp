@@ -244,19 +244,17 @@ std::vector<std::string> names_in(const fs::path& dir) {
     return out;
 }
 
-// A private folder in memory (tmpfs) when there is one: these tests create tens of thousands
-// of entries or fsync hundreds of times, which a shared disk makes minutes long. Removed at the
-// end of the test.
-struct MemoryFolder {
+// A private folder for tests that create tens of thousands of entries or fsync hundreds of
+// times. Removed at the end of the test.
+struct ScratchFolder {
     fs::path path;
-    MemoryFolder() {
-        std::error_code ec;
-        fs::path base = fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm") : fs::temp_directory_path();
-        std::string tmpl = (base / "sopskit-test-XXXXXX").string();
+    ScratchFolder() {
+        // Never the machine's /dev/shm: TMPDIR (tmpfs when the caller wants speed).
+        std::string tmpl = (fs::temp_directory_path() / "sopskit-test-XXXXXX").string();
         if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
         path = tmpl;
     }
-    ~MemoryFolder() {
+    ~ScratchFolder() {
         std::error_code ignored;
         fs::remove_all(path, ignored);
     }
@@ -289,7 +287,7 @@ void on_small_stack(const std::function<void()>& job) {
 // the root is ever written or created, with openat2 and with the O_NOFOLLOW fallback.
 TEST(DecryptorPhase1, AFolderSwappedForASymlinkNeverSendsAWriteOutOfTheRoot) {
     AgeFixture a;
-    MemoryFolder scratch;
+    ScratchFolder scratch;
     fs::path base = scratch.path;
     fs::path repo = base / "repo", outside = base / "outside";
     fs::create_directories(repo / "app/sub");
@@ -340,7 +338,7 @@ TEST(DecryptorPhase1, AFolderSwappedForASymlinkNeverSendsAWriteOutOfTheRoot) {
 // a 256 KiB stack), to the last one, whose secret is decrypted.
 TEST(DecryptorPhase1, ALongChainOfKustomizationsNeedsNoStack) {
     AgeFixture a;
-    MemoryFolder scratch;
+    ScratchFolder scratch;
     fs::path repo = scratch.path;
     constexpr int kChain = 20000;
     auto name = [](int i) { return "k" + std::to_string(i); };
@@ -367,7 +365,7 @@ TEST(DecryptorPhase1, ALongChainOfKustomizationsNeedsNoStack) {
 // path length the OS allows (PATH_MAX, where Flux's lstat fails too) the walk stops with a
 // clean error naming the kustomization, after about 2,000 levels, quickly and on a small stack.
 TEST(DecryptorPhase1, ANestedChainStopsCleanlyAtThePathLengthLimit) {
-    MemoryFolder scratch;
+    ScratchFolder scratch;
     constexpr int kDepth = 2500;  // 5,000 bytes of path: past PATH_MAX
     int fd = ::open(scratch.path.c_str(), O_DIRECTORY | O_CLOEXEC);
     ASSERT_GE(fd, 0);

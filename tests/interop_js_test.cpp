@@ -19,7 +19,7 @@ std::string sops_age_module_dir() {
     // no test sees a half-installed tree.
     fs::create_directories(dir);
     auto r = run("cd '" + dir.string() + "' && flock .lock sh -c '[ -e .installed ] || "
-                 "{ npm install --silent --no-audit --no-fund sops-age@4.0.2 sops-decoder@0.10.3 >/dev/null 2>&1 && touch .installed; }'");
+                 "{ npm_config_cache=\"$PWD/.npm-cache\" npm install --silent --no-audit --no-fund sops-age@4.0.2 sops-decoder@0.10.3 >/dev/null 2>&1 && touch .installed; }'");
     if (r.exit_code != 0 || !fs::exists(dir / ".installed")) return {};
     return dir.string();
 }

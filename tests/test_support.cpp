@@ -57,6 +57,34 @@ void remove_temp_dirs() {
         fs::remove_all(d, ec);
     }
 }
+// Every test process (ctest runs one test per process) gets its own temporary folder and
+// TMPDIR points into it: what the programs under test put in TMPDIR (edit and exec-file
+// private folders, GnuPG homes, sockets) stays inside it and is removed with it, never left
+// in the machine's /tmp.
+class PrivateTmpdir : public ::testing::Environment {
+  public:
+    void SetUp() override {
+        std::string pattern = (fs::temp_directory_path() / "sopskit-test-process-XXXXXX").string();
+        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+        folder_ = pattern;
+        const char* old = std::getenv("TMPDIR");
+        if (old) previous_ = old;
+        ::setenv("TMPDIR", folder_.c_str(), 1);
+    }
+    void TearDown() override {
+        remove_temp_dirs();
+        temp_dirs().clear();
+        std::error_code ignored;
+        fs::remove_all(folder_, ignored);
+        if (previous_) ::setenv("TMPDIR", previous_->c_str(), 1);
+        else ::unsetenv("TMPDIR");
+    }
+
+  private:
+    fs::path folder_;
+    std::optional<std::string> previous_;
+};
+[[maybe_unused]] ::testing::Environment* const private_tmpdir = ::testing::AddGlobalTestEnvironment(new PrivateTmpdir);
 }  // namespace
 
 fs::path make_temp_dir() {

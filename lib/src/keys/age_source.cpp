@@ -35,14 +35,15 @@ public:
             return UnwrapOutcome::failed(e.what());
         }
         const age::IdentitySet& ids = ids_ ? *ids_ : from_env;
+        const std::string skipped = load_problems(ids);
         if (ids.size() == 0)
-            return UnwrapOutcome::not_mine("no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, keys.txt)");
+            return UnwrapOutcome::not_mine("no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, keys.txt, SSH keys)" + skipped);
         try {
             auto plain = age::decrypt(enc, ids);
-            if (!plain) return UnwrapOutcome::not_mine("no identity matched any of the recipients");
+            if (!plain) return UnwrapOutcome::not_mine("no identity matched any of the recipients" + skipped);
             return UnwrapOutcome::ok(std::move(*plain));
         } catch (const Error& e) {
-            return UnwrapOutcome::failed(std::string("failed to decrypt the age data key: ") + e.what());
+            return UnwrapOutcome::failed(std::string("failed to decrypt the age data key: ") + e.what() + skipped);
         }
     }
 
@@ -50,6 +51,14 @@ public:
     Recipient recipient_of(const StoredKey& key) const override { return {"age", key.field("recipient"), {}}; }
 
 private:
+    // The keys that could not be loaded: the likely reason no identity matched (as sops'
+    // "Errors while loading age identities").
+    static std::string load_problems(const age::IdentitySet& ids) {
+        std::string out;
+        for (const auto& p : ids.problems()) out += (out.empty() ? ". Errors while loading age identities: " : "; ") + p;
+        return out;
+    }
+
     std::optional<age::IdentitySet> ids_;
 };
 

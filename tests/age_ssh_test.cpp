@@ -218,3 +218,29 @@ TEST(AgeSshKeys, KeySourceWrapsForSshRecipients) {
     ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
     EXPECT_TRUE(out.data_key.equals(dk));
 }
+
+// The command line end to end: encrypt to an SSH public key line, decrypt with the key found
+// at ~/.ssh/id_ed25519 (HOME a temporary folder), and the stored data key opens with `age`.
+TEST(AgeSshKeys, TheCliEncryptsToAnSshKeyAndFindsItInHome) {
+    REQUIRE_PROGRAM("ssh-keygen");
+    REQUIRE_PROGRAM("age");
+    fs::path dir = sopskit::test::make_temp_dir();
+    fs::create_directories(dir / ".ssh");
+    fs::path key = keygen(dir / ".ssh", "ed25519", "id_ed25519");
+    std::string recipient = sopskit::detail::trim(read_file(dir / ".ssh" / "id_ed25519.pub"));
+    write_file(dir / "plain.yaml", "password: hunter2\n");
+    std::string env = "cd " + q(dir) + " && env -i PATH=/usr/bin:/bin HOME=" + q(dir) + " ";
+    auto enc = run(env + sopskit::test::cli_path() + " encrypt --age " + q(recipient) + " plain.yaml > secret.yaml");
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    EXPECT_NE(read_file(dir / "secret.yaml").find("recipient: " + recipient), std::string::npos);
+    auto dec = run(env + sopskit::test::cli_path() + " decrypt secret.yaml");
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, "password: hunter2\n");
+    auto data_key = run(env + "sed -n '/enc: |/,/END AGE/p' secret.yaml | sed '1d; s/^ *//' | age -d -i .ssh/id_ed25519 | wc -c");
+    EXPECT_EQ(sopskit::detail::trim(data_key.out), "32") << data_key.err;
+    // Without the key: sops' exit code, and the error names the recipient, never the key.
+    fs::rename(key, dir / "elsewhere");
+    auto none = run(env + sopskit::test::cli_path() + " decrypt secret.yaml");
+    EXPECT_EQ(none.exit_code, 128);
+    EXPECT_NE(none.err.find(recipient), std::string::npos) << none.err;
+}

@@ -103,6 +103,7 @@ std::optional<std::string> pem_body(std::string_view pem, std::string_view label
     for (char c : pem.substr(b + begin.size(), e - b - begin.size()))
         if (c != '\n' && c != '\r' && c != ' ' && c != '\t') b64 += c;
     auto decoded = sopskit::detail::base64_decode(b64);
+    wipe(b64);  // the private key, encoded
     if (!decoded) bad_key("PEM body is not base64");
     return decoded;
 }

@@ -9,7 +9,10 @@
 #include "age/age_internal.hpp"
 #include "age/plugin_internal.hpp"
 #include "sopskit/age.hpp"
+#include "sopskit/age_keys.hpp"
+#include "sopskit/decryptor.hpp"
 #include "sopskit/error.hpp"
+#include "sopskit/sops_file.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -144,6 +147,20 @@ TEST_F(AgePlugin, MissingOrFailingPluginsAreClearErrorsNamingThem) {
     EXPECT_THROW(age::encrypt("k", {plugin_recipient()}, true), Error);
     set("SOPSKIT_PLUGIN_MODE", "silent");
     EXPECT_FALSE(age::decrypt(file, plugin_ids()).has_value());
+}
+
+// Flux's .agekey entries take plugin identities as keys.txt does.
+TEST_F(AgePlugin, ADecryptionSecretEntryMayHoldAPluginIdentity) {
+    EncryptRequest req;
+    req.input_format = req.output_format = Format::Yaml;
+    req.rules.encrypted_regex = "^(data|stringData)$";
+    req.key_groups = {{{"age", plugin_recipient(), {}}}};
+    KeyRing ring;
+    ring.add(make_age_key_source(age::IdentitySet{}));
+    std::string secret = encrypt_document("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: apps\nstringData:\n  user: admin\n",
+                                          req, ring);
+    Decryptor d(DecryptionKeys::from_entries({{"token.agekey", "# a hardware token\n" + plugin_identity() + "\n"}}, "flux-system/sops-age"));
+    EXPECT_NE(d.decrypt_manifests(secret).find("user: admin"), std::string::npos);
 }
 
 TEST(AgePluginWire, StanzaStreamParsing) {

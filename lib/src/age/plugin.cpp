@@ -70,7 +70,17 @@ public:
     ~PluginProcess() {
         ::close(fd_);
         ::kill(pid_, SIGINT);  // as age: the conversation is over
+        // A plugin that ignores the interrupt gets two seconds, then SIGKILL: never a hang.
         int status = 0;
+        for (int i = 0; i < 200; ++i) {
+            pid_t r = ::waitpid(pid_, &status, WNOHANG);
+            if (r == pid_ || (r < 0 && errno != EINTR)) {
+                wipe(buffer_);
+                return;
+            }
+            ::usleep(10'000);
+        }
+        ::kill(pid_, SIGKILL);
         while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
         }
         wipe(buffer_);
@@ -94,7 +104,13 @@ public:
     Stanza receive() {
         while (true) {
             std::size_t pos = consumed_;
-            if (auto s = read_plugin_stanza(buffer_, pos)) {
+            std::optional<Stanza> s;
+            try {
+                s = read_plugin_stanza(buffer_, pos);
+            } catch (const Error& e) {
+                plugin_error(name_, e.what());
+            }
+            if (s) {
                 consumed_ = pos;
                 return std::move(*s);
             }

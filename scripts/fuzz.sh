@@ -117,6 +117,20 @@ seed fuzz_resource_list "$work/secret.enc.yaml"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
 
+# SSH keys made by ssh-keygen (each kind and format age reads), and plugin protocol exchanges.
+mkdir -p "$seeds/fuzz_ssh_key" "$seeds/fuzz_age_plugin_wire"
+if command -v ssh-keygen >/dev/null; then
+  for spec in "ed25519 k1" "rsa k2 -b 2048" "rsa k3 -b 2048 -m PEM" "ed25519 k4 -N secret"; do
+    set -- $spec
+    type="$1" name="$2"; shift 2
+    HOME="$work" ssh-keygen -q -t "$type" -N '' "$@" -C fuzz -f "$work/$name" </dev/null >/dev/null 2>&1 || true
+    if [ -f "$work/$name" ]; then cp "$work/$name" "$work/$name.pub" "$seeds/fuzz_ssh_key/"; fi
+  done
+fi
+printf -- '-> recipient-stanza 0 X25519 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nAAAA\n-> labels postquantum\n\n-> done\n\n' > "$seeds/fuzz_age_plugin_wire/wrap"
+printf -- '-> msg\naGVsbG8\n-> request-secret\nUElO\n-> file-key 0\nAAAAAAAAAAAAAAAAAAAAAA\n-> error internal\nbm8\n-> done\n\n' > "$seeds/fuzz_age_plugin_wire/unwrap"
+printf 'age1sopskittest1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' > "$seeds/fuzz_age_plugin_wire/recipient"
+
 mkdir -p "$seeds/fuzz_command_words"
 printf '%s' "vim -u NONE" > "$seeds/fuzz_command_words/plain"
 printf '%s' "'/opt/my editor' \"--flag with \\\"space\\\"\" it\\'s ; touch x # comment" > "$seeds/fuzz_command_words/quotes"

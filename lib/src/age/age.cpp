@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 #include "age/age_internal.hpp"
 #include "core/text.hpp"
@@ -59,7 +60,7 @@ std::string X25519Identity::recipient() const {
     return detail::bech32_encode(std::string(kRecipientHrp), public_key);
 }
 
-void IdentitySet::add_from_text(std::string_view text) {
+void IdentitySet::add_from_text(std::string_view text, std::string_view where) {
     std::size_t start = 0, line_no = 0;
     while (start <= text.size()) {
         std::size_t nl = text.find('\n', start);
@@ -67,11 +68,13 @@ void IdentitySet::add_from_text(std::string_view text) {
         start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         ++line_no;
         if (line.empty() || line[0] == '#') continue;
+        // A line that cannot be used costs only itself: the others still decrypt.
         try {
-            add(X25519Identity::parse(line));
-        } catch (const Error&) {
-            wipe(line);
-            throw Error(ErrorCode::Generic, "malformed age identity on line " + std::to_string(line_no));
+            if (line.rfind("AGE-PLUGIN-", 0) == 0) add(parse_plugin_identity(line));
+            else if (line.rfind("AGE-SECRET-KEY-1", 0) == 0) add(X25519Identity::parse(line));
+            else throw Error(ErrorCode::Generic, "unknown identity type");
+        } catch (const Error& e) {
+            add_problem(std::string(where) + ": line " + std::to_string(line_no) + ": " + e.what());
         }
         wipe(line);
     }
@@ -81,10 +84,13 @@ IdentitySet IdentitySet::clone() const {
     IdentitySet c;
     for (const auto& id : x25519_) c.add(id.clone());
     for (const auto& p : passphrases_) c.passphrases_.push_back(p.clone());
+    c.others_ = others_;  // immutable once loaded: shared
+    c.problems_ = problems_;
     return c;
 }
 
 bool is_valid_recipient(std::string_view recipient) {
+    if (detail::is_other_recipient(recipient)) return true;
     try {
         recipient_bytes(recipient);
         return true;
@@ -97,13 +103,36 @@ std::string encrypt(std::string_view plaintext, const std::vector<std::string>& 
     if (recipients.empty()) throw Error(ErrorCode::Generic, "age: no recipients");
     SecureBytes file_key = SecureBytes::random(detail::kFileKeySize);
     std::vector<detail::Stanza> stanzas;
-    for (const auto& r : recipients) stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+    for (const auto& r : recipients) {
+        if (auto other = detail::wrap_other(file_key, r)) stanzas.insert(stanzas.end(), other->begin(), other->end());
+        else stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+    }
     std::string header = detail::header_without_mac(stanzas);
     SecureBytes mac_key = detail::hkdf_sha256(file_key.view(), "", "header");
     std::string file = header + " " + detail::b64_raw_encode(detail::hmac_sha256(mac_key.view(), header)) + "\n";
     file += detail::stream_encrypt(file_key, plaintext);
     return armor ? detail::armor(file) : file;
 }
+
+namespace {
+
+// SSH and plugin identities, after the native ones as age orders them. One that cannot run (a
+// missing plugin, a protected key) does not stop the others; its error is the answer only
+// when none of them opens the file.
+std::optional<SecureBytes> unwrap_with_others(const std::vector<detail::Stanza>& stanzas, const IdentitySet& ids) {
+    std::string errors;
+    for (const auto& id : ids.others()) {
+        try {
+            if (auto key = id->unwrap(stanzas)) return key;
+        } catch (const Error& e) {
+            errors += (errors.empty() ? "" : "; ") + std::string(e.what());
+        }
+    }
+    if (!errors.empty()) throw Error(ErrorCode::Generic, errors);
+    return std::nullopt;
+}
+
+}  // namespace
 
 bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::string& released) {
     std::string dearmored;
@@ -125,6 +154,7 @@ bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::stri
             if ((file_key = detail::scrypt_unwrap(s, p))) break;
         if (file_key) break;
     }
+    if (!file_key) file_key = unwrap_with_others(h.stanzas, ids);
     if (!file_key) return false;
 
     SecureBytes mac_key = detail::hkdf_sha256(file_key->view(), "", "header");
@@ -164,12 +194,19 @@ std::vector<std::string> recipients_from_string(std::string_view list) {
 
 namespace {
 
-// Output of SOPS_AGE_KEY_CMD, run through the shell with SOPS_AGE_RECIPIENT set, as sops runs it.
-std::string run_key_command(const std::string& cmd, std::string_view recipient) {
+// `text` as one single-quoted shell word (SSH recipients hold spaces and comments).
+std::string shell_quoted(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Output of SOPS_AGE_KEY_CMD (or `variable`), run through the shell with SOPS_AGE_RECIPIENT set, as sops runs it.
+std::string run_key_command(const std::string& cmd, std::string_view recipient, const std::string& variable = "SOPS_AGE_KEY_CMD") {
     std::string full = cmd;
-    if (!recipient.empty() && is_valid_recipient(recipient)) full = "SOPS_AGE_RECIPIENT=" + std::string(recipient) + " " + cmd;
+    if (!recipient.empty() && is_valid_recipient(recipient)) full = "SOPS_AGE_RECIPIENT=" + shell_quoted(recipient) + " " + cmd;
     FILE* p = ::popen(full.c_str(), "r");
-    if (!p) throw Error(ErrorCode::CouldNotRetrieveKey, "failed to run SOPS_AGE_KEY_CMD");
+    if (!p) throw Error(ErrorCode::CouldNotRetrieveKey, "failed to run " + variable);
     std::string out;
     char buf[4096];
     std::size_t n;
@@ -177,7 +214,7 @@ std::string run_key_command(const std::string& cmd, std::string_view recipient) 
     int status = ::pclose(p);
     if (status != 0) {
         wipe(out);
-        throw Error(ErrorCode::CouldNotRetrieveKey, "SOPS_AGE_KEY_CMD failed with exit code " +
+        throw Error(ErrorCode::CouldNotRetrieveKey, variable + " failed with exit code " +
                                                         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
     }
     return out;
@@ -194,19 +231,44 @@ void add_text(IdentitySet& ids, std::string text, const std::string& source, boo
     if (several_per_line)
         for (char& c : text)
             if (c == ' ' || c == '\t') c = '\n';
+    ids.add_from_text(text, source);
+    wipe(text);
+}
+
+// One SSH private key; a key that cannot be read or parsed is recorded and skipped, as sops does.
+void add_ssh_key(IdentitySet& ids, const std::string& where, const std::function<std::string()>& read) {
+    std::string text;
     try {
-        ids.add_from_text(text);
+        text = read();
+        ids.add(parse_ssh_identity(text));
     } catch (const Error& e) {
-        wipe(text);
-        throw Error(ErrorCode::CouldNotRetrieveKey, "failed to load age identities from " + source + ": " + e.what());
+        ids.add_problem(where + ": " + e.what());
     }
     wipe(text);
+}
+
+// sops' order: SOPS_AGE_SSH_PRIVATE_KEY_FILE, SOPS_AGE_SSH_PRIVATE_KEY_CMD, then both of
+// ~/.ssh/id_ed25519 and ~/.ssh/id_rsa when they exist.
+void add_ssh_identities(IdentitySet& ids, std::string_view recipient) {
+    if (const char* file = std::getenv("SOPS_AGE_SSH_PRIVATE_KEY_FILE"))
+        add_ssh_key(ids, std::string("SOPS_AGE_SSH_PRIVATE_KEY_FILE (") + file + ")", [&] { return read_input(file); });
+    if (const char* cmd = std::getenv("SOPS_AGE_SSH_PRIVATE_KEY_CMD"); cmd && *cmd)
+        add_ssh_key(ids, "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+                    [&] { return run_key_command(cmd, recipient, "SOPS_AGE_SSH_PRIVATE_KEY_CMD"); });
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) return;
+    for (const char* name : {"id_ed25519", "id_rsa"}) {
+        std::string path = std::string(home) + "/.ssh/" + name;
+        std::error_code ec;
+        if (std::filesystem::exists(path, ec)) add_ssh_key(ids, path, [&] { return read_input(path); });
+    }
 }
 
 }  // namespace
 
 IdentitySet load_identities_from_environment(std::string_view recipient) {
     IdentitySet ids;
+    add_ssh_identities(ids, recipient);
     if (const char* key = std::getenv("SOPS_AGE_KEY"); key && *key) add_text(ids, key, "SOPS_AGE_KEY", true);
     if (const char* file = std::getenv("SOPS_AGE_KEY_FILE"); file && *file) {
         if (std::filesystem::exists(file)) add_text(ids, read_input(file), "SOPS_AGE_KEY_FILE");

@@ -41,6 +41,8 @@ struct Header {
 
 // Parses the header at the start of `file`; throws Error ("header failure") when malformed.
 Header parse_header(std::string_view file);
+// One stanza as the header and the plugin protocol write it ("-> type args", body lines).
+std::string encode_stanza(const Stanza& s);
 // Serialises stanzas; returns the header text up to and including "---" (MAC input).
 std::string header_without_mac(const std::vector<Stanza>& stanzas);
 
@@ -58,6 +60,12 @@ Stanza x25519_wrap(const SecureBytes& file_key, const std::string& recipient_byt
 // nullopt: not this identity. Throws Error for a malformed stanza.
 std::optional<SecureBytes> x25519_unwrap(const Stanza& s, const X25519Identity& id);
 std::optional<SecureBytes> scrypt_unwrap(const Stanza& s, const SecureBytes& passphrase);
+
+// SSH ("ssh-ed25519 ...", "ssh-rsa ...") and plugin (age1NAME1...) recipients, which live in
+// their own files. wrap_other: nullopt when `recipient` is neither; throws Error when it is
+// one but unusable.
+bool is_other_recipient(std::string_view recipient);
+std::optional<std::vector<Stanza>> wrap_other(const SecureBytes& file_key, std::string_view recipient);
 
 [[noreturn]] void header_failure(const std::string& what);
 

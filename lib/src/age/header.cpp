@@ -85,16 +85,19 @@ Header parse_header(std::string_view file) {
     return h;
 }
 
+std::string encode_stanza(const Stanza& s) {
+    std::string out = "-> " + s.type;
+    for (const auto& a : s.args) out += " " + a;
+    out += '\n';
+    std::string b64 = b64_raw_encode(s.body);
+    for (std::size_t i = 0; i < b64.size(); i += kColumns) out += b64.substr(i, kColumns) + "\n";
+    if (b64.size() % kColumns == 0) out += '\n';  // a body always ends with a short line
+    return out;
+}
+
 std::string header_without_mac(const std::vector<Stanza>& stanzas) {
     std::string out(kVersionLine);
-    for (const auto& s : stanzas) {
-        out += "-> " + s.type;
-        for (const auto& a : s.args) out += " " + a;
-        out += '\n';
-        std::string b64 = b64_raw_encode(s.body);
-        for (std::size_t i = 0; i < b64.size(); i += kColumns) out += b64.substr(i, kColumns) + "\n";
-        if (b64.size() % kColumns == 0) out += '\n';  // a body always ends with a short line
-    }
+    for (const auto& s : stanzas) out += encode_stanza(s);
     out += "---";
     return out;
 }

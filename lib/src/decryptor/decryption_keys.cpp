@@ -61,7 +61,8 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std:
                 if (!home) home = GnupgHome::create_temporary();
                 home->import_keys(value);
             } else if (ext == ".agekey") {
-                ids.add_from_text(value);
+                // A bad line costs only the files no other key opens; they report it in Flux's words.
+                ids.add_from_text(value, "failed to import '" + name + "' data from sops decryption Secret '" + secret + "'");
             } else if (name == "sops.vault-token") {
                 keys->vault_token = detail::trim(value);
             } else if (name == "sops.vault-allowlist") {  // sopskit's own entry (Flux ignores it)

@@ -19,7 +19,8 @@ public:
 
     StoredKey wrap(const Recipient& recipient, const SecureBytes& data_key) override {
         const std::string& r = recipient.id;
-        if (!age::is_valid_recipient(r)) throw Error(ErrorCode::Generic, "failed to parse input as Bech32-encoded age public key: " + r);
+        // An SSH line gets age::encrypt's own, more precise, message (bad key, RSA too small).
+        if (r.rfind("ssh-", 0) != 0 && !age::is_valid_recipient(r)) throw Error(ErrorCode::Generic, "failed to parse input as Bech32-encoded age public key: " + r);
         StoredKey stored{"age", Value::empty_map()};
         stored.set_field("recipient", Value::string(r));
         stored.set_field("enc", Value::string(age::encrypt(data_key.view(), {r}, true)));
@@ -35,14 +36,15 @@ public:
             return UnwrapOutcome::failed(e.what());
         }
         const age::IdentitySet& ids = ids_ ? *ids_ : from_env;
+        const std::string skipped = load_problems(ids);
         if (ids.size() == 0)
-            return UnwrapOutcome::not_mine("no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, keys.txt)");
+            return UnwrapOutcome::not_mine("no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, keys.txt, SSH keys)" + skipped);
         try {
             auto plain = age::decrypt(enc, ids);
-            if (!plain) return UnwrapOutcome::not_mine("no identity matched any of the recipients");
+            if (!plain) return UnwrapOutcome::not_mine("no identity matched any of the recipients" + skipped);
             return UnwrapOutcome::ok(std::move(*plain));
         } catch (const Error& e) {
-            return UnwrapOutcome::failed(std::string("failed to decrypt the age data key: ") + e.what());
+            return UnwrapOutcome::failed(std::string("failed to decrypt the age data key: ") + e.what() + skipped);
         }
     }
 
@@ -50,6 +52,14 @@ public:
     Recipient recipient_of(const StoredKey& key) const override { return {"age", key.field("recipient"), {}}; }
 
 private:
+    // The keys that could not be loaded: the likely reason no identity matched (as sops'
+    // "Errors while loading age identities").
+    static std::string load_problems(const age::IdentitySet& ids) {
+        std::string out;
+        for (const auto& p : ids.problems()) out += (out.empty() ? ". Errors while loading age identities: " : "; ") + p;
+        return out;
+    }
+
     std::optional<age::IdentitySet> ids_;
 };
 

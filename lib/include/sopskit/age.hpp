@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sopskit/age_hybrid.hpp"
 #include "sopskit/secure.hpp"
 
 namespace sopskit::age {
@@ -28,23 +29,27 @@ struct X25519Identity {
 class IdentitySet {
 public:
     void add(X25519Identity id) { x25519_.push_back(std::move(id)); }
+    void add(HybridIdentity id) { hybrid_.push_back(std::move(id)); }
     void add_passphrase(std::string_view passphrase) { passphrases_.push_back(SecureBytes::from(passphrase)); }
-    // A keys.txt-style text: one AGE-SECRET-KEY-1 per line; blank and '#' lines skipped.
+    // A keys.txt-style text: one AGE-SECRET-KEY-1 or AGE-SECRET-KEY-PQ-1 per line; blank and '#' lines skipped.
     // Throws Error naming the line number (never its contents) on a bad line.
     void add_from_text(std::string_view text);
-    std::size_t size() const { return x25519_.size() + passphrases_.size(); }
+    std::size_t size() const { return x25519_.size() + hybrid_.size() + passphrases_.size(); }
     const std::vector<X25519Identity>& x25519() const { return x25519_; }
     const std::vector<SecureBytes>& passphrases() const { return passphrases_; }
+    const std::vector<HybridIdentity>& hybrid() const { return hybrid_; }
     IdentitySet clone() const;
 
 private:
     std::vector<X25519Identity> x25519_;
     std::vector<SecureBytes> passphrases_;
+    std::vector<HybridIdentity> hybrid_;
 };
 
 bool is_valid_recipient(std::string_view recipient);
 
-// Encrypts to X25519 recipients (age1...). With `armor`, the result is ASCII-armored.
+// Encrypts to X25519 (age1...) or hybrid (age1pq1...) recipients, not both kinds at once (as
+// age refuses, so the post-quantum protection is not undone by a classic stanza). With `armor`, the result is ASCII-armored.
 std::string encrypt(std::string_view plaintext, const std::vector<std::string>& recipients, bool armor);
 
 // Decrypts an age file, armored or binary. nullopt: no identity matched (a normal outcome);

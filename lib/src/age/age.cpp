@@ -68,7 +68,10 @@ void IdentitySet::add_from_text(std::string_view text) {
         ++line_no;
         if (line.empty() || line[0] == '#') continue;
         try {
-            add(X25519Identity::parse(line));
+            if (looks_like_hybrid_identity(line))
+                add(HybridIdentity::parse(line));
+            else
+                add(X25519Identity::parse(line));
         } catch (const Error&) {
             wipe(line);
             throw Error(ErrorCode::Generic, "malformed age identity on line " + std::to_string(line_no));
@@ -80,11 +83,13 @@ void IdentitySet::add_from_text(std::string_view text) {
 IdentitySet IdentitySet::clone() const {
     IdentitySet c;
     for (const auto& id : x25519_) c.add(id.clone());
+    for (const auto& id : hybrid_) c.add(id.clone());
     for (const auto& p : passphrases_) c.passphrases_.push_back(p.clone());
     return c;
 }
 
 bool is_valid_recipient(std::string_view recipient) {
+    if (detail::hybrid_recipient_bytes(recipient)) return true;
     try {
         recipient_bytes(recipient);
         return true;
@@ -97,7 +102,17 @@ std::string encrypt(std::string_view plaintext, const std::vector<std::string>& 
     if (recipients.empty()) throw Error(ErrorCode::Generic, "age: no recipients");
     SecureBytes file_key = SecureBytes::random(detail::kFileKeySize);
     std::vector<detail::Stanza> stanzas;
-    for (const auto& r : recipients) stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+    std::size_t hybrid = 0;
+    for (const auto& r : recipients) {
+        if (auto pq = detail::hybrid_recipient_bytes(r)) {
+            stanzas.push_back(detail::hybrid_wrap(file_key, *pq));
+            ++hybrid;
+        } else {
+            stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+        }
+    }
+    if (hybrid != 0 && hybrid != recipients.size())
+        throw Error(ErrorCode::Generic, "age: can't mix post-quantum and classic recipients in one file");
     std::string header = detail::header_without_mac(stanzas);
     SecureBytes mac_key = detail::hkdf_sha256(file_key.view(), "", "header");
     std::string file = header + " " + detail::b64_raw_encode(detail::hmac_sha256(mac_key.view(), header)) + "\n";
@@ -120,6 +135,9 @@ bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::stri
     for (const auto& s : h.stanzas) {
         for (const auto& id : ids.x25519())
             if ((file_key = detail::x25519_unwrap(s, id))) break;
+        if (file_key) break;
+        for (const auto& id : ids.hybrid())
+            if ((file_key = detail::hybrid_unwrap(s, id))) break;
         if (file_key) break;
         for (const auto& p : ids.passphrases())
             if ((file_key = detail::scrypt_unwrap(s, p))) break;

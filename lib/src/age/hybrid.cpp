@@ -29,14 +29,17 @@ constexpr std::string_view kHpkeInfo = "age-encryption.org/mlkem768x25519";
 // "HPKE" || KEM 0x647a (MLKEM768-X25519) || KDF 0x0001 (HKDF-SHA256) || AEAD 0x0003 (ChaCha20Poly1305)
 constexpr std::string_view kSuiteId{"HPKE\x64\x7a\x00\x01\x00\x03", 10};
 
-void evp_hash(const char* name, std::string_view in, std::uint8_t* out, std::size_t out_len) {
-    EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+// SHA3-256 or SHAKE256 (fetched once each: an implicit fetch per call is slow in OpenSSL 3).
+void evp_hash(bool shake, std::string_view in, std::uint8_t* out, std::size_t out_len) {
+    static EVP_MD* const sha3 = EVP_MD_fetch(nullptr, "SHA3-256", nullptr);
+    static EVP_MD* const shake256 = EVP_MD_fetch(nullptr, "SHAKE256", nullptr);
+    const char* name = shake ? "SHAKE256" : "SHA3-256";
+    EVP_MD* md = shake ? shake256 : sha3;
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     bool ok = md && ctx && EVP_DigestInit_ex(ctx, md, nullptr) == 1 && EVP_DigestUpdate(ctx, in.data(), in.size()) == 1 &&
               ((EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF) ? EVP_DigestFinalXOF(ctx, out, out_len) == 1
                                                          : EVP_DigestFinal_ex(ctx, out, nullptr) == 1);
     EVP_MD_CTX_free(ctx);
-    EVP_MD_free(md);
     if (!ok) throw Error(ErrorCode::Generic, std::string("age: ") + name + " failed");
 }
 
@@ -46,7 +49,7 @@ SecureBytes combine(const SecureBytes& ss_m, const SecureBytes& ss_x, std::strin
     in.reserve(32 * 4 + kXWingLabel.size());
     in.append(ss_m.view()).append(ss_x.view()).append(ct_x).append(pk_x).append(kXWingLabel);
     SecureBytes ss(32);
-    evp_hash("SHA3-256", in, ss.data(), ss.size());
+    evp_hash(false, in, ss.data(), ss.size());
     wipe(in);
     return ss;
 }
@@ -96,7 +99,7 @@ HybridIdentity HybridIdentity::from_seed(SecureBytes seed) {
     if (seed.size() != kSeedSize) throw Error(ErrorCode::Generic, "malformed age hybrid identity");
     // X-Wing key expansion: SHAKE256(seed, 96) = d || z (ML-KEM) || X25519 scalar.
     SecureBytes expanded(96);
-    evp_hash("SHAKE256", seed.view(), expanded.data(), expanded.size());
+    evp_hash(true, seed.view(), expanded.data(), expanded.size());
     mlkem::KeyPair kp = mlkem::keygen_from_seed(expanded.view().substr(0, 32), expanded.view().substr(32, 32));
     SecureBytes x_secret(expanded.data() + 64, kX25519Size);
     std::string x_public(kX25519Size, '\0');

@@ -396,6 +396,7 @@ SecureBytes decapsulate(std::string_view dk, std::string_view ct) {
     SecureBytes out(kSharedSecretSize);
     for (std::size_t i = 0; i < kSharedSecretSize; ++i)
         out.data()[i] = static_cast<std::uint8_t>((kr.data()[i] & keep) | (rejection.data()[i] & ~keep));
+    wipe(again);  // derived from the decrypted message
     return out;
 }
 

@@ -59,6 +59,18 @@ int main(int argc, char** argv) {
     warm.decrypt_manifests(age_stream);
     row("age_warm_ms", ms_since(t0));
 
+    // The same stream size with a post-quantum hybrid key (mlkem768x25519), cold.
+    auto pq = age::HybridIdentity::generate();
+    age::IdentitySet pq_ids;
+    pq_ids.add(pq.clone());
+    KeyRing pq_writer;
+    pq_writer.add(make_age_key_source(pq_ids.clone()));
+    std::string pq_stream = stream_of(n_age, pq_writer, {"age", pq.recipient(), {}});
+    auto pq_keys = DecryptionKeys::from_entries({{"age-pq.agekey", pq.encode() + "\n"}}, "flux-system/sops-age");
+    t0 = Clock::now();
+    Decryptor(pq_keys).decrypt_manifests(pq_stream);
+    row("age_pq_cold_ms", ms_since(t0));
+
     GeneratedPgpKey pgp = generate_pgp_key("bench", "rsa4096");
     auto home = GnupgHome::create_temporary();
     home->import_keys(pgp.armored_secret.view());

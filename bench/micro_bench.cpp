@@ -92,6 +92,31 @@ void BM_AgeUnwrapDataKey(benchmark::State& state) {
 }
 BENCHMARK(BM_AgeUnwrapDataKey);
 
+// The same for a post-quantum hybrid (mlkem768x25519) key: ML-KEM-768 decapsulation + X25519.
+void BM_AgeHybridUnwrapDataKey(benchmark::State& state) {
+    auto id = age::HybridIdentity::generate();
+    std::string file = age::encrypt(std::string(data_key().view()), {id.recipient()}, true);
+    age::IdentitySet ids;
+    ids.add(id.clone());
+    for (auto _ : state) benchmark::DoNotOptimize(age::decrypt(file, ids));
+}
+BENCHMARK(BM_AgeHybridUnwrapDataKey);
+
+// Wrapping a data key (what encrypt, rotate and updatekeys pay per age key): 0 X25519, 1 hybrid.
+void BM_AgeWrapDataKey(benchmark::State& state) {
+    std::string recipient = state.range(0) ? age::HybridIdentity::generate().recipient() : age::X25519Identity::generate().recipient();
+    for (auto _ : state) benchmark::DoNotOptimize(age::encrypt(std::string(data_key().view()), {recipient}, true));
+    state.SetLabel(state.range(0) ? "mlkem768x25519" : "X25519");
+}
+BENCHMARK(BM_AgeWrapDataKey)->DenseRange(0, 1);
+
+// Parsing an AGE-SECRET-KEY-PQ-1 line expands the seed into both keys (ML-KEM KeyGen).
+void BM_AgeHybridIdentityParse(benchmark::State& state) {
+    std::string text = age::HybridIdentity::generate().encode();
+    for (auto _ : state) benchmark::DoNotOptimize(age::HybridIdentity::parse(text));
+}
+BENCHMARK(BM_AgeHybridIdentityParse);
+
 void BM_DataKeyCacheHit(benchmark::State& state) {
     DataKeyCache cache(10000);
     for (int i = 0; i < 1000; ++i) cache.put("file-" + std::to_string(i), data_key());

@@ -24,6 +24,10 @@ row(f"controller: {n_age} age Secrets, cold (2 cores)", f"{age_cold:.1f} ms", f"
 age_warm = f("age_warm_ms")
 row(f"controller: {n_age} age Secrets, warm (cache)", f"{age_warm:.1f} ms", f"cold {age_cold:.1f} ms",
     f"{age_cold / age_warm:.1f}x faster", "(no target)", True)
+if "age_pq_cold_ms" in v:
+    pq_cold = f("age_pq_cold_ms")
+    row(f"controller: {n_age} age post-quantum (mlkem768x25519) Secrets, cold", f"{pq_cold:.1f} ms",
+        f"X25519 {age_cold:.1f} ms", f"{pq_cold / age_cold:.2f}x", "(context)", True)
 
 n_pgp = int(v["pgp_docs"])
 pgp_cold_per = f("pgp_cold_ms") / n_pgp

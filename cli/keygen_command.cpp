@@ -19,6 +19,7 @@ struct KeygenOptions {
     std::string key_name;
     std::string output;
     bool no_import = false;
+    bool post_quantum = false;  // age: an ML-KEM-768 + X25519 hybrid key (age-keygen -pq)
 };
 
 void write_private(const KeygenOptions& o, std::string_view key_text) {
@@ -42,15 +43,20 @@ int run_pgp(const KeygenOptions& o) {
     return 0;
 }
 
-int run_age(const KeygenOptions& o) {
-    auto id = age::X25519Identity::generate();
-    std::string keys = age_keys_file(id);
+template <class Identity>
+int write_age_identity(const KeygenOptions& o, const Identity& id) {
+    std::string keys = age_keys_file(id.encode(), id.recipient());
     write_private(o, keys);
     std::cerr << "public key: " << id.recipient() << "\n";
     if (o.secret_name.empty() && o.output.empty()) std::cout << id.recipient() << "\n";
     print_secret(o, (o.key_name.empty() ? "age" : o.key_name) + ".agekey", keys);
     wipe(keys);
     return 0;
+}
+
+int run_age(const KeygenOptions& o) {
+    if (o.post_quantum) return write_age_identity(o, age::HybridIdentity::generate());
+    return write_age_identity(o, age::X25519Identity::generate());
 }
 
 void common_options(CLI::App& app, KeygenOptions& o) {
@@ -74,7 +80,16 @@ void add_keygen_command(CLI::App& app, Runner& runner) {
     pgp->callback([&runner] { runner = [] { return run_pgp(pgp_opts); }; });
     CLI::App* agecmd = keygen->add_subcommand("age", "Generate an age identity; prints its recipient");
     common_options(*agecmd, age_opts);
-    agecmd->callback([&runner] { runner = [] { return run_age(age_opts); }; });
+    agecmd->add_flag("--pq", age_opts.post_quantum, "A post-quantum hybrid (ML-KEM-768 + X25519) key: age1pq1... / AGE-SECRET-KEY-PQ-1...");
+    // age-keygen spells it -pq (Go's single-dash flags), which CLI11 cannot name: take it as an extra.
+    agecmd->allow_extras();
+    agecmd->callback([&runner, agecmd] {
+        for (const auto& extra : agecmd->remaining()) {
+            if (extra != "-pq") throw CLI::ExtrasError({extra});
+            age_opts.post_quantum = true;
+        }
+        runner = [] { return run_age(age_opts); };
+    });
 }
 
 }  // namespace sopskit::cli

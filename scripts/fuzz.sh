@@ -89,6 +89,18 @@ for f in "$conformance"/age-cctv/*; do
   awk 'body {print; next} /^$/ {body=1}' "$f" > "$seeds/fuzz_age/$(basename "$f")"
 done
 
+# Hybrid (post-quantum) age: a format byte, then a recipient, an identity, a file, ML-KEM bytes.
+mkdir -p "$seeds/fuzz_age_hybrid"
+for f in "$conformance"/age-cctv/*hybrid*; do
+  { printf '\x02'; awk 'body {print; next} /^$/ {body=1}' "$f"; } > "$seeds/fuzz_age_hybrid/$(basename "$f")"
+done
+pq_work="$(mktemp -d)"
+"$sopskit" keygen age --pq --output "$pq_work/key.txt" 2>"$pq_work/pub" >/dev/null
+{ printf '\x00'; sed -n 's/^public key: //p' "$pq_work/pub" | tr -d '\n'; } > "$seeds/fuzz_age_hybrid/recipient"
+{ printf '\x01'; cat "$pq_work/key.txt"; } > "$seeds/fuzz_age_hybrid/keys"
+{ printf '\x03'; head -c 1088 /dev/zero; } > "$seeds/fuzz_age_hybrid/mlkem"
+rm -rf "$pq_work"
+
 # Files made by sopskit itself: a config, a decryption Secret, a ResourceList, kustomizations.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

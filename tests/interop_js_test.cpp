@@ -13,16 +13,7 @@ namespace {
 
 // Installs sops-age and sops-decoder once per build tree; empty when npm or the registry is
 // unavailable.
-std::string sops_age_module_dir() {
-    fs::path dir = fs::path(SOPSKIT_CLI_PATH).parent_path().parent_path() / "npm-interop";
-    // Several test processes run at once: the install holds a lock and ends with a marker, so
-    // no test sees a half-installed tree.
-    fs::create_directories(dir);
-    auto r = run("cd '" + dir.string() + "' && flock .lock sh -c '[ -e .installed ] || "
-                 "{ npm_config_cache=\"$PWD/.npm-cache\" npm install --silent --no-audit --no-fund sops-age@4.0.2 sops-decoder@0.10.3 >/dev/null 2>&1 && touch .installed; }'");
-    if (r.exit_code != 0 || !fs::exists(dir / ".installed")) return {};
-    return dir.string();
-}
+std::string sops_age_module_dir() { return sopskit::test::npm_install_once("npm-interop", "sops-age@4.0.2 sops-decoder@0.10.3"); }
 
 }  // namespace
 

@@ -229,6 +229,15 @@ bool have_program(const std::string& name) {
 
 std::string cli_path() { return SOPSKIT_CLI_PATH; }
 
+std::string npm_install_once(const std::string& folder, const std::string& packages) {
+    std::filesystem::path dir = std::filesystem::path(SOPSKIT_CLI_PATH).parent_path().parent_path() / folder;
+    std::filesystem::create_directories(dir);
+    auto r = run("cd '" + dir.string() + "' && flock .lock sh -c '[ -e .installed ] || "
+                 "{ npm_config_cache=\"$PWD/.npm-cache\" npm install --silent --no-audit --no-fund " + packages + " >/dev/null 2>&1 && touch .installed; }'");
+    if (r.exit_code != 0 || !std::filesystem::exists(dir / ".installed")) return {};
+    return dir.string();
+}
+
 void UpstreamGpgTest::SetUp() {
     auto conf = conformance_dir();
     if (!conf) GTEST_SKIP() << "../shared/conformance not present: these tests use upstream's PGP test key";

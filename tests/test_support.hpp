@@ -48,6 +48,10 @@ std::string metadata_shape(const std::string& file);
 // Whether a program is on PATH.
 bool have_program(const std::string& name);
 
+// npm `packages` (with versions) installed once into <build>/<folder>, under a lock and with a
+// completion marker (test processes run concurrently); empty when npm or the registry fails.
+std::string npm_install_once(const std::string& folder, const std::string& packages);
+
 // Path of the built sopskit CLI.
 std::string cli_path();
 

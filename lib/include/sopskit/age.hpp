@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sopskit/age_hybrid.hpp"
 #include "sopskit/secure.hpp"
 
 namespace sopskit::age {
@@ -58,27 +59,32 @@ public:
     void add_problem(std::string problem) { problems_.push_back(std::move(problem)); }
     const std::vector<std::string>& problems() const { return problems_; }
     const std::vector<std::shared_ptr<const StanzaIdentity>>& others() const { return others_; }
+    void add(HybridIdentity id) { hybrid_.push_back(std::move(id)); }
     void add_passphrase(std::string_view passphrase) { passphrases_.push_back(SecureBytes::from(passphrase)); }
-    // A keys.txt-style text: one identity per line (AGE-SECRET-KEY-1..., AGE-PLUGIN-...);
+    // A keys.txt-style text: one identity per line (AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1..., AGE-PLUGIN-...);
     // blank and '#' lines skipped. A line that is not a usable identity is skipped and
     // recorded as a problem "<where>: line N: <why>" (never its contents).
     void add_from_text(std::string_view text, std::string_view where = "age identities");
-    std::size_t size() const { return x25519_.size() + passphrases_.size() + others_.size(); }
+    std::size_t size() const { return x25519_.size() + hybrid_.size() + passphrases_.size() + others_.size(); }
     const std::vector<X25519Identity>& x25519() const { return x25519_; }
     const std::vector<SecureBytes>& passphrases() const { return passphrases_; }
+    const std::vector<HybridIdentity>& hybrid() const { return hybrid_; }
     IdentitySet clone() const;
 
 private:
     std::vector<X25519Identity> x25519_;
     std::vector<SecureBytes> passphrases_;
+    std::vector<HybridIdentity> hybrid_;
     std::vector<std::shared_ptr<const StanzaIdentity>> others_;
     std::vector<std::string> problems_;
 };
 
 bool is_valid_recipient(std::string_view recipient);
 
-// Encrypts to recipients: X25519 (age1...), SSH ("ssh-ed25519 AAAA...", "ssh-rsa AAAA...")
-// and plugin ones (age1NAME1..., through age-plugin-NAME). With `armor`, ASCII-armored.
+// Encrypts to recipients: X25519 (age1...), hybrid (age1pq1...), SSH ("ssh-ed25519 AAAA...",
+// "ssh-rsa AAAA...") and plugin ones (age1NAME1..., through age-plugin-NAME). Hybrid recipients
+// are not mixed with other kinds (as age refuses, so the post-quantum protection is not undone
+// by a classic stanza). With `armor`, ASCII-armored.
 std::string encrypt(std::string_view plaintext, const std::vector<std::string>& recipients, bool armor);
 
 // Decrypts an age file, armored or binary. nullopt: no identity matched (a normal outcome);

@@ -31,5 +31,7 @@ std::string secret_manifest(const std::string& name, const std::string& ns,
 
 // The keys.txt text age-keygen writes for an identity.
 std::string age_keys_file(const age::X25519Identity& id);
+// The same from an identity's text and its recipient (any kind, e.g. a hybrid key).
+std::string age_keys_file(std::string_view identity, std::string_view recipient);
 
 }  // namespace sopskit

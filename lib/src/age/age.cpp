@@ -71,6 +71,7 @@ void IdentitySet::add_from_text(std::string_view text, std::string_view where) {
         // A line that cannot be used costs only itself: the others still decrypt.
         try {
             if (line.rfind("AGE-PLUGIN-", 0) == 0) add(parse_plugin_identity(line));
+            else if (looks_like_hybrid_identity(line)) add(HybridIdentity::parse(line));
             else if (line.rfind("AGE-SECRET-KEY-1", 0) == 0) add(X25519Identity::parse(line));
             else throw Error(ErrorCode::Generic, "unknown identity type");
         } catch (const Error& e) {
@@ -83,6 +84,7 @@ void IdentitySet::add_from_text(std::string_view text, std::string_view where) {
 IdentitySet IdentitySet::clone() const {
     IdentitySet c;
     for (const auto& id : x25519_) c.add(id.clone());
+    for (const auto& id : hybrid_) c.add(id.clone());
     for (const auto& p : passphrases_) c.passphrases_.push_back(p.clone());
     c.others_ = others_;  // immutable once loaded: shared
     c.problems_ = problems_;
@@ -90,6 +92,7 @@ IdentitySet IdentitySet::clone() const {
 }
 
 bool is_valid_recipient(std::string_view recipient) {
+    if (detail::hybrid_recipient_bytes(recipient)) return true;
     if (detail::is_other_recipient(recipient)) return true;
     try {
         recipient_bytes(recipient);
@@ -103,10 +106,19 @@ std::string encrypt(std::string_view plaintext, const std::vector<std::string>& 
     if (recipients.empty()) throw Error(ErrorCode::Generic, "age: no recipients");
     SecureBytes file_key = SecureBytes::random(detail::kFileKeySize);
     std::vector<detail::Stanza> stanzas;
+    std::size_t hybrid = 0;
     for (const auto& r : recipients) {
-        if (auto other = detail::wrap_other(file_key, r)) stanzas.insert(stanzas.end(), other->begin(), other->end());
-        else stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+        if (auto pq = detail::hybrid_recipient_bytes(r)) {
+            stanzas.push_back(detail::hybrid_wrap(file_key, *pq));
+            ++hybrid;
+        } else if (auto other = detail::wrap_other(file_key, r)) {
+            stanzas.insert(stanzas.end(), other->begin(), other->end());
+        } else {
+            stanzas.push_back(detail::x25519_wrap(file_key, recipient_bytes(r)));
+        }
     }
+    if (hybrid != 0 && hybrid != recipients.size())
+        throw Error(ErrorCode::Generic, "age: can't mix post-quantum and classic recipients in one file");
     std::string header = detail::header_without_mac(stanzas);
     SecureBytes mac_key = detail::hkdf_sha256(file_key.view(), "", "header");
     std::string file = header + " " + detail::b64_raw_encode(detail::hmac_sha256(mac_key.view(), header)) + "\n";
@@ -149,6 +161,9 @@ bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::stri
     for (const auto& s : h.stanzas) {
         for (const auto& id : ids.x25519())
             if ((file_key = detail::x25519_unwrap(s, id))) break;
+        if (file_key) break;
+        for (const auto& id : ids.hybrid())
+            if ((file_key = detail::hybrid_unwrap(s, id))) break;
         if (file_key) break;
         for (const auto& p : ids.passphrases())
             if ((file_key = detail::scrypt_unwrap(s, p))) break;

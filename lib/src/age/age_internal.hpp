@@ -66,6 +66,11 @@ std::optional<SecureBytes> scrypt_unwrap(const Stanza& s, const SecureBytes& pas
 // one but unusable.
 bool is_other_recipient(std::string_view recipient);
 std::optional<std::vector<Stanza>> wrap_other(const SecureBytes& file_key, std::string_view recipient);
+// mlkem768x25519 (hybrid.cpp): the 1216-byte public key of an age1pq1 recipient, nullopt when
+// the text is not one (or fails the ML-KEM modulus check).
+std::optional<std::string> hybrid_recipient_bytes(std::string_view recipient);
+Stanza hybrid_wrap(const SecureBytes& file_key, const std::string& public_key);
+std::optional<SecureBytes> hybrid_unwrap(const Stanza& s, const HybridIdentity& id);
 
 [[noreturn]] void header_failure(const std::string& what);
 

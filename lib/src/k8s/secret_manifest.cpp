@@ -30,7 +30,9 @@ std::string secret_manifest(const std::string& name, const std::string& ns,
     return out;
 }
 
-std::string age_keys_file(const age::X25519Identity& id) {
+std::string age_keys_file(const age::X25519Identity& id) { return age_keys_file(id.encode(), id.recipient()); }
+
+std::string age_keys_file(std::string_view identity, std::string_view recipient) {
     std::time_t t = std::time(nullptr);
     std::tm tm{};
     localtime_r(&t, &tm);
@@ -38,7 +40,7 @@ std::string age_keys_file(const age::X25519Identity& id) {
     std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%S%z", &tm);
     std::string c = created;
     if (c.size() > 5) c.insert(c.size() - 2, ":");  // +0000 -> +00:00
-    return "# created: " + c + "\n# public key: " + id.recipient() + "\n" + id.encode() + "\n";
+    return "# created: " + c + "\n# public key: " + std::string(recipient) + "\n" + std::string(identity) + "\n";
 }
 
 }  // namespace sopskit

@@ -21,7 +21,8 @@ stamp="$cache/.sopskit-kms-clients"
 if [ "$(cat "$stamp" 2>/dev/null)" != "${packages[*]}" ]; then
   echo "installing ${packages[*]} into $cache"
   [ -f "$cache/package.json" ] || echo '{"private":true}' > "$cache/package.json"
-  if ! (cd "$cache" && timeout 300 npm install --no-audit --no-fund --silent "${packages[@]}" >/dev/null 2>&1); then
+  # npm's own download cache beside the packages, not in the user's home.
+  if ! (cd "$cache" && npm_config_cache="$cache/.npm-cache" timeout 300 npm install --no-audit --no-fund --silent "${packages[@]}" >/dev/null 2>&1); then
     skip "could not install the npm packages (no registry access?)"
   fi
   echo "${packages[*]}" > "$stamp"

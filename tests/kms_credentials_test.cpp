@@ -1,0 +1,274 @@
+// Credential sources of the cloud SDKs' default chains, each end to end against the in-process
+// KMS emulator over verified HTTPS: the credential is exchanged at the emulated identity service,
+// the KMS call is made with what came back, and expiry makes the next call fetch it again.
+// Every test runs with HOME in its own temporary folder and a map environment: nothing of the
+// machine's own credentials is read.
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "aws/aws.hpp"
+#include "sopskit/kms.hpp"
+#include "sopskit/kms/emulator.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+namespace emu = sopskit::kms_emulator;
+using namespace sopskit;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kArn = "arn:aws:kms:us-east-1:111122223333:key/c0ffee00-1111-2222-3333-444455556666";
+constexpr const char* kAkid = "AKIDCREDSTEST000001";
+constexpr const char* kSecret = "creds/test/secret/00000000000000000000";
+constexpr const char* kRole = "arn:aws:iam::111122223333:role/ci";
+
+class CredentialsTest : public ::testing::Test {
+protected:
+    void SetUp() override { home_ = sopskit::test::make_temp_dir(); }
+    void TearDown() override {
+        if (server_) server_->stop();
+    }
+
+    // Starts the emulator with `state` (merged over AWS static credentials) and a token lifetime.
+    void start(json state, long long ttl_seconds) {
+        state["aws"]["credentials"][kAkid] = kSecret;
+        sopskit::test::write_file(home_ / "state.json", state.dump());
+        emu::Options o;
+        o.state_path = (home_ / "state.json").string();
+        o.log_path = (home_ / "calls.log").string();
+        o.token_ttl_seconds = ttl_seconds;
+        o.extra_names = extra_names_;
+        server_ = std::make_unique<emu::Emulator>(o);
+        server_->start();
+        sopskit::test::write_file(home_ / "ca.pem", server_->cert_pem());
+        env_ = {{"AWS_ENDPOINT_URL_KMS", server_->url()}, {"AWS_ENDPOINT_URL_STS", server_->url()},
+                {"AWS_ENDPOINT_URL_SSO", server_->url()}, {"AWS_CA_BUNDLE", (home_ / "ca.pem").string()},
+                {"SSL_CERT_FILE", (home_ / "ca.pem").string()}, {"AWS_EC2_METADATA_DISABLED", "true"},
+                {"SOPSKIT_KMS_RETRY_BASE_MS", "1"}, {"HOME", home_.string()}};
+    }
+
+    kms::KmsSettings settings() {
+        kms::KmsSettings s;
+        s.env = [env = env_](const std::string& n) -> std::optional<std::string> {
+            auto it = env.find(n);
+            if (it == env.end() || it->second.empty()) return std::nullopt;
+            return it->second;
+        };
+        s.home = home_.string();
+        return s;
+    }
+
+    static SecureBytes data_key() { return SecureBytes::from(std::string(32, '\x5a')); }
+
+    // Wraps a data key for the AWS key and unwraps it again with the same source.
+    void aws_round_trip(KeySource& src) {
+        StoredKey stored = src.wrap(kms::kms_recipients(kArn)[0], data_key());
+        auto out = src.unwrap(stored);
+        ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
+        EXPECT_EQ(std::string(out.data_key.view()), std::string(32, '\x5a'));
+    }
+    std::string aws_error(KeySource& src) {
+        try {
+            src.wrap(kms::kms_recipients(kArn)[0], data_key());
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        ADD_FAILURE() << "wrap succeeded";
+        return {};
+    }
+
+    std::string log() const { return sopskit::test::read_file(home_ / "calls.log"); }
+    std::size_t count(const std::string& what) const {
+        std::string text = log();
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    }
+    void write(const std::string& rel, const std::string& text) {
+        fs::create_directories((home_ / rel).parent_path());
+        sopskit::test::write_file(home_ / rel, text);
+    }
+
+    fs::path home_;
+    std::vector<std::string> extra_names_;
+    std::unique_ptr<emu::Emulator> server_;
+    std::map<std::string, std::string> env_;
+};
+
+// --- AWS -------------------------------------------------------------------------------------
+
+TEST_F(CredentialsTest, AwsWebIdentityFromTokenFileIsReadAgainAtEachRefresh) {
+    start({{"aws", {{"web_identity_tokens", {"jwt-one", "jwt-two"}}}}}, 120);  // inside the 5-minute refresh window
+    write("token", "jwt-one\n");
+    env_["AWS_WEB_IDENTITY_TOKEN_FILE"] = (home_ / "token").string();
+    env_["AWS_ROLE_ARN"] = kRole;
+    env_["AWS_ROLE_SESSION_NAME"] = "ci-run";
+    auto src = kms::make_aws_kms_source(settings());
+    StoredKey stored = src->wrap(kms::kms_recipients(kArn)[0], data_key());
+    EXPECT_EQ(count(std::string("sts AssumeRoleWithWebIdentity ") + kRole + " 200"), 1u) << log();
+    // The issuer rotated the token; the credentials are about to expire, so the next call
+    // assumes the role again with the new token.
+    write("token", "jwt-two");
+    auto out = src->unwrap(stored);
+    ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
+    EXPECT_EQ(count(std::string("sts AssumeRoleWithWebIdentity ") + kRole + " 200"), 2u) << log();
+    // A token STS does not accept is an error naming the service's code, not the token.
+    write("token", "jwt-forged");
+    std::string err = aws_error(*src);
+    EXPECT_NE(err.find("InvalidIdentityToken"), std::string::npos) << err;
+    EXPECT_EQ(err.find("jwt-forged"), std::string::npos) << err;
+}
+
+TEST_F(CredentialsTest, AwsWebIdentityCredentialsAreCachedUntilNearExpiry) {
+    start({{"aws", {{"web_identity_tokens", {"jwt-one"}}}}}, 3600);
+    write("token", "jwt-one");
+    env_["AWS_WEB_IDENTITY_TOKEN_FILE"] = (home_ / "token").string();
+    env_["AWS_ROLE_ARN"] = kRole;
+    auto src = kms::make_aws_kms_source(settings());
+    aws_round_trip(*src);
+    aws_round_trip(*src);
+    EXPECT_EQ(count("sts AssumeRoleWithWebIdentity"), 1u) << log();
+    EXPECT_EQ(count("aws Decrypt "), 2u) << log();
+}
+
+TEST_F(CredentialsTest, AwsWebIdentityTokenFileWithoutRoleIsAnError) {
+    start(json::object(), 3600);
+    write("token", "jwt-one");
+    env_["AWS_WEB_IDENTITY_TOKEN_FILE"] = (home_ / "token").string();
+    // Static keys in the default profile would otherwise be used: the SDK stops at the token file.
+    write(".aws/credentials", std::string("[default]\naws_access_key_id = ") + kAkid + "\naws_secret_access_key = " + kSecret + "\n");
+    auto src = kms::make_aws_kms_source(settings());
+    std::string err = aws_error(*src);
+    EXPECT_NE(err.find("AWS_ROLE_ARN"), std::string::npos) << err;
+    EXPECT_NE(err.find(kArn), std::string::npos) << err;
+}
+
+// A credential_process program: counts its runs in a file and prints `json`.
+std::string process_script(const fs::path& dir, const std::string& name, const json& out) {
+    fs::path script = dir / name;
+    sopskit::test::write_file(script, "#!/bin/sh\necho run >> '" + (dir / (name + ".runs")).string() + "'\ncat <<'EOF'\n" + out.dump() + "\nEOF\n");
+    fs::permissions(script, fs::perms::owner_all);
+    return script.string();
+}
+
+std::string iso8601_in(long long seconds) {
+    std::time_t t = std::time(nullptr) + seconds;
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+std::size_t lines(const fs::path& p) {
+    if (!fs::exists(p)) return 0;
+    std::string s = sopskit::test::read_file(p);
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST_F(CredentialsTest, AwsCredentialProcessRunsAgainWhenItsExpirationNears) {
+    start(json::object(), 3600);
+    json soon = {{"Version", 1}, {"AccessKeyId", kAkid}, {"SecretAccessKey", kSecret}, {"Expiration", iso8601_in(120)}};
+    json later = {{"Version", 1}, {"AccessKeyId", kAkid}, {"SecretAccessKey", kSecret}, {"Expiration", iso8601_in(3600)}};
+    json wrong = {{"Version", 2}, {"AccessKeyId", kAkid}, {"SecretAccessKey", kSecret}};
+    write(".aws/config", "[profile soon]\ncredential_process = " + process_script(home_, "soon", soon) +
+                             "\n[profile later]\ncredential_process = " + process_script(home_, "later", later) +
+                             "\n[profile v2]\ncredential_process = " + process_script(home_, "v2", wrong) + "\n");
+    env_["AWS_PROFILE"] = "soon";
+    auto src = kms::make_aws_kms_source(settings());
+    aws_round_trip(*src);
+    EXPECT_EQ(lines(home_ / "soon.runs"), 2u);  // within five minutes of expiry: run for each call
+    env_["AWS_PROFILE"] = "later";
+    auto cached = kms::make_aws_kms_source(settings());
+    aws_round_trip(*cached);
+    EXPECT_EQ(lines(home_ / "later.runs"), 1u);
+    env_["AWS_PROFILE"] = "v2";
+    std::string err = aws_error(*kms::make_aws_kms_source(settings()));
+    EXPECT_NE(err.find("\"Version\": 1"), std::string::npos) << err;
+    EXPECT_EQ(err.find(kSecret), std::string::npos) << err;
+}
+
+TEST_F(CredentialsTest, AwsSsoSessionProfileUsesTheCachedTokenAtGetRoleCredentials) {
+    start({{"aws", {{"sso_tokens", {{"sso-access-token", {{"account_id", "111122223333"}, {"roles", {"Admin"}}}}}}}}}, 120);
+    write(".aws/config",
+          "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n"
+          "[profile other-role]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Billing\n"
+          "[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n");
+    // The AWS CLI's cache file name: hex SHA-1 of the session name.
+    write(".aws/sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json",
+          json{{"accessToken", "sso-access-token"}, {"expiresAt", iso8601_in(3600)}, {"region", "us-east-1"}}.dump());
+    env_["AWS_PROFILE"] = "dev";
+    auto src = kms::make_aws_kms_source(settings());
+    aws_round_trip(*src);
+    // Role credentials that expire within five minutes are fetched again for the second call.
+    EXPECT_EQ(count("sso GetRoleCredentials Admin 200"), 2u) << log();
+
+    env_["AWS_PROFILE"] = "other-role";
+    std::string denied = aws_error(*kms::make_aws_kms_source(settings()));
+    EXPECT_NE(denied.find("ForbiddenException"), std::string::npos) << denied;
+
+    // An expired login asks for a new one and never reaches the portal.
+    write(".aws/sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json",
+          json{{"accessToken", "sso-access-token"}, {"expiresAt", iso8601_in(-60)}}.dump());
+    env_["AWS_PROFILE"] = "dev";
+    std::string expired = aws_error(*kms::make_aws_kms_source(settings()));
+    EXPECT_NE(expired.find("aws sso login"), std::string::npos) << expired;
+    EXPECT_EQ(expired.find("sso-access-token"), std::string::npos) << expired;
+    EXPECT_EQ(count("sso GetRoleCredentials"), 3u) << log();
+}
+
+TEST_F(CredentialsTest, AwsChainOrderFollowsTheGoSdk) {
+    start({{"aws", {{"web_identity_tokens", {"jwt-one"}}, {"sso_tokens", {{"sso-access-token", {{"account_id", "111122223333"}, {"roles", {"Admin"}}}}}}}}},
+          3600);
+    json creds = {{"Version", 1}, {"AccessKeyId", kAkid}, {"SecretAccessKey", kSecret}};
+    // One profile with both SSO and credential_process: SSO comes first.
+    write(".aws/config", "[profile both]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\ncredential_process = " +
+                             process_script(home_, "proc", creds) +
+                             "\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n");
+    write(".aws/sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json",
+          json{{"accessToken", "sso-access-token"}, {"expiresAt", iso8601_in(3600)}}.dump());
+    write("token", "jwt-one");
+    env_["AWS_PROFILE"] = "both";
+    aws_round_trip(*kms::make_aws_kms_source(settings()));
+    EXPECT_EQ(count("sso GetRoleCredentials"), 1u) << log();
+    EXPECT_EQ(lines(home_ / "proc.runs"), 0u);
+    // Web identity from the environment comes before any profile...
+    env_["AWS_WEB_IDENTITY_TOKEN_FILE"] = (home_ / "token").string();
+    env_["AWS_ROLE_ARN"] = kRole;
+    aws_round_trip(*kms::make_aws_kms_source(settings()));
+    EXPECT_EQ(count("sts AssumeRoleWithWebIdentity"), 1u) << log();
+    EXPECT_EQ(count("sso GetRoleCredentials"), 1u) << log();
+    // ...and static keys in the environment before web identity.
+    env_["AWS_ACCESS_KEY_ID"] = kAkid;
+    env_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+    aws_round_trip(*kms::make_aws_kms_source(settings()));
+    EXPECT_EQ(count("sts AssumeRoleWithWebIdentity"), 1u) << log();
+    EXPECT_EQ(lines(home_ / "proc.runs"), 0u);
+}
+
+TEST(kmsAwsSso, CacheFileNameAndDocumentsParse) {
+    EXPECT_EQ(kms::aws::sso_cache_file_name("corp"), "ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
+    std::time_t now = 1'700'000'000;
+    EXPECT_EQ(kms::aws::sso_cached_access_token(R"({"accessToken":"t","expiresAt":"2027-01-15T08:00:00Z"})", now), "t");
+    EXPECT_THROW(kms::aws::sso_cached_access_token(R"({"accessToken":"t","expiresAt":"2020-01-15T08:00:00Z"})", now), kms::TransportError);
+    EXPECT_THROW(kms::aws::sso_cached_access_token(R"({"accessToken":"t"})", now), kms::TransportError);
+    EXPECT_THROW(kms::aws::sso_cached_access_token(R"([1])", now), kms::TransportError);
+    auto c = kms::aws::parse_role_credentials(
+        R"({"roleCredentials":{"accessKeyId":"ASIA1","secretAccessKey":"s","sessionToken":"t","expiration":1800000000000}})");
+    EXPECT_EQ(c.keys.access_key_id, "ASIA1");
+    EXPECT_EQ(c.expires, 1'800'000'000);
+    // A hostile expiration neither overflows nor counts as "never expires".
+    std::time_t hostile = kms::aws::parse_role_credentials(R"({"roleCredentials":{"accessKeyId":"a","secretAccessKey":"s","expiration":1e300}})").expires;
+    EXPECT_NE(hostile, 0);
+    EXPECT_LE(hostile, std::time(nullptr) + 1);
+    EXPECT_THROW(kms::aws::parse_role_credentials(R"({"roleCredentials":{}})"), kms::TransportError);
+    auto sessions = kms::aws::parse_sso_sessions("[profile x]\na=b\n[sso-session corp]\nsso_region = eu-west-1\n");
+    ASSERT_EQ(sessions.size(), 1u);
+    EXPECT_EQ(sessions["corp"]["sso_region"], "eu-west-1");
+    EXPECT_THROW(kms::aws::parse_process_output(R"({"AccessKeyId":"a","SecretAccessKey":"s"})", "p"), kms::TransportError);
+    EXPECT_THROW(kms::aws::parse_process_output(R"({"Version":1,"AccessKeyId":"a","SecretAccessKey":"s","Expiration":"soon"})", "p"),
+                 kms::TransportError);
+}
+
+}  // namespace

@@ -5,10 +5,14 @@
 // machine's own credentials is read.
 #include <filesystem>
 #include <map>
+#include <thread>
+
+#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 
 #include "aws/aws.hpp"
+#include "gcp/gcp.hpp"
 #include "sopskit/kms.hpp"
 #include "sopskit/kms/emulator.hpp"
 #include "test_support.hpp"
@@ -44,7 +48,10 @@ protected:
         server_ = std::make_unique<emu::Emulator>(o);
         server_->start();
         sopskit::test::write_file(home_ / "ca.pem", server_->cert_pem());
-        env_ = {{"AWS_ENDPOINT_URL_KMS", server_->url()}, {"AWS_ENDPOINT_URL_STS", server_->url()},
+        std::string pins;
+        for (const auto& name : extra_names_) pins += (pins.empty() ? "" : ",") + name + ":" + std::to_string(server_->port()) + ":127.0.0.1";
+        env_ = {{"SOPSKIT_KMS_RESOLVE", pins}, {"SOPS_GCP_KMS_ENDPOINT", server_->url()},
+                {"AWS_ENDPOINT_URL_KMS", server_->url()}, {"AWS_ENDPOINT_URL_STS", server_->url()},
                 {"AWS_ENDPOINT_URL_SSO", server_->url()}, {"AWS_CA_BUNDLE", (home_ / "ca.pem").string()},
                 {"SSL_CERT_FILE", (home_ / "ca.pem").string()}, {"AWS_EC2_METADATA_DISABLED", "true"},
                 {"SOPSKIT_KMS_RETRY_BASE_MS", "1"}, {"HOME", home_.string()}};
@@ -269,6 +276,216 @@ TEST(kmsAwsSso, CacheFileNameAndDocumentsParse) {
     EXPECT_THROW(kms::aws::parse_process_output(R"({"AccessKeyId":"a","SecretAccessKey":"s"})", "p"), kms::TransportError);
     EXPECT_THROW(kms::aws::parse_process_output(R"({"Version":1,"AccessKeyId":"a","SecretAccessKey":"s","Expiration":"soon"})", "p"),
                  kms::TransportError);
+}
+
+// --- GCP -------------------------------------------------------------------------------------
+
+constexpr const char* kGcpKey = "projects/p/locations/global/keyRings/r/cryptoKeys/sops";
+constexpr const char* kAudience = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/ci/providers/gh";
+constexpr const char* kServiceAccount = "sops@p.iam.gserviceaccount.com";
+constexpr const char* kPrincipal = "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/ci/subject/repo";
+
+class GcpCredentialsTest : public CredentialsTest {
+protected:
+    void start_gcp(long long ttl_seconds) {
+        extra_names_ = {"sts.googleapis.com", "iamcredentials.googleapis.com"};
+        start({{"gcp",
+                {{"workload_identity_pools", {{kAudience, {{"subject_tokens", {"subject-1", "subject-2"}}, {"subject", kPrincipal}}}}},
+                 {"refresh_tokens", {{"rt-1", {{"client_id", "gcp-client"}, {"client_secret", "gcp-secret"}}}}},
+                 {"impersonation", {{kServiceAccount, {kPrincipal, "gcp-client"}}}}}}},
+              ttl_seconds);
+    }
+    std::string port() const { return std::to_string(server_->port()); }
+    std::string sts_url() const { return "https://sts.googleapis.com:" + port() + "/v1/token"; }
+    std::string impersonation_url() const {
+        return "https://iamcredentials.googleapis.com:" + port() + "/v1/projects/-/serviceAccounts/" + kServiceAccount + ":generateAccessToken";
+    }
+    json external_account(const json& source, bool impersonate) const {
+        json j = {{"type", "external_account"}, {"audience", kAudience},
+                  {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"}, {"token_url", sts_url()}};
+        if (!source.is_null()) j["credential_source"] = source;
+        if (impersonate) j["service_account_impersonation_url"] = impersonation_url();
+        return j;
+    }
+    void use_credentials_file(const json& doc) {
+        write("adc.json", doc.dump());
+        env_["GOOGLE_APPLICATION_CREDENTIALS"] = (home_ / "adc.json").string();
+    }
+    void gcp_round_trip(KeySource& src) {
+        StoredKey stored = src.wrap(kms::gcp_kms_recipients(kGcpKey)[0], data_key());
+        auto out = src.unwrap(stored);
+        ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
+        EXPECT_EQ(std::string(out.data_key.view()), std::string(32, '\x5a'));
+    }
+    std::string gcp_error(KeySource& src) {
+        try {
+            src.wrap(kms::gcp_kms_recipients(kGcpKey)[0], data_key());
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        ADD_FAILURE() << "wrap succeeded";
+        return {};
+    }
+    std::string exchange() const { return std::string("gcp-token token-exchange ") + kAudience + " 200"; }
+};
+
+TEST_F(GcpCredentialsTest, ExternalAccountFromFileIsExchangedAgainWhenTheTokenExpires) {
+    start_gcp(30);  // inside the one-minute refresh margin: every call exchanges again
+    write("subject", "subject-1\n");
+    use_credentials_file(external_account({{"file", (home_ / "subject").string()}}, false));
+    auto src = kms::make_gcp_kms_source(settings());
+    StoredKey stored = src->wrap(kms::gcp_kms_recipients(kGcpKey)[0], data_key());
+    write("subject", "subject-2");  // the issuer rotated the file
+    auto out = src->unwrap(stored);
+    ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
+    EXPECT_EQ(count(exchange()), 2u) << log();
+    write("subject", "subject-forged");
+    std::string err = gcp_error(*src);
+    EXPECT_NE(err.find("invalid_grant"), std::string::npos) << err;
+    EXPECT_EQ(err.find("subject-forged"), std::string::npos) << err;
+}
+
+TEST_F(GcpCredentialsTest, ExternalAccountJsonFileWithImpersonationIsCachedUntilExpiry) {
+    start_gcp(3600);
+    write("subject.json", json{{"id_token", "subject-1"}}.dump());
+    use_credentials_file(external_account(
+        {{"file", (home_ / "subject.json").string()}, {"format", {{"type", "json"}, {"subject_token_field_name", "id_token"}}}}, true));
+    auto src = kms::make_gcp_kms_source(settings());
+    gcp_round_trip(*src);
+    gcp_round_trip(*src);
+    EXPECT_EQ(count(exchange()), 1u) << log();
+    EXPECT_EQ(count(std::string("gcp-token generateAccessToken ") + kServiceAccount + " 200"), 1u) << log();
+    EXPECT_EQ(count("gcp decrypt " + std::string(kGcpKey) + " 200"), 2u) << log();
+}
+
+TEST_F(GcpCredentialsTest, ExternalAccountFromUrlSendsItsHeaders) {
+    start_gcp(3600);
+    httplib::Server issuer;
+    issuer.Get("/token", [](const httplib::Request& req, httplib::Response& res) {
+        if (req.get_header_value("Metadata") != "true") {
+            res.status = 401;
+            return;
+        }
+        res.set_content(R"({"value":"subject-2"})", "application/json");
+    });
+    int issuer_port = issuer.bind_to_any_port("127.0.0.1");
+    std::thread serving([&] { issuer.listen_after_bind(); });
+    while (!issuer.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    use_credentials_file(external_account({{"url", "http://127.0.0.1:" + std::to_string(issuer_port) + "/token"},
+                                           {"headers", {{"Metadata", "true"}}},
+                                           {"format", {{"type", "json"}, {"subject_token_field_name", "value"}}}},
+                                          false));
+    auto src = kms::make_gcp_kms_source(settings());
+    gcp_round_trip(*src);
+    issuer.stop();
+    serving.join();
+    EXPECT_EQ(count(exchange()), 1u) << log();
+}
+
+TEST_F(GcpCredentialsTest, ExternalAccountExecutableRunsOnlyWhenAllowed) {
+    start_gcp(3600);
+    fs::path script = home_ / "issuer.sh";
+    sopskit::test::write_file(script, "#!/bin/sh\necho \"$GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE $GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE\" >> '" +
+                                          (home_ / "issuer.runs").string() +
+                                          "'\necho '{\"version\":1,\"success\":true,\"token_type\":\"urn:ietf:params:oauth:token-type:jwt\","
+                                          "\"id_token\":\"subject-1\",\"expiration_time\":4102444800}'\n");
+    fs::permissions(script, fs::perms::owner_all);
+    use_credentials_file(external_account({{"executable", {{"command", script.string() + " --flag"}, {"timeout_millis", 5000}}}}, true));
+    std::string refused = gcp_error(*kms::make_gcp_kms_source(settings()));
+    EXPECT_NE(refused.find("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1"), std::string::npos) << refused;
+    EXPECT_FALSE(fs::exists(home_ / "issuer.runs"));
+    env_["GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES"] = "1";
+    gcp_round_trip(*kms::make_gcp_kms_source(settings()));
+    EXPECT_EQ(sopskit::test::read_file(home_ / "issuer.runs"), std::string(kAudience) + " 0\n");
+    EXPECT_EQ(count(std::string("gcp-token generateAccessToken ") + kServiceAccount + " 200"), 1u) << log();
+}
+
+TEST_F(GcpCredentialsTest, ImpersonatedServiceAccountFromAuthorizedUser) {
+    start_gcp(3600);
+    json source = {{"type", "authorized_user"}, {"client_id", "gcp-client"}, {"client_secret", "gcp-secret"},
+                   {"refresh_token", "rt-1"}, {"token_uri", server_->url() + "/token"}};
+    use_credentials_file({{"type", "impersonated_service_account"}, {"service_account_impersonation_url", impersonation_url()},
+                          {"source_credentials", source}, {"delegates", json::array()}});
+    gcp_round_trip(*kms::make_gcp_kms_source(settings()));
+    EXPECT_EQ(count("gcp-token refresh_token gcp-client 200"), 1u) << log();
+    EXPECT_EQ(count(std::string("gcp-token generateAccessToken ") + kServiceAccount + " 200"), 1u) << log();
+    // A caller the service account does not trust is refused by IAM.
+    std::string other = impersonation_url();
+    other.replace(other.find("sops@"), 4, "other");
+    use_credentials_file({{"type", "impersonated_service_account"}, {"service_account_impersonation_url", other}, {"source_credentials", source}});
+    std::string err = gcp_error(*kms::make_gcp_kms_source(settings()));
+    EXPECT_NE(err.find("PERMISSION_DENIED"), std::string::npos) << err;
+}
+
+TEST_F(GcpCredentialsTest, EndpointsOutsideGoogleApisAreRefusedBeforeAnyCall) {
+    start_gcp(3600);
+    write("subject", "subject-1");
+    json doc = external_account({{"file", (home_ / "subject").string()}}, false);
+    doc["token_url"] = server_->url() + "/v1/token";  // the emulator's own address: not a Google host
+    use_credentials_file(doc);
+    std::string err = gcp_error(*kms::make_gcp_kms_source(settings()));
+    EXPECT_NE(err.find("token_url is not a sts.googleapis.com URL"), std::string::npos) << err;
+    doc = external_account({{"file", (home_ / "subject").string()}}, true);
+    doc["service_account_impersonation_url"] = "https://iamcredentials.googleapis.com.evil.example/v1/x:generateAccessToken";
+    use_credentials_file(doc);
+    err = gcp_error(*kms::make_gcp_kms_source(settings()));
+    EXPECT_NE(err.find("service_account_impersonation_url"), std::string::npos) << err;
+    EXPECT_EQ(count("gcp-token"), 0u) << log();
+}
+
+TEST(kmsGcpFederation, GoogleApiUrlPatterns) {
+    for (const char* ok : {"https://sts.googleapis.com/v1/token", "https://sts.googleapis.com:8443/v1/token",
+                           "https://us-east1.sts.googleapis.com/v1/token", "https://sts.us-east1.rep.googleapis.com/v1/token",
+                           "https://sts.eu.googleapis.com/v1/token", "https://private-sts.googleapis.com/v1/token",
+                           "https://sts-xyz.p.googleapis.com/v1/token", "https://STS.GoogleApis.com/v1/token"})
+        EXPECT_TRUE(kms::gcp::is_google_api_url(ok, "sts")) << ok;
+    for (const char* bad : {"http://sts.googleapis.com/v1/token", "https://sts.googleapis.com.evil.example/v1/token",
+                            "https://evilsts.googleapis.com/v1/token", "https://a.b.sts.googleapis.com/v1/token",
+                            "https://sts.a.b.googleapis.com/v1/token", "https://iamcredentials.googleapis.com/v1/token",
+                            "https://127.0.0.1/v1/token", "https://user@sts.googleapis.com/v1/token", "sts.googleapis.com",
+                            "https://sts.googleapis.com@evil.example/v1/token", "https://googleapis.com/v1/token"})
+        EXPECT_FALSE(kms::gcp::is_google_api_url(bad, "sts")) << bad;
+    EXPECT_TRUE(kms::gcp::is_google_api_url("https://iamcredentials.googleapis.com/v1/x", "iamcredentials"));
+}
+
+// --- Federated tokens handed by the caller (the Flux controller) -----------------------------
+
+TEST_F(GcpCredentialsTest, IsolatedSettingsNeverReadACredentialSourceButTakeAHandedToken) {
+    start_gcp(30);
+    write("subject", "subject-1");
+    kms::KmsSettings tenant = settings();
+    tenant.isolated = true;
+    tenant.gcp_credentials_json = external_account({{"file", (home_ / "subject").string()}}, false).dump();
+    std::string err = gcp_error(*kms::make_gcp_kms_source(tenant));
+    EXPECT_NE(err.find("credential_source is not read"), std::string::npos) << err;
+    EXPECT_EQ(count("gcp-token"), 0u) << log();
+
+    int handed = 0;
+    kms::KmsSettings federated = settings();
+    federated.isolated = true;
+    federated.federated = kms::FederatedToken{[&handed] { return ++handed == 1 ? std::string("subject-1") : std::string("subject-2"); },
+                                              "", "", external_account(json(), true).dump()};
+    gcp_round_trip(*kms::make_gcp_kms_source(federated));
+    EXPECT_EQ(handed, 2);  // asked again when the short-lived federated token expired
+    EXPECT_EQ(count(exchange()), 2u) << log();
+    EXPECT_EQ(count(std::string("gcp-token generateAccessToken ") + kServiceAccount + " 200"), 2u) << log();
+}
+
+TEST_F(CredentialsTest, AwsWebIdentityWithAHandedTokenInIsolatedSettings) {
+    start({{"aws", {{"web_identity_tokens", {"handed-jwt"}}}}}, 3600);
+    // The process environment of a controller: its own keys must not be used.
+    env_["AWS_ACCESS_KEY_ID"] = kAkid;
+    env_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+    int handed = 0;
+    kms::KmsSettings s = settings();
+    s.isolated = true;
+    s.federated = kms::FederatedToken{[&handed] { ++handed; return std::string("handed-jwt"); }, kRole, "tenant-a", std::nullopt};
+    aws_round_trip(*kms::make_aws_kms_source(s));
+    EXPECT_EQ(handed, 1);
+    EXPECT_EQ(count(std::string("sts AssumeRoleWithWebIdentity ") + kRole + " 200"), 1u) << log();
+    s.federated->token = [] { return std::string("forged-jwt"); };
+    std::string err = aws_error(*kms::make_aws_kms_source(s));
+    EXPECT_NE(err.find("InvalidIdentityToken"), std::string::npos) << err;
 }
 
 }  // namespace

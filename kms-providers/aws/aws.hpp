@@ -24,6 +24,7 @@ struct Context {
     std::string home;
     bool isolated = false;
     std::optional<AwsStaticCredentials> static_keys;
+    std::optional<FederatedToken> federated;
     HttpOptions http;
 };
 

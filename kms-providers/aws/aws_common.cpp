@@ -6,6 +6,7 @@
 
 #include "aws/aws.hpp"
 #include "common/codec.hpp"
+#include "common/token_expiry.hpp"
 #include "common/untrusted.hpp"
 
 namespace sopskit::kms::aws {
@@ -225,14 +226,6 @@ std::string role_session_name(const std::string& hostname) {
     return name;
 }
 
-std::time_t parse_iso8601(const std::string& s) {
-    std::tm tm{};
-    if (sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-               &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return timegm(&tm);
-}
+std::time_t parse_iso8601(const std::string& s) { return parse_rfc3339_utc(s); }
 
 }  // namespace sopskit::kms::aws

@@ -248,6 +248,16 @@ Creds resolve_credentials(const Context& ctx, const std::string& profile, const 
     if (ctx.static_keys)
         return Creds{{ctx.static_keys->access_key_id, ctx.static_keys->secret_access_key, ctx.static_keys->session_token},
                      0, "decryption Secret"};
+    if (ctx.federated) {
+        if (!ctx.federated->token) throw TransportError("web identity: no token provider was given");
+        std::string token = ctx.federated->token();
+        if (token.empty()) throw TransportError("web identity: the token provider handed an empty token");
+        std::string session = ctx.federated->aws_role_session_name.empty() ? role_session_name(hostname())
+                                                                           : ctx.federated->aws_role_session_name;
+        Creds c = assume_role_with_web_identity(ctx, ctx.federated->aws_role_arn, token, session, region);
+        wipe(token);
+        return c;
+    }
     if (ctx.isolated) throw TransportError("no AWS credentials were given (sops.aws-kms)");
     std::set<std::string> seen;
     if (!profile.empty()) return from_profile_or_throw(ctx, load_profiles(ctx), profile, region, seen);

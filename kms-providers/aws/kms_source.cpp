@@ -55,6 +55,7 @@ public:
         ctx_.home = home_of(s);
         ctx_.isolated = s.isolated;
         ctx_.static_keys = s.aws;
+        if (s.federated && !s.federated->aws_role_arn.empty()) ctx_.federated = s.federated;
         ctx_.http = http_options_from(ctx_.env, env_or(ctx_.env, "AWS_CA_BUNDLE"));
         if (auto attempts = ctx_.env("AWS_MAX_ATTEMPTS")) {  // total tries, as the SDK counts them
             try {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/aws.hpp"
+#include "azure/azure.hpp"
 #include "gcp/gcp.hpp"
 #include "sopskit/kms.hpp"
 #include "sopskit/kms/emulator.hpp"
@@ -446,6 +447,97 @@ TEST(kmsGcpFederation, GoogleApiUrlPatterns) {
                             "https://sts.googleapis.com@evil.example/v1/token", "https://googleapis.com/v1/token"})
         EXPECT_FALSE(kms::gcp::is_google_api_url(bad, "sts")) << bad;
     EXPECT_TRUE(kms::gcp::is_google_api_url("https://iamcredentials.googleapis.com/v1/x", "iamcredentials"));
+}
+
+// --- Azure ------------------------------------------------------------------------------------
+
+class AzureCliTest : public CredentialsTest {
+protected:
+    void start_azure() {
+        extra_names_ = {"kv.vault.azure.net"};
+        start({{"azure", {{"tenant", "t1"}, {"static_tokens", {"az-user-token"}}, {"clients", {{"c1", {{"tenant", "t1"}, {"secret", "s1"}}}}}}}},
+              3600);
+        // No managed identity here: its endpoint is a closed loopback port.
+        env_["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = "http://127.0.0.1:" + std::to_string(sopskit::test::free_loopback_port());
+        env_["AZURE_AUTHORITY_HOST"] = server_->url();
+        env_["PATH"] = (home_ / "bin").string() + ":/usr/bin:/bin";
+    }
+    // A fake `az` on PATH: records its arguments, prints a token valid for `lifetime` seconds.
+    void fake_az(long lifetime, bool logged_in = true) {
+        fs::create_directories(home_ / "bin");
+        std::string body = "#!/bin/sh\necho \"$@\" >> '" + (home_ / "az.runs").string() + "'\n";
+        if (logged_in)
+            body += "echo \"{\\\"accessToken\\\": \\\"az-user-token\\\", \\\"expires_on\\\": $(( $(date +%s) + " + std::to_string(lifetime) +
+                    " )), \\\"tokenType\\\": \\\"Bearer\\\"}\"\n";
+        else
+            body += "echo \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n";
+        sopskit::test::write_file(home_ / "bin/az", body);
+        fs::permissions(home_ / "bin/az", fs::perms::owner_all);
+    }
+    std::string key_url() const { return "https://kv.vault.azure.net:" + std::to_string(server_->port()) + "/keys/sops-key"; }
+    void azure_round_trip(KeySource& src) {
+        StoredKey stored = src.wrap(kms::azure_kv_recipients(key_url())[0], data_key());
+        auto out = src.unwrap(stored);
+        ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
+        EXPECT_EQ(std::string(out.data_key.view()), std::string(32, '\x5a'));
+    }
+    std::size_t az_runs() const { return lines(home_ / "az.runs"); }
+};
+
+TEST_F(AzureCliTest, AzureCliTokenAfterManagedIdentityAndAgainNearExpiry) {
+    start_azure();
+    fake_az(30);  // inside the one-minute refresh margin
+    azure_round_trip(*kms::make_azure_kv_source(settings()));
+    ASSERT_EQ(az_runs(), 3u);  // one per Key Vault call: the key's version, encrypt, decrypt
+    EXPECT_EQ(sopskit::test::read_file(home_ / "az.runs").substr(0, sopskit::test::read_file(home_ / "az.runs").find('\n')),
+              "account get-access-token --output json --resource https://vault.azure.net");
+    fs::remove(home_ / "az.runs");
+    fake_az(3600);
+    azure_round_trip(*kms::make_azure_kv_source(settings()));
+    EXPECT_EQ(az_runs(), 1u);
+}
+
+TEST_F(AzureCliTest, EnvironmentCredentialComesBeforeTheCliAndALoggedOutCliSaysSo) {
+    start_azure();
+    fake_az(3600);
+    env_["AZURE_TENANT_ID"] = "t1";
+    env_["AZURE_CLIENT_ID"] = "c1";
+    env_["AZURE_CLIENT_SECRET"] = "s1";
+    azure_round_trip(*kms::make_azure_kv_source(settings()));
+    EXPECT_EQ(az_runs(), 0u);
+    EXPECT_EQ(count("azure-token client_secret c1 200"), 1u) << log();
+
+    env_.erase("AZURE_CLIENT_SECRET");
+    env_.erase("AZURE_TENANT_ID");
+    env_.erase("AZURE_CLIENT_ID");
+    fake_az(3600, false);
+    std::string err;
+    try {
+        kms::make_azure_kv_source(settings())->wrap(kms::azure_kv_recipients(key_url())[0], data_key());
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    EXPECT_NE(err.find("az login"), std::string::npos) << err;
+    EXPECT_NE(err.find("managed identity"), std::string::npos) << err;
+    // A decryption Secret's settings never run the CLI.
+    kms::KmsSettings tenant = settings();
+    tenant.isolated = true;
+    tenant.azure = kms::AzureCredentials{"t1", "c1", "wrong", "", "", server_->url()};
+    fs::remove(home_ / "az.runs");
+    EXPECT_THROW(kms::make_azure_kv_source(tenant)->wrap(kms::azure_kv_recipients(key_url())[0], data_key()), std::exception);
+    EXPECT_EQ(az_runs(), 0u);
+}
+
+TEST(kmsAzureCli, TokenJson) {
+    std::time_t now = 1'700'000'000;
+    auto t = kms::azure::parse_cli_token(R"({"accessToken":"a","expires_on":1700000600})", now);
+    EXPECT_EQ(t.access_token, "a");
+    EXPECT_EQ(t.expires, 1'700'000'600);
+    EXPECT_EQ(kms::azure::parse_cli_token(R"({"accessToken":"a","expires_on":"1700000600"})", now).expires, 1'700'000'600);
+    // Out of range or unknown: bounded, never "does not expire".
+    EXPECT_EQ(kms::azure::parse_cli_token(R"({"accessToken":"a","expires_on":99999999999999})", now).expires, now + 24 * 3600);
+    EXPECT_EQ(kms::azure::parse_cli_token(R"({"accessToken":"a"})", now).expires, now);
+    EXPECT_THROW(kms::azure::parse_cli_token(R"({"token":"a"})", now), std::runtime_error);
 }
 
 // --- Federated tokens handed by the caller (the Flux controller) -----------------------------

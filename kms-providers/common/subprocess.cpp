@@ -35,6 +35,23 @@ struct Pipe {
 
 }  // namespace
 
+std::string find_program(const std::string& name, const std::string& path) {
+    if (name.empty()) return {};
+    if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : std::string();
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find(':', start);
+        if (end == std::string::npos) end = path.size();
+        std::string dir = path.substr(start, end - start);
+        if (!dir.empty()) {
+            std::string candidate = dir + "/" + name;
+            if (access(candidate.c_str(), X_OK) == 0) return candidate;
+        }
+        start = end + 1;
+    }
+    return {};
+}
+
 std::vector<std::string> split_command(const std::string& command) {
     std::vector<std::string> out;
     std::string word;

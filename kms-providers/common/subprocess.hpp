@@ -20,6 +20,10 @@ inline constexpr std::size_t kMaxProgramOutput = 256 << 10;
 ProgramResult run_program(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& extra_env,
                           long timeout_ms, std::size_t max_output = kMaxProgramOutput);
 
+// The first executable `name` in the colon-separated `path` (a name with a slash is taken as
+// it is); empty when there is none.
+std::string find_program(const std::string& name, const std::string& path);
+
 // A command line split on blanks (no quoting), as Google's libraries split an executable
 // credential source's command.
 std::vector<std::string> split_command(const std::string& command);

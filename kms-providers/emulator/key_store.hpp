@@ -12,7 +12,7 @@
 //              "workload_identity_pools": {"<audience>": {"subject_tokens": ["…"], "subject": "principal://…"}},
 //              "impersonation": {"<service account email>": ["<caller subject>", …]}},
 //    "azure": {"clients": {"<client id>": {"tenant": "...", "secret": "...", "certificate_pem": "..."}},
-//              "tenant": "<challenge tenant>", "authority": "https://login.microsoftonline.com",
+//              "tenant": "<challenge tenant>", "static_tokens": ["<user token, as az hands out>"], "authority": "https://login.microsoftonline.com",
 //              "challenge_resource": "https://vault.azure.net",
 //              "keys": {"<name>": {"versions": {"<version>": "<PKCS#8 PEM>"}, "current": "<version>", "denied": false}}},
 //    "vault": {"tokens": {"<token>": {"namespace": ""}}, "keys": {"[ns/]mount/name": KEY}}}

@@ -255,6 +255,19 @@ TEST_F(CredentialsTest, AwsChainOrderFollowsTheGoSdk) {
     EXPECT_EQ(lines(home_ / "proc.runs"), 0u);
 }
 
+TEST_F(CredentialsTest, AwsStoredProfileWithCredentialSourceEnvironmentAssumesItsRole) {
+    start(json::object(), 3600);
+    write(".aws/config", std::string("[profile deploy]\nrole_arn = ") + kRole + "\ncredential_source = Environment\n");
+    env_["AWS_ACCESS_KEY_ID"] = kAkid;
+    env_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+    auto src = kms::make_aws_kms_source(settings());
+    // The file's aws_profile: that profile only, its role on top of the environment's keys.
+    StoredKey stored = src->wrap(kms::kms_recipients(kArn, "deploy")[0], data_key());
+    auto out = src->unwrap(stored);
+    ASSERT_EQ(out.status, UnwrapOutcome::Status::Ok) << out.reason;
+    EXPECT_EQ(count(std::string("sts AssumeRole ") + kRole + " 200"), 1u) << log();
+}
+
 TEST(kmsAwsSso, CacheFileNameAndDocumentsParse) {
     EXPECT_EQ(kms::aws::sso_cache_file_name("corp"), "ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
     std::time_t now = 1'700'000'000;
@@ -359,7 +372,7 @@ TEST_F(GcpCredentialsTest, ExternalAccountJsonFileWithImpersonationIsCachedUntil
     EXPECT_EQ(count("gcp decrypt " + std::string(kGcpKey) + " 200"), 2u) << log();
 }
 
-TEST_F(GcpCredentialsTest, ExternalAccountFromUrlSendsItsHeaders) {
+TEST_F(GcpCredentialsTest, ExternalAccountInGoogleCredentialsFromUrlSendsItsHeaders) {
     start_gcp(3600);
     httplib::Server issuer;
     issuer.Get("/token", [](const httplib::Request& req, httplib::Response& res) {
@@ -372,10 +385,12 @@ TEST_F(GcpCredentialsTest, ExternalAccountFromUrlSendsItsHeaders) {
     int issuer_port = issuer.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { issuer.listen_after_bind(); });
     while (!issuer.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    use_credentials_file(external_account({{"url", "http://127.0.0.1:" + std::to_string(issuer_port) + "/token"},
-                                           {"headers", {{"Metadata", "true"}}},
-                                           {"format", {{"type", "json"}, {"subject_token_field_name", "value"}}}},
-                                          false));
+    // GOOGLE_CREDENTIALS may hold the document itself.
+    env_["GOOGLE_CREDENTIALS"] = external_account({{"url", "http://127.0.0.1:" + std::to_string(issuer_port) + "/token"},
+                                                   {"headers", {{"Metadata", "true"}}},
+                                                   {"format", {{"type", "json"}, {"subject_token_field_name", "value"}}}},
+                                                  false)
+                                     .dump();
     auto src = kms::make_gcp_kms_source(settings());
     gcp_round_trip(*src);
     issuer.stop();

@@ -226,6 +226,21 @@ TEST_F(CredentialsTest, AwsSsoSessionProfileUsesTheCachedTokenAtGetRoleCredentia
     EXPECT_EQ(count("sso GetRoleCredentials"), 3u) << log();
 }
 
+TEST_F(CredentialsTest, AwsLegacySsoProfileKeysItsCacheByStartUrl) {
+    start({{"aws", {{"sso_tokens", {{"legacy-token", {{"account_id", "111122223333"}, {"roles", {"Admin"}}}}}}}}}, 3600);
+    write(".aws/config", "[profile legacy]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+                         "sso_account_id = 111122223333\nsso_role_name = Admin\n"
+                         "[profile half]\nsso_start_url = https://corp.awsapps.com/start\nsso_role_name = Admin\n");
+    write(".aws/sso/cache/a51746d4aa793ae07b25e90c3a5db96fc7832bd7.json",
+          json{{"accessToken", "legacy-token"}, {"expiresAt", iso8601_in(3600)}}.dump());
+    env_["AWS_PROFILE"] = "legacy";
+    aws_round_trip(*kms::make_aws_kms_source(settings()));
+    EXPECT_EQ(count("sso GetRoleCredentials Admin 200"), 1u) << log();
+    env_["AWS_PROFILE"] = "half";
+    std::string err = aws_error(*kms::make_aws_kms_source(settings()));
+    EXPECT_NE(err.find("sso_account_id"), std::string::npos) << err;
+}
+
 TEST_F(CredentialsTest, AwsChainOrderFollowsTheGoSdk) {
     start({{"aws", {{"web_identity_tokens", {"jwt-one"}}, {"sso_tokens", {{"sso-access-token", {{"account_id", "111122223333"}, {"roles", {"Admin"}}}}}}}}},
           3600);

@@ -520,7 +520,7 @@ TEST_F(AzureCliTest, AzureCliTokenAfterManagedIdentityAndAgainNearExpiry) {
     azure_round_trip(*kms::make_azure_kv_source(settings()));
     ASSERT_EQ(az_runs(), 3u);  // one per Key Vault call: the key's version, encrypt, decrypt
     EXPECT_EQ(sopskit::test::read_file(home_ / "az.runs").substr(0, sopskit::test::read_file(home_ / "az.runs").find('\n')),
-              "account get-access-token --output json --resource https://vault.azure.net");
+              "account get-access-token --output json --resource https://vault.azure.net --tenant t1");
     fs::remove(home_ / "az.runs");
     fake_az(3600);
     azure_round_trip(*kms::make_azure_kv_source(settings()));

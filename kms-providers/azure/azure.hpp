@@ -57,9 +57,10 @@ struct Token {
 Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const Env& env, bool isolated,
                     const std::string& scope, const std::string& challenge_tenant, const HttpOptions& http);
 
-// The Azure CLI credential: `az account get-access-token --output json --resource R` for the
-// scope's resource, az found on the environment's PATH. Throws std::runtime_error.
-Token token_from_azure_cli(const Env& env, const std::string& scope);
+// The Azure CLI credential: `az account get-access-token --output json --resource R
+// [--tenant T]` for the scope's resource and the challenge's tenant, az found on the
+// environment's PATH. Throws std::runtime_error.
+Token token_from_azure_cli(const Env& env, const std::string& scope, const std::string& tenant);
 // az's JSON (accessToken, expires_on or expiresOn).
 Token parse_cli_token(const std::string& json_text, std::time_t now);
 

@@ -60,12 +60,19 @@ Token parse_cli_token(const std::string& json_text, std::time_t now) {
     return Token{j["accessToken"].get<std::string>(), expiry_of(j, now)};
 }
 
-Token token_from_azure_cli(const Env& env, const std::string& scope) {
+Token token_from_azure_cli(const Env& env, const std::string& scope, const std::string& tenant) {
     std::string resource = scope.substr(0, scope.rfind("/.default"));
     if (!valid_resource(resource)) throw std::runtime_error("Azure CLI: invalid resource for az");
     std::string az = find_program("az", env_or(env, "PATH", "/usr/bin:/bin"));
     if (az.empty()) throw std::runtime_error("Azure CLI: az not found on PATH");
-    ProgramResult r = run_program({az, "account", "get-access-token", "--output", "json", "--resource", resource}, {}, kCliTimeoutMs);
+    std::vector<std::string> argv = {az, "account", "get-access-token", "--output", "json", "--resource", resource};
+    // azidentity's CLI credential has no tenant of its own in DefaultAzureCredential, so it asks
+    // for the tenant the vault's challenge named (checked as a GUID or domain name there).
+    if (!tenant.empty()) {
+        if (!valid_resource(tenant) || tenant.find('/') != std::string::npos || tenant[0] == '-') throw std::runtime_error("Azure CLI: invalid tenant for az");
+        argv.insert(argv.end(), {"--tenant", tenant});
+    }
+    ProgramResult r = run_program(argv, {}, kCliTimeoutMs);
     if (r.timed_out) throw std::runtime_error("Azure CLI: az did not answer within 10 s");
     if (r.exit_code != 0) {
         wipe(r.out);

@@ -125,7 +125,7 @@ Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const
         }
         if (isolated) throw std::runtime_error("managed identity: " + mi_reason);
         try {
-            return token_from_azure_cli(env, scope);
+            return token_from_azure_cli(env, scope, challenge_tenant);
         } catch (const std::exception& e) {
             throw std::runtime_error("no Azure credentials found (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or "
                                      "AZURE_CLIENT_CERTIFICATE_PATH; workload identity; managed identity: " + mi_reason + "; " + e.what() + ")");

@@ -170,6 +170,18 @@ kms_seed aws-ini '\x09[default]\nregion = us-east-1\n[profile ci]\nrole_arn = ar
 kms_seed sts-xml '\x0a<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>'
 kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
 
+# Credential documents (kms_credentials_fuzzer.cpp): a case byte, then the text.
+mkdir -p "$seeds/fuzz_kms_credentials"
+cred_seed() { printf "$2" > "$seeds/fuzz_kms_credentials/$1"; }
+cred_seed sso-config '\x00[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://x.awsapps.com/start\n'
+cred_seed sso-cache '\x01{"accessToken":"t","expiresAt":"2030-01-01T00:00:00Z","region":"us-east-1"}'
+cred_seed role-creds '\x02{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":1900000000000}}'
+cred_seed process '\x03{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T00:00:00Z"}'
+cred_seed google-url '\x04https://sts.us-east1.rep.googleapis.com:443/v1/token'
+cred_seed az '\x05{"accessToken":"eyJ","expires_on":1700003600,"expiresOn":"2023-11-14 23:13:20.000000","tokenType":"Bearer"}'
+cred_seed external-account '\x06{"type":"external_account","audience":"//iam.googleapis.com/x","subject_token_type":"urn:ietf:params:oauth:token-type:jwt","token_url":"https://sts.googleapis.com/v1/token","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b.iam.gserviceaccount.com:generateAccessToken","credential_source":{"file":"/nonexistent"}}\x00{"access_token":"ya29","expires_in":3600,"accessToken":"ya29","expireTime":"2030-01-01T00:00:00Z"}'
+cred_seed impersonated '\x06{"type":"impersonated_service_account","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b:generateAccessToken","source_credentials":{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"}}\x00{"access_token":"ya29","expires_in":3600,"accessToken":"ya29","expireTime":"2030-01-01T00:00:00Z"}'
+
 # Key identifiers from file metadata: a case byte (00 ARN, 01 GCP id, 02 Azure URL, 03 challenge,
 # 04 Vault URI, 05 age recipient, 06 PGP fingerprint, 07 host), then the string (key_ids_fuzzer.cpp).
 mkdir -p "$seeds/fuzz_key_ids"

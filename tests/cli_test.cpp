@@ -166,3 +166,27 @@ TEST_F(CliTest, ReadsStandardInputAndWritesOutputFile) {
     auto json = sopskit("decrypt --output-type json out.yaml");
     EXPECT_NE(json.out.find("\"password\": \"s3cr3t-hunter2\""), std::string::npos) << json.out;
 }
+
+TEST_F(CliTest, SopsGpgExecNamesTheGpgProgram) {
+    // A wrapper that records each run and hands over to the real gpg.
+    fs::path wrapper = dir_ / "my-gpg";
+    write_file(wrapper, "#!/bin/sh\necho \"$@\" >> '" + (dir_ / "my-gpg.log").string() + "'\nexec gpg \"$@\"\n");
+    fs::permissions(wrapper, fs::perms::owner_all);
+    write_file(dir_ / "plain.yaml", kSecret);
+    auto e = sopskit(std::string("encrypt --pgp ") + kFp + " plain.yaml > enc.yaml", "");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    EXPECT_FALSE(fs::exists(dir_ / "my-gpg.log"));
+    auto d = run("cd '" + dir_.string() + "' && " + env() + "SOPS_GPG_EXEC='" + wrapper.string() + "' '" + sopskit::test::cli_path() +
+                 "' decrypt enc.yaml");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_EQ(d.out, kSecret);
+    EXPECT_NE(read_file(dir_ / "my-gpg.log").find("--decrypt"), std::string::npos) << read_file(dir_ / "my-gpg.log");
+    // A name is looked up on PATH, as sops does; one that is nowhere is an error naming it.
+    auto bare = run("cd '" + dir_.string() + "' && PATH='" + dir_.string() + ":/usr/bin:/bin' " + env() + "SOPS_GPG_EXEC=my-gpg '" +
+                    sopskit::test::cli_path() + "' decrypt enc.yaml");
+    ASSERT_EQ(bare.exit_code, 0) << bare.err;
+    auto missing = run("cd '" + dir_.string() + "' && " + env() + "SOPS_GPG_EXEC=no-such-gpg '" + sopskit::test::cli_path() +
+                       "' decrypt enc.yaml");
+    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_NE(missing.err.find("no-such-gpg"), std::string::npos) << missing.err;
+}

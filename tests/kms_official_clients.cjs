@@ -68,7 +68,24 @@ async function awsSts() {
   assert.ok(Buffer.from(dec.Plaintext).equals(dataKey));
 }
 
+async function awsWebIdentity() {
+  // AssumeRoleWithWebIdentity is unsigned: the emulator checks the token as STS checks it.
+  const { STSClient, AssumeRoleWithWebIdentityCommand } = require('@aws-sdk/client-sts');
+  const { KMSClient, EncryptCommand, DecryptCommand } = require('@aws-sdk/client-kms');
+  const sts = new STSClient({ region: 'us-east-1', endpoint: url });
+  const assume = (token) => sts.send(new AssumeRoleWithWebIdentityCommand({
+    RoleArn: 'arn:aws:iam::111122223333:role/ci', RoleSessionName: 'ci', WebIdentityToken: token }));
+  const c = (await assume('oidc-ci-token')).Credentials;
+  const kms = new KMSClient({ region: 'us-east-1', endpoint: url,
+    credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } });
+  const enc = await kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: dataKey }));
+  const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: keyArn }));
+  assert.ok(Buffer.from(dec.Plaintext).equals(dataKey));
+  await assert.rejects(assume('forged'), (e) => e.name === 'InvalidIdentityTokenException' || e.Code === 'InvalidIdentityToken' || /InvalidIdentityToken/.test(String(e.name)));
+}
+
 const saEmail = 'sops@test-project.iam.gserviceaccount.com';
+const gcpAudience = '//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/ci/providers/oidc';
 const gcpKey = 'projects/test-project/locations/global/keyRings/sops/cryptoKeys/sops-key';
 
 async function gcpKms() {
@@ -126,6 +143,21 @@ async function gcpRefreshToken() {
   assert.strictEqual((await r.json()).error.status, 'UNAUTHENTICATED');
 }
 
+async function gcpExternalAccount() {
+  // google-auth-library's workload identity federation (IdentityPoolClient): the subject token
+  // from a file, Google STS token exchange, then generateAccessToken for the service account.
+  const { IdentityPoolClient } = require('google-auth-library');
+  fs.writeFileSync(`${work}/subject`, 'oidc-ci-token');
+  const client = new IdentityPoolClient({
+    type: 'external_account', audience: gcpAudience, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+    token_url: `${url}/v1/token`,
+    service_account_impersonation_url: `${url}/v1/projects/-/serviceAccounts/${saEmail}:generateAccessToken`,
+    credential_source: { file: `${work}/subject` }, scopes: ['https://www.googleapis.com/auth/cloudkms'] });
+  const { token } = await client.getAccessToken();
+  assert.ok(token && token.startsWith('ya29.emu-'), 'not an emulator token');
+  await gcpRest(token);
+}
+
 const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const clientId = '00000000-0000-0000-0000-00000000c11e';
 
@@ -175,8 +207,10 @@ async function vault() {
 (async () => {
   await check('aws-sdk client-kms', awsKms);
   await check('aws-sdk client-sts AssumeRole + client-kms', awsSts);
+  await check('aws-sdk client-sts AssumeRoleWithWebIdentity + client-kms', awsWebIdentity);
   await check('@google-cloud/kms (REST fallback, self-signed JWT)', gcpKms);
   await check('google-auth-library JWT grant at /token + REST', gcpTokenEndpoint);
+  await check('google-auth-library IdentityPoolClient (STS exchange + impersonation) + REST', gcpExternalAccount);
   await check('google-auth-library UserRefreshClient (refresh_token) + REST', gcpRefreshToken);
   await check('@azure/keyvault-keys + ClientSecretCredential', azureSecret);
   await check('@azure/keyvault-keys + ClientCertificateCredential', azureCertificate);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Official clients against `sopskit kms-emulator`: the AWS SDK v3 (KMS + STS), Google's
+# Official clients against `sopskit kms-emulator`: the AWS SDK v3 (KMS + STS, web identity), Google's
 # @google-cloud/kms (REST transport) and google-auth-library, Azure's @azure/keyvault-keys with
 # @azure/identity, and node-vault each do encrypt/decrypt round trips over HTTPS, trusting the
 # emulator's certificate through NODE_EXTRA_CA_CERTS. Skips (exit 77) without node/npm or registry.
@@ -47,9 +47,13 @@ const fs = require("fs"), w = process.env.WORK;
 const state = {
   token_ttl_seconds: 3600,
   aws: { account: "111122223333", credentials: { AKIDSOPSKITTEST00001: "sopskit/test/secret/0000000000000000000000" },
-         aliases: { "alias/sops": "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555" } },
+         aliases: { "alias/sops": "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555" },
+         web_identity_tokens: ["oidc-ci-token"] },
   gcp: { service_accounts: { "sops@test-project.iam.gserviceaccount.com": { public_key_pem: fs.readFileSync(w + "/sa.pub.pem", "utf8") } },
-         refresh_tokens: { "gcp-refresh-token": { client_id: "gcp-client", client_secret: "gcp-client-secret" } } },
+         refresh_tokens: { "gcp-refresh-token": { client_id: "gcp-client", client_secret: "gcp-client-secret" } },
+         workload_identity_pools: { "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/ci/providers/oidc":
+                                    { subject_tokens: ["oidc-ci-token"], subject: "principal://ci" } },
+         impersonation: { "sops@test-project.iam.gserviceaccount.com": ["principal://ci"] } },
   azure: { clients: { "00000000-0000-0000-0000-00000000c11e": { tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47", secret: "azure-test-secret",
                                                                certificate_pem: fs.readFileSync(w + "/az.crt", "utf8") } } },
   vault: { tokens: { "hvs.sopskit-test": { namespace: "" } } },
@@ -70,7 +74,7 @@ NODE_PATH="$cache/node_modules" NODE_EXTRA_CA_CERTS="$work/ca.pem" EMU_URL="$url
 
 echo "--- emulator log"
 cat "$work/calls.log"
-for secret in sopskit/test/secret/0000000000000000000000 azure-test-secret hvs.sopskit-test gcp-refresh-token gcp-client-secret ya29.emu; do
+for secret in sopskit/test/secret/0000000000000000000000 azure-test-secret hvs.sopskit-test gcp-refresh-token gcp-client-secret ya29.emu oidc-ci-token; do
   if grep -qF "$secret" "$work/calls.log"; then echo "FAIL: a secret leaked into the log"; status=1; fi
 done
 exit $status

@@ -24,6 +24,7 @@ struct Context {
     std::string home;
     bool isolated = false;
     std::optional<AwsStaticCredentials> static_keys;
+    std::optional<FederatedToken> federated;
     HttpOptions http;
 };
 
@@ -74,10 +75,34 @@ Creds assume_role(const Context& ctx, const Creds& base, const std::string& role
                   const std::string& session_name);
 Creds assume_role_with_web_identity(const Context& ctx, const std::string& role_arn, const std::string& token,
                                     const std::string& session_name, const std::string& region);
+// Web identity from a token file, read afresh at every call (the issuer rotates it).
+Creds web_identity_from_file(const Context& ctx, const std::string& role_arn, const std::string& token_file,
+                             const std::string& session_name, const std::string& region);
 
 // Shared config/credentials files: section -> key -> value. "[profile x]" becomes "x".
 using Ini = std::map<std::string, std::map<std::string, std::string>>;
 Ini parse_ini(const std::string& text, bool config_file);
+// The config file's "[sso-session NAME]" sections, by NAME.
+Ini parse_sso_sessions(const std::string& config_text);
+
+// credential_process: runs the profile's command (through /bin/sh, as the SDK does) and reads
+// its JSON (Version 1, AccessKeyId, SecretAccessKey, optional SessionToken and Expiration).
+Creds process_credentials(const std::string& command, const std::string& profile);
+Creds parse_process_output(const std::string& json_text, const std::string& profile);
+
+// IAM Identity Center (SSO) profiles: sso_session (or the legacy sso_start_url), sso_account_id,
+// sso_role_name. The token `aws sso login` cached in HOME/.aws/sso/cache/<sha1>.json is handed to
+// the portal's GetRoleCredentials. Throws TransportError (an expired token asks for a new login).
+using Section = std::map<std::string, std::string>;
+bool has_sso_configuration(const Section& profile);
+Creds sso_credentials(const Context& ctx, const Section& profile, const Ini& sso_sessions, const std::string& profile_name);
+// The cached token file's name: hex SHA-1 of the session name (or of the legacy start URL).
+std::string sso_cache_file_name(const std::string& session_or_start_url);
+// {"accessToken", "expiresAt"} of a cached token; throws TransportError when absent, malformed or
+// expired at `now`.
+std::string sso_cached_access_token(const std::string& json_text, std::time_t now);
+// GetRoleCredentials' {"roleCredentials": {...}} (expiration in epoch milliseconds).
+Creds parse_role_credentials(const std::string& json_text);
 
 // The SDK's chain. `profile` non-empty: that profile only (sops sets it programmatically from
 // aws_profile / --aws-profile). `region` is the KMS key's region (for STS calls).

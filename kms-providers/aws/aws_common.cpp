@@ -6,6 +6,7 @@
 
 #include "aws/aws.hpp"
 #include "common/codec.hpp"
+#include "common/token_expiry.hpp"
 #include "common/untrusted.hpp"
 
 namespace sopskit::kms::aws {
@@ -85,6 +86,7 @@ Context context_from(const KmsSettings& s) {
     ctx.home = home_of(s);
     ctx.isolated = s.isolated;
     ctx.static_keys = s.aws;
+    if (s.federated && !s.federated->aws_role_arn.empty()) ctx.federated = s.federated;
     ctx.http = http_options_from(ctx.env, env_or(ctx.env, "AWS_CA_BUNDLE"));
     if (auto attempts = ctx.env("AWS_MAX_ATTEMPTS")) {  // total tries, as the SDK counts them
         try {
@@ -241,14 +243,6 @@ std::string role_session_name(const std::string& hostname) {
     return name;
 }
 
-std::time_t parse_iso8601(const std::string& s) {
-    std::tm tm{};
-    if (sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-               &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return timegm(&tm);
-}
+std::time_t parse_iso8601(const std::string& s) { return parse_rfc3339_utc(s); }
 
 }  // namespace sopskit::kms::aws

@@ -1,10 +1,12 @@
-// The AWS SDK's credential chain as sops meets it: environment keys, web identity, the shared
-// config/credentials files (profiles, source_profile/role_arn, credential_process), container
-// credentials, EC2 instance metadata (IMDSv2).
+// The AWS SDK's credential chain as sops meets it (aws-sdk-go-v2 config/resolve_credentials.go):
+// environment keys, web identity, then the profile: source_profile, static keys,
+// credential_source, web_identity_token_file, SSO, credential_process, container credentials,
+// EC2 instance metadata (IMDSv2); role_arn on top of any of them.
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <set>
 
 #include "aws/aws.hpp"
@@ -43,7 +45,7 @@ std::string path_or(const Env& env, const char* var, const std::string& home, co
 }
 
 struct Profiles {
-    Ini config, credentials;
+    Ini config, credentials, sso_sessions;
     std::map<std::string, std::string> merged(const std::string& name) const {
         std::map<std::string, std::string> out;
         if (auto it = config.find(name); it != config.end()) out = it->second;
@@ -56,25 +58,13 @@ struct Profiles {
 
 Profiles load_profiles(const Context& ctx) {
     Profiles p;
-    if (auto t = read_text_file(path_or(ctx.env, "AWS_CONFIG_FILE", ctx.home, ".aws/config"))) p.config = parse_ini(*t, true);
+    if (auto t = read_text_file(path_or(ctx.env, "AWS_CONFIG_FILE", ctx.home, ".aws/config"))) {
+        p.config = parse_ini(*t, true);
+        p.sso_sessions = parse_sso_sessions(*t);
+    }
     if (auto t = read_text_file(path_or(ctx.env, "AWS_SHARED_CREDENTIALS_FILE", ctx.home, ".aws/credentials")))
         p.credentials = parse_ini(*t, false);
     return p;
-}
-
-Creds credential_process(const std::string& command, const std::string& profile) {
-    FILE* f = popen(command.c_str(), "r");
-    if (!f) throw TransportError("profile '" + profile + "': cannot run credential_process");
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    int rc = pclose(f);
-    if (rc != 0) throw TransportError("profile '" + profile + "': credential_process exited with status " + std::to_string(rc));
-    auto j = nlohmann::json::parse(out, nullptr, false);
-    wipe(out);
-    if (!j.is_object()) throw TransportError("profile '" + profile + "': credential_process printed no JSON");
-    return from_json_creds(j, "credential_process of profile " + profile);
 }
 
 std::optional<Creds> container_credentials(const Context& ctx) {
@@ -147,12 +137,14 @@ std::optional<Creds> resolve_profile(const Context& ctx, const Profiles& profile
             base = container_credentials(ctx);
         }
         if (!base) throw TransportError("profile '" + name + "': credential_source " + cs + " gave no credentials");
-    } else if (!get("web_identity_token_file").empty() && !role.empty()) {
-        auto token = read_text_file(get("web_identity_token_file"));
-        if (!token) throw TransportError("profile '" + name + "': cannot read web_identity_token_file");
-        return assume_role_with_web_identity(ctx, role, trim(*token), session, region);
+    } else if (!get("web_identity_token_file").empty()) {
+        if (role.empty()) throw TransportError("profile '" + name + "': web_identity_token_file without role_arn");
+        return web_identity_from_file(ctx, role, get("web_identity_token_file"), session, region);
+    } else if (has_sso_configuration(p)) {
+        base = sso_credentials(ctx, p, profiles.sso_sessions, name);
+        if (role.empty()) return base;
     } else if (!get("credential_process").empty()) {
-        base = credential_process(get("credential_process"), name);
+        base = process_credentials(get("credential_process"), name);
         if (role.empty()) return base;
     }
     if (!base) {
@@ -166,10 +158,13 @@ std::optional<Creds> resolve_profile(const Context& ctx, const Profiles& profile
 
 }  // namespace
 
-Ini parse_ini(const std::string& text, bool config_file) {
+namespace {
+
+// INI sections of an AWS shared file; `section_name` maps a header to the name it is stored
+// under, or to nullopt for a section to skip.
+Ini parse_sections(const std::string& text, const std::function<std::optional<std::string>(const std::string&)>& section_name) {
     Ini out;
-    std::string section;
-    bool in_section = false;
+    std::optional<std::string> section;
     std::size_t pos = 0;
     while (pos <= text.size()) {
         std::size_t end = text.find('\n', pos);
@@ -178,24 +173,40 @@ Ini parse_ini(const std::string& text, bool config_file) {
         pos = end + 1;
         if (line.empty() || line[0] == '#' || line[0] == ';') continue;
         if (line.front() == '[' && line.back() == ']') {
-            section = trim(line.substr(1, line.size() - 2));
-            in_section = true;
-            if (config_file) {
-                if (section.rfind("profile ", 0) == 0) section = trim(section.substr(8));
-                else if (section != "default") in_section = false;  // sso-session, services: not profiles
-            }
-            if (in_section) out[section];
+            section = section_name(trim(line.substr(1, line.size() - 2)));
+            if (section) out[*section];
             continue;
         }
-        if (!in_section) continue;
+        if (!section) continue;
         auto eq = line.find('=');
         if (eq == std::string::npos) continue;
         std::string key = trim(line.substr(0, eq));
         std::string value = trim(line.substr(eq + 1));
         for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!key.empty()) out[section][key] = value;
+        if (!key.empty()) out[*section][key] = value;
     }
     return out;
+}
+
+std::optional<std::string> after_prefix(const std::string& header, const char* prefix) {
+    std::string p = prefix;
+    if (header.rfind(p, 0) != 0) return std::nullopt;
+    return trim(header.substr(p.size()));
+}
+
+}  // namespace
+
+Ini parse_ini(const std::string& text, bool config_file) {
+    return parse_sections(text, [config_file](const std::string& header) -> std::optional<std::string> {
+        if (!config_file) return header;
+        if (auto name = after_prefix(header, "profile ")) return name;
+        if (header == "default") return header;
+        return std::nullopt;  // sso-session, services: not profiles
+    });
+}
+
+Ini parse_sso_sessions(const std::string& config_text) {
+    return parse_sections(config_text, [](const std::string& header) { return after_prefix(header, "sso-session "); });
 }
 
 std::optional<Creds> imds_credentials(const Context& ctx) {
@@ -237,17 +248,26 @@ Creds resolve_credentials(const Context& ctx, const std::string& profile, const 
     if (ctx.static_keys)
         return Creds{{ctx.static_keys->access_key_id, ctx.static_keys->secret_access_key, ctx.static_keys->session_token},
                      0, "decryption Secret"};
+    if (ctx.federated) {
+        if (!ctx.federated->token) throw TransportError("web identity: no token provider was given");
+        std::string token = ctx.federated->token();
+        if (token.empty()) throw TransportError("web identity: the token provider handed an empty token");
+        std::string session = ctx.federated->aws_role_session_name.empty() ? role_session_name(hostname())
+                                                                           : ctx.federated->aws_role_session_name;
+        Creds c = assume_role_with_web_identity(ctx, ctx.federated->aws_role_arn, token, session, region);
+        wipe(token);
+        return c;
+    }
     if (ctx.isolated) throw TransportError("no AWS credentials were given (sops.aws-kms)");
     std::set<std::string> seen;
     if (!profile.empty()) return from_profile_or_throw(ctx, load_profiles(ctx), profile, region, seen);
     auto id = ctx.env("AWS_ACCESS_KEY_ID"), secret = ctx.env("AWS_SECRET_ACCESS_KEY");
     if (id && secret) return Creds{{*id, *secret, env_or(ctx.env, "AWS_SESSION_TOKEN")}, 0, "environment"};
-    auto token_file = ctx.env("AWS_WEB_IDENTITY_TOKEN_FILE");
-    auto role = ctx.env("AWS_ROLE_ARN");
-    if (token_file && role) {
-        auto token = read_text_file(*token_file);
-        if (!token) throw TransportError("cannot read AWS_WEB_IDENTITY_TOKEN_FILE " + *token_file);
-        return assume_role_with_web_identity(ctx, *role, trim(*token), session_name_from(ctx.env), region);
+    if (auto token_file = ctx.env("AWS_WEB_IDENTITY_TOKEN_FILE")) {
+        // As the SDK: a token file commits to web identity; without a role that is an error.
+        auto role = ctx.env("AWS_ROLE_ARN");
+        if (!role) throw TransportError("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+        return web_identity_from_file(ctx, *role, *token_file, session_name_from(ctx.env), region);
     }
     std::string name = env_or(ctx.env, "AWS_PROFILE", env_or(ctx.env, "AWS_DEFAULT_PROFILE", "default"));
     Profiles profiles = load_profiles(ctx);

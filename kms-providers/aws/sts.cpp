@@ -55,4 +55,16 @@ Creds assume_role_with_web_identity(const Context& ctx, const std::string& role_
     return credentials_from_xml(resp.body, "web identity " + role_arn);
 }
 
+Creds web_identity_from_file(const Context& ctx, const std::string& role_arn, const std::string& token_file,
+                             const std::string& session_name, const std::string& region) {
+    auto token = read_text_file(token_file);
+    if (!token) throw TransportError("cannot read the web identity token file " + token_file);
+    std::string jwt = trim(*token);
+    wipe(*token);
+    if (jwt.empty()) throw TransportError("the web identity token file " + token_file + " is empty");
+    Creds c = assume_role_with_web_identity(ctx, role_arn, jwt, session_name, region);
+    wipe(jwt);
+    return c;
+}
+
 }  // namespace sopskit::kms::aws

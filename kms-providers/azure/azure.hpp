@@ -57,6 +57,13 @@ struct Token {
 Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const Env& env, bool isolated,
                     const std::string& scope, const std::string& challenge_tenant, const HttpOptions& http);
 
+// The Azure CLI credential: `az account get-access-token --output json --resource R
+// [--tenant T]` for the scope's resource and the challenge's tenant, az found on the
+// environment's PATH. Throws std::runtime_error.
+Token token_from_azure_cli(const Env& env, const std::string& scope, const std::string& tenant);
+// az's JSON (accessToken, expires_on or expiresOn).
+Token parse_cli_token(const std::string& json_text, std::time_t now);
+
 // The client-certificate assertion: RS256 JWT with x5t = base64url(SHA-1 of the cert DER).
 std::string client_assertion(const std::string& pem_cert_and_key, const std::string& password,
                              const std::string& client_id, const std::string& token_url, std::time_t now);

@@ -1,5 +1,6 @@
-// Microsoft Entra ID (AAD) tokens for Key Vault: client secret, client certificate, workload
-// identity (federated token file), managed identity (IMDS), against AZURE_AUTHORITY_HOST.
+// Microsoft Entra ID (AAD) tokens for Key Vault in DefaultAzureCredential's order: client secret,
+// client certificate, workload identity (federated token file), managed identity (IMDS), then
+// the Azure CLI (cli_credential.cpp); against AZURE_AUTHORITY_HOST.
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -34,6 +35,24 @@ std::string random_id() {
     unsigned char b[16];
     RAND_bytes(b, sizeof b);
     return sigv4::to_hex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+// Managed identity at the instance metadata service (AZURE_POD_IDENTITY_AUTHORITY_HOST moves it,
+// as azidentity allows), with the client ID when one is set.
+Token managed_identity_token(const Env& env, const std::string& client_id, const std::string& scope, const HttpOptions& http) {
+    std::string host = env_or(env, "AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254");
+    while (!host.empty() && host.back() == '/') host.pop_back();
+    std::string resource = scope.substr(0, scope.rfind("/.default"));
+    std::string url = host + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" + url_encode(resource);
+    if (!client_id.empty()) url += "&client_id=" + url_encode(client_id);
+    HttpOptions mi = http;
+    mi.connect_timeout_ms = 1000;
+    mi.max_retries = 1;
+    try {
+        return parse_token(http_send(HttpRequest{"GET", url, {{"Metadata", "true"}}, ""}, mi), "managed identity");
+    } catch (const TransportError&) {
+        throw std::runtime_error("unreachable");
+    }
 }
 
 }  // namespace
@@ -97,18 +116,19 @@ Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const
         form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
         form.emplace_back("client_assertion", federated_token);
     } else if (!isolated || explicit_creds) {
-        // Managed identity (Azure VM IMDS), with the client ID when one is set.
-        std::string resource = scope.substr(0, scope.rfind("/.default"));
-        std::string url = "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" + url_encode(resource);
-        if (!c.client_id.empty()) url += "&client_id=" + url_encode(c.client_id);
-        HttpOptions mi = opts;
-        mi.connect_timeout_ms = 1000;
-        mi.max_retries = 1;
+        // DefaultAzureCredential's order: managed identity, then the Azure CLI.
+        std::string mi_reason;
         try {
-            return parse_token(http_send(HttpRequest{"GET", url, {{"Metadata", "true"}}, ""}, mi), "managed identity");
-        } catch (const TransportError&) {
+            return managed_identity_token(env, c.client_id, scope, opts);
+        } catch (const std::exception& e) {
+            mi_reason = e.what();
+        }
+        if (isolated) throw std::runtime_error("managed identity: " + mi_reason);
+        try {
+            return token_from_azure_cli(env, scope, challenge_tenant);
+        } catch (const std::exception& e) {
             throw std::runtime_error("no Azure credentials found (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or "
-                                     "AZURE_CLIENT_CERTIFICATE_PATH; workload identity; managed identity unreachable)");
+                                     "AZURE_CLIENT_CERTIFICATE_PATH; workload identity; managed identity: " + mi_reason + "; " + e.what() + ")");
         }
     } else {
         throw std::runtime_error("incomplete Azure credentials");

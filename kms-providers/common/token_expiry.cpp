@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -32,6 +33,15 @@ std::time_t token_expiry(const nlohmann::json& token_response, std::time_t now) 
     auto seconds = lifetime_seconds(*expires_in);
     if (!seconds) return now;
     return now + static_cast<std::time_t>(std::clamp(*seconds, 0.0, double(kMaxTokenLifetime)));
+}
+
+std::time_t parse_rfc3339_utc(const std::string& s) {
+    std::tm tm{};
+    if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
 }
 
 }  // namespace sopskit::kms

@@ -1,6 +1,7 @@
 // When an OAuth access token ends, from the token response of Google or Microsoft Entra ID.
 #pragma once
 #include <ctime>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -15,5 +16,9 @@ constexpr std::time_t kMaxTokenLifetime = 24 * 60 * 60;
 // gives `now`: the token serves this request and is fetched again for the next. 0 ("no expiry
 // known") when `expires_in` is absent.
 std::time_t token_expiry(const nlohmann::json& token_response, std::time_t now);
+
+// "2026-11-24T11:15:00Z" (seconds and any fraction or offset after them ignored: every service
+// here answers in UTC) -> time_t; 0 when it does not parse.
+std::time_t parse_rfc3339_utc(const std::string& s);
 
 }  // namespace sopskit::kms

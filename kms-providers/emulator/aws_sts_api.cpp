@@ -1,5 +1,6 @@
 // AWS STS query API (AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity) with XML
-// answers, and an IMDSv2-like instance metadata service; both hand out temporary credentials
+// answers, the IAM Identity Center portal's GetRoleCredentials, and an IMDSv2-like instance
+// metadata service; all hand out temporary credentials
 // that the KMS API then accepts (with their session token) until they expire.
 #include <nlohmann/json.hpp>
 
@@ -103,6 +104,40 @@ void aws_sts(Context& ctx, const Request& req, Response& res, Call& call) {
     if (action == "GetCallerIdentity")
         return xml_ok(res, action, "<Arn>" + xml_escape(auth.principal) + "</Arn><UserId>" + auth.access_key_id + "</UserId><Account>" + auth.account + "</Account>");
     sts_error(res, 400, "InvalidAction", "Could not find operation " + action + " for version 2011-06-15");
+}
+
+void aws_sso(Context& ctx, const Request& req, Response& res, Call& call) {
+    call.operation = "GetRoleCredentials";
+    std::string account = req.get_param_value("account_id"), role = req.get_param_value("role_name");
+    call.key = role;
+    auto error = [&](int status, const char* type, const char* message) {
+        res.status = status;
+        res.set_header("x-amzn-ErrorType", type);
+        res.set_content(nlohmann::json{{"message", message}}.dump(), "application/json");
+    };
+    if (account.empty() || role.empty()) return error(400, "InvalidRequestException", "account_id and role_name are required");
+    // The portal knows the tokens its OIDC service issued (aws.sso_tokens: token -> account and
+    // roles it may use, optional expires_at in epoch seconds).
+    std::string token = req.get_header_value("x-amz-sso_bearer_token");
+    nlohmann::json tokens = ctx.keys.section("aws").value("sso_tokens", nlohmann::json::object());
+    auto grant = token.empty() || !tokens.is_object() ? tokens.end() : tokens.find(token);
+    if (grant == tokens.end() || !grant->is_object()) return error(401, "UnauthorizedException", "Session token not found or invalid");
+    if (grant->contains("expires_at") && (*grant)["expires_at"].is_number() && (*grant)["expires_at"].get<long long>() <= now_seconds())
+        return error(401, "UnauthorizedException", "Session token not found or invalid");
+    bool allowed = grant->value("account_id", "") == account;
+    nlohmann::json roles = grant->value("roles", nlohmann::json::array());
+    bool role_ok = false;
+    for (const auto& r : roles) role_ok = role_ok || r == role;
+    if (!allowed || !role_ok) return error(403, "ForbiddenException", "No access");
+    auto c = ctx.tokens.issue_aws("arn:aws:iam::" + account + ":role/" + role, ctx.token_ttl());
+    res.status = 200;
+    res.set_content(nlohmann::json{{"roleCredentials",
+                                    {{"accessKeyId", c.access_key_id},
+                                     {"secretAccessKey", c.secret},
+                                     {"sessionToken", c.session_token},
+                                     {"expiration", c.expires_at * 1000}}}}
+                        .dump(),
+                    "application/json");
 }
 
 void imds(Context& ctx, const Request& req, Response& res, Call& call) {

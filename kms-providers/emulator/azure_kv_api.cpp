@@ -72,7 +72,10 @@ void azure_kv(Context& ctx, const Request& req, Response& res, Call& call) {
     std::string token = bearer_token(req);
     if (token.empty()) return challenge(ctx, res, "AKV10000: Request is missing a Bearer or PoP token.");
     auto issued = ctx.tokens.find(token);
-    if (!issued || issued->service != "azure") return challenge(ctx, res, "AKV10022: Invalid or expired token.");
+    bool known = issued && issued->service == "azure";
+    // Tokens of a signed-in user (the Azure CLI's), configured as azure.static_tokens.
+    for (const auto& t : ctx.keys.section("azure").value("static_tokens", nlohmann::json::array())) known = known || t == token;
+    if (!known) return challenge(ctx, res, "AKV10022: Invalid or expired token.");
     if (!req.has_param("api-version")) return azure_error(res, 400, "BadParameter", "The 'api-version' query parameter is missing.");
 
     bool is_get = req.method == "GET";

@@ -19,6 +19,8 @@ void aws_error(Response& res, int status, const std::string& type, const std::st
 void aws_sts(Context& ctx, const Request& req, Response& res, Call& call);
 void sts_error(Response& res, int status, const std::string& code, const std::string& message);
 void imds(Context& ctx, const Request& req, Response& res, Call& call);
+// GET /federation/credentials?account_id=&role_name= with x-amz-sso_bearer_token (SSO portal).
+void aws_sso(Context& ctx, const Request& req, Response& res, Call& call);
 // gcp_kms_api.cpp: POST /v1/{name}:encrypt|:decrypt
 void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call);
 void gcp_error(Response& res, int status, const std::string& message);
@@ -42,6 +44,9 @@ void gcs_object(Context& ctx, const Request& req, Response& res, Call& call);
 // token_endpoints.cpp: POST /token (Google), POST /{tenant}/oauth2/v2.0/token (Azure AD),
 // GET /{tenant}/v2.0/.well-known/openid-configuration
 void gcp_token(Context& ctx, const Request& req, Response& res, Call& call);
+// POST /v1/token (Google STS token exchange), POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken
+void gcp_sts_token(Context& ctx, const Request& req, Response& res, Call& call);
+void gcp_generate_access_token(Context& ctx, const Request& req, Response& res, Call& call);
 void azure_token(Context& ctx, const Request& req, Response& res, Call& call);
 void azure_openid_configuration(Context& ctx, const Request& req, Response& res, Call& call);
 // control_api.cpp: POST /_emulator/faults | /_emulator/expire-tokens | /_emulator/token-ttl | /_emulator/deny

@@ -138,8 +138,11 @@ struct Emulator::Impl {
         s.Get(R"(/keys/(.*))", wrap("azure", azure_kv));
         s.Post(R"(/keys/(.*))", wrap("azure", azure_kv));
         s.Post("/token", wrap("gcp-token", gcp_token));
+        s.Post("/v1/token", wrap("gcp-token", gcp_sts_token));
+        s.Post(R"(/v1/projects/-/serviceAccounts/([^/:]+):generateAccessToken)", wrap("gcp-token", gcp_generate_access_token));
         s.Post(R"(/([^/]+)/oauth2/v2\.0/token)", wrap("azure-token", azure_token));
         s.Get(R"(/([^/]+)/v2\.0/\.well-known/openid-configuration)", wrap("azure-token", azure_openid_configuration));
+        s.Get("/federation/credentials", wrap("sso", aws_sso));
         s.Put("/latest/api/token", wrap("imds", imds));
         s.Get(R"(/latest/meta-data/.*)", wrap("imds", imds));
         s.Post(R"(/_emulator/([a-z-]+))", wrap("control", control));

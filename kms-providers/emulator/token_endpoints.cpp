@@ -1,4 +1,5 @@
-// OAuth token endpoints: Google's (JWT bearer grant and refresh_token) and Azure AD's v2.0
+// OAuth token endpoints: Google's (JWT bearer grant and refresh_token, STS token exchange, IAM
+// Credentials generateAccessToken) and Azure AD's v2.0
 // (client_credentials with a client secret or an RS256 client assertion), plus the discovery
 // documents MSAL fetches before asking for a token.
 #include <nlohmann/json.hpp>
@@ -96,6 +97,63 @@ void gcp_token(Context& ctx, const Request& req, Response& res, Call& call) {
         return token_reply(res, ctx.tokens.issue({"gcp", call.key, "", now_seconds() + ttl}), ttl, false);
     }
     oauth_error(res, 400, "unsupported_grant_type", "Invalid grant_type: " + grant);
+}
+
+void gcp_sts_token(Context& ctx, const Request& req, Response& res, Call& call) {
+    // Google STS (RFC 8693 token exchange) for workload identity federation: the pool provider
+    // named by `audience` must know the subject token (gcp.workload_identity_pools: audience ->
+    // {"subject_tokens": [...], "subject": "principal://..."}); the answer is a federated
+    // access token.
+    auto form = parse_form(req.body);
+    call.operation = "token-exchange";
+    call.key = form["audience"];
+    if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:token-exchange")
+        return oauth_error(res, 400, "unsupported_grant_type", "Invalid grant_type: " + form["grant_type"]);
+    if (form["requested_token_type"] != "urn:ietf:params:oauth:token-type:access_token")
+        return oauth_error(res, 400, "invalid_request", "Invalid requested_token_type");
+    if (form["subject_token"].empty() || form["subject_token_type"].empty())
+        return oauth_error(res, 400, "invalid_request", "subject_token and subject_token_type are required");
+    if (form["scope"].empty()) return oauth_error(res, 400, "invalid_scope", "scope is required");
+    nlohmann::json pools = ctx.keys.section("gcp").value("workload_identity_pools", nlohmann::json::object());
+    auto pool = pools.is_object() ? pools.find(form["audience"]) : pools.end();
+    if (pool == pools.end() || !pool->is_object())
+        return oauth_error(res, 400, "invalid_target", "The target service indicated by the \"audience\" parameters is invalid.");
+    bool known = false;
+    for (const auto& t : pool->value("subject_tokens", nlohmann::json::array())) known = known || t == form["subject_token"];
+    if (!known) return oauth_error(res, 400, "invalid_grant", "The provided subject token is invalid.");
+    long long ttl = ctx.token_ttl();
+    std::string subject = pool->value("subject", "principal://emulator/" + form["audience"]);
+    nlohmann::json body = {{"access_token", ctx.tokens.issue({"gcp", subject, "", now_seconds() + ttl})},
+                           {"issued_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+                           {"token_type", "Bearer"},
+                           {"expires_in", ttl}};
+    res.status = 200;
+    res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void gcp_generate_access_token(Context& ctx, const Request& req, Response& res, Call& call) {
+    // IAM Credentials generateAccessToken: the caller's bearer token must be live and its subject
+    // allowed to act as the service account (gcp.impersonation: email -> [subjects]).
+    std::string email = req.matches[1];
+    call.operation = "generateAccessToken";
+    call.key = email;
+    auto caller = ctx.tokens.find(bearer_token(req));
+    if (!caller || caller->service != "gcp")
+        return gcp_error(res, 401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.");
+    nlohmann::json rules = ctx.keys.section("gcp").value("impersonation", nlohmann::json::object());
+    bool allowed = false;
+    if (rules.is_object() && rules.contains(email))
+        for (const auto& s : rules[email]) allowed = allowed || s == caller->subject;
+    if (!allowed) return gcp_error(res, 403, "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).");
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("scope") || !body["scope"].is_array() || body["scope"].empty())
+        return gcp_error(res, 400, "Request contains an invalid argument.");
+    long long ttl = ctx.token_ttl();
+    res.status = 200;
+    res.set_content(nlohmann::json{{"accessToken", ctx.tokens.issue({"gcp", email, "", now_seconds() + ttl})},
+                                   {"expireTime", rfc3339(now_seconds() + ttl)}}
+                        .dump(),
+                    "application/json; charset=utf-8");
 }
 
 void azure_token(Context& ctx, const Request& req, Response& res, Call& call) {

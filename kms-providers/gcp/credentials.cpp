@@ -1,5 +1,5 @@
 // Google credentials: service-account JWT bearer grant, authorized-user refresh grant,
-// the metadata server.
+// external_account and impersonated_service_account (external_account.cpp), the metadata server.
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
@@ -7,11 +7,11 @@
 #include "common/codec.hpp"
 #include "common/jwt.hpp"
 #include "common/token_expiry.hpp"
+#include "common/untrusted.hpp"
+#include "sopskit/secure.hpp"
 #include "gcp/gcp.hpp"
 
 namespace sopskit::kms::gcp {
-
-namespace {
 
 Token parse_token_response(const HttpResponse& resp, const std::string& where, std::time_t now) {
     auto j = nlohmann::json::parse(resp.body, nullptr, false);
@@ -32,12 +32,14 @@ Token parse_token_response(const HttpResponse& resp, const std::string& where, s
     return t;
 }
 
+namespace {
+
 bool retry_token_error(const HttpResponse& r) { return r.status >= 500; }
 
 }  // namespace
 
 Token token_from_credentials_json(const std::string& json_text, const HttpOptions& http, std::time_t now,
-                                  const std::string& scope) {
+                                  const LocalSources& local, const std::string& scope) {
     auto j = nlohmann::json::parse(json_text, nullptr, false);
     if (!j.is_object()) throw std::runtime_error("the Google credentials are not a JSON object");
     std::string type = j.value("type", "");
@@ -64,7 +66,28 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
                                      {"refresh_token", j.value("refresh_token", "")}})};
         return parse_token_response(http_send(req, opts), token_uri, now);
     }
-    throw std::runtime_error("unsupported Google credentials type '" + type + "' (service_account or authorized_user)");
+    if (type == "external_account") {
+        std::string subject = subject_token_from_source(j, local, http, now);
+        Token t = token_from_external_account(j, subject, http, now);
+        wipe(subject);
+        return t;
+    }
+    if (type == "impersonated_service_account") {
+        std::string url = j.value("service_account_impersonation_url", "");
+        if (!is_google_api_url(url, "iamcredentials"))
+            throw std::runtime_error("impersonated_service_account: service_account_impersonation_url is not an iamcredentials.googleapis.com URL");
+        auto source = j.find("source_credentials");
+        if (source == j.end() || !source->is_object()) throw std::runtime_error("impersonated_service_account has no source_credentials");
+        // One level only: a source that impersonates again is refused, so a document cannot recurse.
+        if (source->value("type", "") == "impersonated_service_account")
+            throw std::runtime_error("impersonated_service_account: the source credentials impersonate again");
+        Token base = token_from_credentials_json(source->dump(), http, now, local, scope);
+        Token t = impersonate(url, base.access_token, j.value("delegates", nlohmann::json::array()), http, now);
+        wipe(base.access_token);
+        return t;
+    }
+    throw std::runtime_error("unsupported Google credentials type '" + excerpt(type, 64) +
+                             "' (service_account, authorized_user, external_account or impersonated_service_account)");
 }
 
 std::optional<Token> token_from_metadata(const Env& env, const HttpOptions& http) {

@@ -79,6 +79,7 @@ class GcpKmsSource final : public KeySource {
 public:
     explicit GcpKmsSource(const KmsSettings& s, std::string scope = gcp::kScope)
         : env_(env_of(s)), home_(home_of(s)), creds_json_(s.gcp_credentials_json), isolated_(s.isolated), scope_(std::move(scope)) {
+        if (s.federated && s.federated->gcp_external_account) federated_ = s.federated;
         http_ = http_options_from(env_);
     }
 
@@ -127,8 +128,19 @@ private:
         std::lock_guard lock(mu_);
         std::time_t now = std::time(nullptr);
         if (!token_.access_token.empty() && (token_.expires == 0 || token_.expires - 60 > now)) return token_.access_token;
-        auto from_json = [&](const std::string& text) { token_ = gcp::token_from_credentials_json(text, http_, now, scope_); };
-        if (creds_json_) {
+        // A tenant's document (isolated) may not make us read files, fetch URLs or run programs.
+        gcp::LocalSources local{!isolated_, env_};
+        auto from_json = [&](const std::string& text) { token_ = gcp::token_from_credentials_json(text, http_, now, local, scope_); };
+        if (federated_) {
+            auto config = json::parse(*federated_->gcp_external_account, nullptr, false);
+            if (!config.is_object() || config.value("type", "") != "external_account")
+                throw std::runtime_error("the federated GCP configuration is not an external_account JSON document");
+            if (!federated_->token) throw std::runtime_error("external_account: no token provider was given");
+            std::string subject = federated_->token();
+            if (subject.empty()) throw std::runtime_error("external_account: the token provider handed an empty token");
+            token_ = gcp::token_from_external_account(config, subject, http_, now);
+            wipe(subject);
+        } else if (creds_json_) {
             from_json(*creds_json_);
         } else if (isolated_) {
             throw std::runtime_error("no Google credentials were given (sops.gcp-kms)");
@@ -193,6 +205,7 @@ private:
     Env env_;
     std::string home_;
     std::optional<std::string> creds_json_;
+    std::optional<FederatedToken> federated_;
     bool isolated_;
     std::string scope_;
     HttpOptions http_;

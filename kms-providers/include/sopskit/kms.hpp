@@ -27,6 +27,20 @@ struct AzureCredentials {
     std::string authority_host;              // default https://login.microsoftonline.com/
 };
 
+// Workload identity federation with a token the caller holds (the Flux controller's token for a
+// tenant's service account, say) instead of a token file: AWS AssumeRoleWithWebIdentity and GCP
+// external_account exchange it. Usable with `isolated` settings: nothing else is read.
+struct FederatedToken {
+    // Returns the current token bytes; called at every exchange (when credentials expire), so it
+    // may hand out a fresher token each time.
+    std::function<std::string()> token;
+    std::string aws_role_arn;           // AWS: the role to assume; empty: not used for AWS
+    std::string aws_role_session_name;  // empty: sops@HOSTNAME, as sops names sessions
+    // GCP: an external_account document (audience, subject_token_type, token_url, optional
+    // service_account_impersonation_url); its credential_source, if any, is not read.
+    std::optional<std::string> gcp_external_account;
+};
+
 struct KmsSettings {
     // How the sources read the environment; empty: the process environment.
     EnvReader env;
@@ -40,6 +54,7 @@ struct KmsSettings {
     std::optional<std::string> gcp_credentials_json;
     std::optional<AzureCredentials> azure;
     std::optional<std::string> vault_token;
+    std::optional<FederatedToken> federated;
     // Where an isolated key set's Vault token may go (the Secret's sops.vault-allowlist: URL
     // prefixes, comma or newline separated). Unset: only where the operator's
     // SOPS_HC_VAULT_ALLOWLIST names; see vault::tenant_address_refusal.

@@ -1,6 +1,9 @@
 #include "keys/gpgme_util.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <clocale>
 #include <cstring>
 #include <mutex>
@@ -10,11 +13,37 @@
 namespace sopskit::detail {
 
 namespace {
+
+// SOPS_GPG_EXEC as sops reads it: a program name looked up on PATH, or a path. GPGME wants
+// the engine's file name, so a bare name is resolved here; empty when it is nowhere.
+std::string resolve_gpg_exec(const std::string& name) {
+    if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : std::string();
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        std::size_t end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string dir = dirs.substr(start, end - start);
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        if (access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return {};
+}
+
 void init_gpgme() {
     static std::once_flag once;
     std::call_once(once, [] {
         gpgme_check_version(nullptr);
         gpgme_set_locale(nullptr, LC_CTYPE, std::setlocale(LC_CTYPE, nullptr));
+        // SOPS_GPG_EXEC names the gpg program; it becomes the OpenPGP engine of every context.
+        if (const char* exec = std::getenv("SOPS_GPG_EXEC"); exec && *exec) {
+            std::string file = resolve_gpg_exec(exec);
+            if (file.empty()) throw Error(ErrorCode::Generic, std::string("SOPS_GPG_EXEC: cannot find program '") + exec + "'");
+            if (gpgme_error_t err = gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP, file.c_str(), nullptr))
+                throw Error(ErrorCode::Generic, "SOPS_GPG_EXEC: GPGME refuses " + file + ": " + gpgme_error_text(err));
+        }
         if (gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) != 0)
             throw Error(ErrorCode::Generic, "GnuPG (gpg) is not installed or too old for GPGME");
     });

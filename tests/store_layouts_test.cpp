@@ -1,9 +1,10 @@
-// Dotenv and binary files byte for byte as sops 3.13.2 writes them. testdata/store-layouts/
-// generate.py lays them out from sops' store code (dotenv store, flatten.go, the JSON store
-// under BinaryStore, Go's json escaping) with Python's AES-GCM, over contents taken from
-// upstream's fixtures; it needs none of sopskit. Here sopskit decrypts each .enc to the .plain
-// bytes, and encrypts the .plain with the same data key, the IVs found in the .enc (so the
-// ciphertexts can match) and the same metadata, to exactly the .enc bytes.
+// Dotenv, binary and INI files byte for byte as sops 3.13.2 writes them.
+// testdata/store-layouts/generate.py lays them out from sops' store code (dotenv store,
+// flatten.go, the JSON store under BinaryStore with Go's json escaping, go-ini's writer under
+// the INI store) with Python's AES-GCM, over contents taken from upstream's fixtures; it needs
+// none of sopskit. Here sopskit decrypts each .enc to the .plain bytes, and encrypts the .plain
+// with the same data key, the IVs found in the .enc (so the ciphertexts can match) and the same
+// metadata, to exactly the .enc bytes.
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -64,3 +65,5 @@ void expect_sops_bytes(Format f, const std::string& name) {
 TEST(StoreLayouts, DotenvIsWrittenAsSopsWritesIt) { expect_sops_bytes(Format::Dotenv, "dotenv"); }
 
 TEST(StoreLayouts, BinaryIsWrittenAsSopsWritesIt) { expect_sops_bytes(Format::Binary, "binary"); }
+
+TEST(StoreLayouts, IniIsWrittenAsSopsWritesIt) { expect_sops_bytes(Format::Ini, "ini"); }

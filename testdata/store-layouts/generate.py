@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the bytes sops 3.13.2 writes for dotenv and binary files, for the test suite.
+"""Writes the bytes sops 3.13.2 writes for dotenv, binary and INI files, for the test suite.
 
-The contents come from upstream's fixtures (../shared/conformance/sops: format.enc.env and
-example.txt, opened here with their .datakey files, Python's AES-GCM and their MAC checked), plus
-a few dotenv lines of our own that exercise more of the store's rules. The layouts follow sops'
-store code, not sopskit:
+The contents come from upstream's fixtures (../shared/conformance/sops: format.enc.env,
+example.txt and example.ini, opened here with their .datakey files and Python's AES-GCM, their
+MAC checked), plus a few dotenv and INI entries of our own that exercise more of the stores'
+rules. The layouts follow sops' store code, not sopskit:
 - dotenv (stores/dotenv/store.go): one "KEY=value" line per entry, a newline inside a value
   written as the two characters \\n, comments as "#text"; the metadata flattened into the same
   list, each key prefixed "sops_", nested maps joined with "__map_" and lists with "__list_<i>"
@@ -12,7 +12,12 @@ store code, not sopskit:
 - binary (stores/json/store.go, BinaryStore): the plaintext is the file's bytes, stored as the
   single value "data"; encrypted, it is the JSON store's output: {"data": ..., "sops": {...}}
   indented with a tab (json.Indent, ": " after keys), strings escaped as Go's json.Marshal
-  does, and a final newline.
+  does, and a final newline;
+- INI (stores/ini/store.go over gopkg.in/ini.v1's writeToBuffer): a section's leading comment
+  written "; text" above its header, keys padded to the longest key of the section and " = ",
+  values quoted as go-ini does (in triple double quotes for newlines or backquotes, `v` for
+  # or ;, "v" for surrounding blanks), a blank line between sections; the metadata as a last [sops] section,
+  flattened without prefix, newlines written \\n.
 Values are encrypted as sops.go's Tree.Encrypt does: AES-256-GCM, 32-byte IV, additional data =
 the path's keys joined by ":" plus ":" (":" alone for a top-level comment), comments typed
 "comment" and not hashed, the MAC = SHA-512 over the other values in order, upper-case hex,
@@ -84,6 +89,37 @@ def upstream_binary(conf):
     plain, _ = open_envelope(key, doc["data"], "data:")
     check_mac(key, [plain], doc["sops"]["lastmodified"], doc["sops"]["mac"])
     return plain
+
+
+def upstream_ini(conf):
+    # example.ini, read as go-ini reads it: "[section]", "key = value" (trimmed), and comment
+    # lines (";" or "#") before a section header kept as that section's comment.
+    path = os.path.join(conf, "example.ini")
+    key = bytes.fromhex(open(path + ".datakey").read().strip())
+    sections, meta, pending, leaves = [], {}, [], []
+    for line in open(path).read().split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if line[0] in ";#":
+            pending.append(line.lstrip(";# "))
+        elif line.startswith("["):
+            sections.append((line[1:-1], [("#", c) for c in pending]))
+            pending = []
+        else:
+            k, _, v = line.partition("=")
+            k, v = k.strip(), v.strip()
+            name, items = sections[-1]
+            if name == "sops":
+                meta[k] = v
+            elif k.endswith("_unencrypted"):
+                items.append((k, v))
+            else:
+                items.append((k, open_envelope(key, v, f"{name}:{k}:")[0].decode()))
+    sections = [(n, [(k, open_envelope(key, v, n + ":")[0].decode() if k == "#" else v) for k, v in items])
+                for n, items in sections if n != "sops"]
+    check_mac(key, [v.encode() for _, items in sections for k, v in items if k != "#"], meta["lastmodified"], meta["mac"])
+    return sections
 
 
 def go_json_string(s):
@@ -171,6 +207,57 @@ def write_dotenv(entries, key, layout):
     open(os.path.join(here, "dotenv.enc"), "w").write("".join(l + "\n" for l in enc_lines))
 
 
+def ini_value(v):
+    # go-ini's writeToBuffer: newlines or backquotes -> """v""", "#" or ";" -> `v`,
+    # surrounding blanks -> "v".
+    if "\n" in v or "`" in v:
+        return '"""' + v + '"""'
+    if "#" in v or ";" in v:
+        return "`" + v + "`"
+    if v.strip() != v:
+        return '"' + v + '"'
+    return v
+
+
+def ini_text(sections):
+    # go-ini's writeToBuffer with sops' encodeTree: a section's first comment is its comment,
+    # written "; text" above the header; keys aligned on the longest one, " = "; a blank line
+    # between sections (PrettySection), none after the last.
+    out = []
+    for i, (name, items) in enumerate(sections):
+        if items and items[0][0] == "#":
+            out.append("; " + items[0][1] if items[0][1][:1] not in ("#", ";") else items[0][1])
+            items = items[1:]
+        out.append(f"[{name}]")
+        width = max((len(k) for k, _ in items), default=0)
+        for k, v in items:
+            out.append(k + " " * (width - len(k)) + " = " + ini_value(v))
+        if i != len(sections) - 1:
+            out.append("")
+    return "".join(l + "\n" for l in out)
+
+
+def write_ini(sections, key, layout):
+    # Our own additions: a value with a comment character and one with surrounding blanks.
+    sections = sections + [("extra", [("semicolon", "a;b"), ("padded", " x ")])]
+    enc_sections, leaves = [], []
+    for name, items in sections:
+        enc_items = []
+        for k, v in items:
+            if k == "#":
+                enc_items.append((k, seal(key, v.encode(), name + ":", "comment")))
+                continue
+            leaves.append(v.encode())
+            enc_items.append((k, v if k.endswith("_unencrypted") else seal(key, v.encode(), f"{name}:{k}:")))
+        enc_sections.append((name, enc_items))
+    md = []
+    flatten("", metadata(key, hashlib.sha512(b"".join(leaves)).hexdigest().upper(), layout), md)
+    # MetadataFlattenBelowTop with EscapeNewlines: the [sops] section, newlines as \n.
+    enc_sections.append(("sops", [(k, str(v).replace("\n", "\\n")) for k, v in md]))
+    open(os.path.join(here, "ini.plain"), "w").write(ini_text(sections))
+    open(os.path.join(here, "ini.enc"), "w").write(ini_text(enc_sections))
+
+
 def write_binary(data, key, layout):
     open(os.path.join(here, "binary.plain"), "wb").write(data)
     doc = {"data": seal(key, data, "data:"), "sops": metadata(key, hashlib.sha512(data).hexdigest().upper(), layout)}
@@ -188,6 +275,7 @@ def main():
               "age_enc": armored}
     write_dotenv(upstream_dotenv(conf), key, layout)
     write_binary(upstream_binary(conf), key, layout)
+    write_ini(upstream_ini(conf), key, layout)
     with open(os.path.join(here, "layout.json"), "w") as f:
         json.dump(layout, f, indent=2)
         f.write("\n")

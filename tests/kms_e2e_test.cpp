@@ -375,7 +375,7 @@ TEST_F(KmsEndToEnd, MetadataOfVaultTransit) {
 
 // Several kinds in two key groups (a .sops.yaml creation rule): each group lists its kinds
 // sorted, with "age: []" and "hc_vault: []" where it has none (keygroup has no omitempty on
-// them), and shamir_threshold sits between pgp's place and unencrypted_suffix.
+// them); shamir_threshold takes its sorted place, and no rule given writes the default suffix.
 TEST_F(KmsEndToEnd, MetadataOfKeyGroupsMixingKinds) {
     std::string recipient = sopskit::test::run("grep -o 'age1[0-9a-z]*' " + (*dir_ / "age.key").string()).out;
     recipient.erase(recipient.find_last_not_of('\n') + 1);

@@ -268,3 +268,180 @@ TEST_F(KmsEndToEnd, FluxDecryptionSecretEntriesDriveTheDecryptor) {
     EXPECT_EQ(partial.exit_code, 128) << partial.err;
     EXPECT_NE(partial.err.find(kArn), std::string::npos) << partial.err;
 }
+
+// The sops section as sops 3.13.2 writes it for each KMS kind (stores/stores.go: each entry's
+// fields come out sorted by name through goToSops; kms.aws_profile has no omitempty, role and
+// context have; enc is base64 for AWS and GCP, unpadded base64url for Azure, Vault's own
+// "vault:v1:" text; created_at and lastmodified are RFC 3339 UTC strings, quoted by go-yaml).
+TEST_F(KmsEndToEnd, MetadataOfAwsKmsWithRoleContextAndProfile) {
+    const std::string role = "arn:aws:iam::111122223333:role/sops-e2e";
+    sopskit::test::write_file(*dir_ / "aws-credentials", std::string("[e2e]\naws_access_key_id = ") + kAwsKeyId +
+                                                             "\naws_secret_access_key = " + kAwsSecret + "\n");
+    fs::path p = *dir_ / "aws-meta.yaml";
+    sopskit::test::write_file(p, kPlain);
+    auto r = cli("encrypt --encrypted-regex '^(data|stringData)$' --kms '" + std::string(kArn) + "+" + role +
+                     "' --encryption-context tenant:a,app:flux --aws-profile e2e " + p.string(),
+                 "AWS_SHARED_CREDENTIALS_FILE=" + (*dir_ / "aws-credentials").string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(sopskit::test::metadata_matches(r.out, std::string("sops:\n"
+                                                                    "    encrypted_regex: ^(data|stringData)$\n"
+                                                                    "    kms:\n"
+                                                                    "        - arn: ") +
+                                                           kArn +
+                                                           "\n"
+                                                           "          aws_profile: e2e\n"
+                                                           "          context:\n"
+                                                           "            app: flux\n"
+                                                           "            tenant: a\n"
+                                                           "          created_at: <time>\n"
+                                                           "          enc: <base64>\n"
+                                                           "          role: " +
+                                                           role +
+                                                           "\n"
+                                                           "    lastmodified: <time>\n"
+                                                           "    mac: <mac>\n"
+                                                           "    version: 3.13.2\n"))
+        << r.out;
+}
+
+TEST_F(KmsEndToEnd, MetadataOfAwsKmsAloneKeepsAnEmptyProfile) {
+    std::string out = encrypt("aws-plain", std::string("--kms ") + kArn);
+    EXPECT_TRUE(sopskit::test::metadata_matches(out, std::string("sops:\n"
+                                                                 "    encrypted_regex: ^(data|stringData)$\n"
+                                                                 "    kms:\n"
+                                                                 "        - arn: ") +
+                                                         kArn +
+                                                         "\n"
+                                                         "          aws_profile: \"\"\n"
+                                                         "          created_at: <time>\n"
+                                                         "          enc: <base64>\n"
+                                                         "    lastmodified: <time>\n"
+                                                         "    mac: <mac>\n"
+                                                         "    version: 3.13.2\n"))
+        << out;
+}
+
+TEST_F(KmsEndToEnd, MetadataOfGcpKms) {
+    std::string out = encrypt("gcp-meta", std::string("--gcp-kms ") + kGcpKey);
+    EXPECT_TRUE(sopskit::test::metadata_matches(out, std::string("sops:\n"
+                                                                 "    encrypted_regex: ^(data|stringData)$\n"
+                                                                 "    gcp_kms:\n"
+                                                                 "        - created_at: <time>\n"
+                                                                 "          enc: <base64>\n"
+                                                                 "          resource_id: ") +
+                                                         kGcpKey +
+                                                         "\n"
+                                                         "    lastmodified: <time>\n"
+                                                         "    mac: <mac>\n"
+                                                         "    version: 3.13.2\n"))
+        << out;
+}
+
+TEST_F(KmsEndToEnd, MetadataOfAzureKeyVault) {
+    std::string out = encrypt("azure-meta", "--azure-kv " + azure_key());
+    EXPECT_TRUE(sopskit::test::metadata_matches(out, "sops:\n"
+                                                     "    azure_kv:\n"
+                                                     "        - created_at: <time>\n"
+                                                     "          enc: <base64url>\n"
+                                                     "          name: sops-key\n"
+                                                     "          vault_url: https://" +
+                                                         std::string(kVaultHost) + ":" + std::to_string(server_->port()) +
+                                                         "\n"
+                                                         "          version: <base64url>\n"
+                                                         "    encrypted_regex: ^(data|stringData)$\n"
+                                                         "    lastmodified: <time>\n"
+                                                         "    mac: <mac>\n"
+                                                         "    version: 3.13.2\n"))
+        << out;
+}
+
+TEST_F(KmsEndToEnd, MetadataOfVaultTransit) {
+    std::string out = encrypt("vault-meta", "--hc-vault-transit " + vault_key());
+    EXPECT_TRUE(sopskit::test::metadata_matches(out, "sops:\n"
+                                                     "    encrypted_regex: ^(data|stringData)$\n"
+                                                     "    hc_vault:\n"
+                                                     "        - created_at: <time>\n"
+                                                     "          enc: vault:v1:<base64>\n"
+                                                     "          engine_path: transit\n"
+                                                     "          key_name: sops\n"
+                                                     "          vault_address: " +
+                                                         url() +
+                                                         "\n"
+                                                         "    lastmodified: <time>\n"
+                                                         "    mac: <mac>\n"
+                                                         "    version: 3.13.2\n"))
+        << out;
+}
+
+// Several kinds in two key groups (a .sops.yaml creation rule): each group lists its kinds
+// sorted, with "age: []" and "hc_vault: []" where it has none (keygroup has no omitempty on
+// them); shamir_threshold takes its sorted place, and no rule given writes the default suffix.
+TEST_F(KmsEndToEnd, MetadataOfKeyGroupsMixingKinds) {
+    std::string recipient = sopskit::test::run("grep -o 'age1[0-9a-z]*' " + (*dir_ / "age.key").string()).out;
+    recipient.erase(recipient.find_last_not_of('\n') + 1);
+    fs::path conf = *dir_ / "groups.sops.yaml";
+    sopskit::test::write_file(conf, "creation_rules:\n"
+                                    "    - shamir_threshold: 2\n"
+                                    "      key_groups:\n"
+                                    "          - kms:\n"
+                                    "                - arn: " + std::string(kArn) + "\n"
+                                    "            gcp_kms:\n"
+                                    "                - resource_id: " + kGcpKey + "\n"
+                                    "          - hc_vault:\n"
+                                    "                - " + vault_key() + "\n"
+                                    "            azure_keyvault:\n"
+                                    "                - vaultUrl: https://" + kVaultHost + ":" + std::to_string(server_->port()) + "\n"
+                                    "                  key: sops-key\n"
+                                    "                  version: \"\"\n"
+                                    "            age:\n"
+                                    "                - " + recipient + "\n");
+    fs::path p = *dir_ / "groups.yaml";
+    sopskit::test::write_file(p, kPlain);
+    auto r = cli("encrypt --config " + conf.string() + " " + p.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(sopskit::test::metadata_matches(r.out, std::string("sops:\n"
+                                                                    "    key_groups:\n"
+                                                                    "        - age: []\n"
+                                                                    "          gcp_kms:\n"
+                                                                    "            - created_at: <time>\n"
+                                                                    "              enc: <base64>\n"
+                                                                    "              resource_id: ") +
+                                                           kGcpKey +
+                                                           "\n"
+                                                           "          hc_vault: []\n"
+                                                           "          kms:\n"
+                                                           "            - arn: " +
+                                                           kArn +
+                                                           "\n"
+                                                           "              aws_profile: \"\"\n"
+                                                           "              created_at: <time>\n"
+                                                           "              enc: <base64>\n"
+                                                           "        - age:\n"
+                                                           "            - enc: |\n"
+                                                           "<armor>"
+                                                           "              recipient: " +
+                                                           recipient +
+                                                           "\n"
+                                                           "          azure_kv:\n"
+                                                           "            - created_at: <time>\n"
+                                                           "              enc: <base64url>\n"
+                                                           "              name: sops-key\n"
+                                                           "              vault_url: https://" +
+                                                           kVaultHost + ":" + std::to_string(server_->port()) +
+                                                           "\n"
+                                                           "              version: <base64url>\n"
+                                                           "          hc_vault:\n"
+                                                           "            - created_at: <time>\n"
+                                                           "              enc: vault:v1:<base64>\n"
+                                                           "              engine_path: transit\n"
+                                                           "              key_name: sops\n"
+                                                           "              vault_address: " +
+                                                           url() +
+                                                           "\n"
+                                                           "    lastmodified: <time>\n"
+                                                           "    mac: <mac>\n"
+                                                           "    shamir_threshold: 2\n"
+                                                           "    unencrypted_suffix: _unencrypted\n"
+                                                           "    version: 3.13.2\n"))
+        << r.out;
+}

@@ -1,4 +1,5 @@
 #include "test_support.hpp"
+#include <re2/re2.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -221,6 +222,36 @@ std::string metadata_shape(const std::string& file) {
         shape += line + "\n";
     }
     return shape;
+}
+
+bool metadata_matches(const std::string& file, const std::string& shape) {
+    static const std::pair<std::string, std::string> placeholders[] = {
+        {"<time>", R"("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")"},
+        {"<base64>", "[A-Za-z0-9+/]+={0,2}"},
+        {"<base64url>", "[A-Za-z0-9_-]+"},
+        {"<mac>", R"(ENC\[AES256_GCM,data:[A-Za-z0-9+/]+={0,2},iv:[A-Za-z0-9+/]{43}=,tag:[A-Za-z0-9+/]{22}==,type:str\])"},
+        {"<armor>", R"((?: +-----BEGIN [A-Z ]+-----\n)(?: +[^\n]*\n)*? +-----END [A-Z ]+-----\n)"},
+    };
+    std::string pattern;
+    for (std::size_t at = 0; at < shape.size();) {
+        bool matched = false;
+        for (const auto& [name, re] : placeholders)
+            if (shape.compare(at, name.size(), name) == 0) {
+                pattern += re;
+                at += name.size();
+                matched = true;
+                break;
+            }
+        if (matched) continue;
+        std::size_t next = shape.find('<', at + 1);
+        std::string literal = shape.substr(at, next == std::string::npos ? std::string::npos : next - at);
+        pattern += RE2::QuoteMeta(literal);
+        at += literal.size();
+    }
+    std::size_t start = file.find("sops:\n");
+    if (start == std::string::npos) return false;
+    RE2 re(pattern);
+    return re.ok() && RE2::FullMatch(file.substr(start), re);
 }
 
 bool have_program(const std::string& name) {

@@ -45,6 +45,11 @@ int free_loopback_port();
 // "key: *", "enc: |" stands for both block styles, armored lines are dropped, so a test can
 // pin the fields and their order.
 std::string metadata_shape(const std::string& file);
+// Whether a YAML file's sops section is exactly `shape`: literal text in which <time> stands for
+// a quoted RFC 3339 UTC time ("2006-01-02T15:04:05Z"), <base64> and <base64url> (unpadded) for
+// encoded bytes, <mac> for the MAC envelope, <armor> for the lines of an indented armored block.
+// Pins field names, order and the form of each value at once.
+bool metadata_matches(const std::string& file, const std::string& shape);
 // Whether a program is on PATH.
 bool have_program(const std::string& name);
 

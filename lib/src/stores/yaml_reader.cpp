@@ -52,6 +52,7 @@ struct Frame {
     std::string anchor;
     std::vector<Value> deferred;  // comments that follow the child being built
     std::unordered_map<std::string, int> key_lines;  // each key of a mapping, with its line
+    int merge_key_line = -1;  // line of a merge key (`<<`) whose value is awaited; -1: none
 
     bool holds_nothing() const { return value.map.empty() && value.list.empty(); }
 };
@@ -272,7 +273,9 @@ private:
         // A block scalar's content runs to the end of its last line, so no line comment follows
         // it; its end mark is on the next line, where `- |- # c` of the next entry may stand.
         const bool block = style == FYSS_LITERAL || style == FYSS_FOLDED;
+        const bool merge = is_key && is_merge_key(v.text, tag, style == FYSS_PLAIN);
         place(std::move(v), end && !block ? end->line : -1, start ? start->line : -1);
+        if (merge) frames_.back().merge_key_line = start ? start->line : 0;
     }
 
     void alias(fy_event* ev) {
@@ -315,6 +318,10 @@ private:
                 f.expecting_key = false;
                 return;
             }
+            if (f.merge_key_line >= 0) {
+                check_merge_value(v, f.merge_key_line);
+                f.merge_key_line = -1;
+            }
             f.value.map.back().value = std::move(v);
             f.expecting_key = true;
         } else {
@@ -323,6 +330,28 @@ private:
         f.last_value_end_line = end_line;
         for (auto& c : f.deferred) append_comment(f, std::move(c));
         f.deferred.clear();
+    }
+
+    // go-yaml's isMerge: a key `<<` written plain (untagged or tagged `!`), or tagged !!merge.
+    static bool is_merge_key(const std::string& text, const std::string& tag, bool plain) {
+        if (text != "<<") return false;
+        return tag == "tag:yaml.org,2002:merge" || (plain && (tag.empty() || tag == "!"));
+    }
+
+    // sops first decodes the first document into a Go map (to have go-yaml refuse duplicate
+    // keys), which applies merge keys: their value must be a mapping, an alias of one, or a list
+    // of those, else go-yaml fails and sops refuses the file. Aliases are already copies here.
+    void check_merge_value(const Value& v, int key_line) const {
+        if (!docs_.empty()) return;  // only the first document goes through that decoding
+        bool maps = v.kind == Kind::Map;
+        if (v.kind == Kind::List) {
+            maps = true;
+            for (const auto& e : v.list)
+                if (!e.is_comment() && e.kind != Kind::Map) maps = false;
+        }
+        if (!maps)
+            throw Error(ErrorCode::Generic, "yaml: map merge requires map or sequence of maps as the value (the merge key at line " +
+                                                std::to_string(key_line + 1) + ")");
     }
 
     // A single-quoted scalar's value, read from the source between its marks (which span the

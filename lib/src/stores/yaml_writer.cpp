@@ -400,9 +400,13 @@ private:
         }
     }
 
+    // go-yaml v3.0.4 encodes the string "<<" plain, reads that back as a !!merge node and then
+    // writes the tag out, so sops writes every key or string "<<" as `!!merge <<`.
+    static std::string plain_text(const std::string& s) { return s == "<<" ? "!!merge <<" : s; }
+
     std::string key_text(const std::string& key) {
         switch (choose_string_style(key, true)) {
-            case Style::Plain: return key;
+            case Style::Plain: return plain_text(key);
             case Style::Single: return single_quoted(key);
             default: return double_quoted(key);
         }
@@ -424,7 +428,7 @@ private:
             case Kind::Bytes: break;
         }
         switch (choose_string_style(v.text, simple_key)) {
-            case Style::Plain: return v.text;
+            case Style::Plain: return plain_text(v.text);
             case Style::Single: return single_quoted(v.text);
             case Style::Double: return double_quoted(v.text);
             case Style::Literal: return literal(v.text, block_col, indicator > 0 && indicator < 10 ? indicator : best_);

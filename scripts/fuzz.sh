@@ -144,6 +144,18 @@ kms_seed aws-ini '\x09[default]\nregion = us-east-1\n[profile ci]\nrole_arn = ar
 kms_seed sts-xml '\x0a<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>'
 kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
 
+# HuaweiCloud KMS: a case byte (00 wrap, 01 unwrap: NUL-separated answers, each a status byte
+# 00=200 01=400 02=401 04=429 then the body; 02 key id, 03 credentials file, 04 Authorization).
+mkdir -p "$seeds/fuzz_hckms"
+hc_seed() { printf "$2" > "$seeds/fuzz_hckms/$1"; }
+hc_seed wrap '\x00\x00{"key_id":"0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c","cipher_text":"AQID"}'
+hc_seed unwrap "\\x01\\x04{\"error\":{\"error_code\":\"APIGW.0308\",\"error_msg\":\"throttled\"}}\\x00\\x00{\"plain_text\":\"$key32\"}"
+hc_seed refused '\x01\x02{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}'
+hc_seed key-id '\x02tr-west-1:0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c'
+hc_seed key-id-hostile '\x02evil.example:443/x:0b5f1e1c'
+hc_seed credentials '\x03[basic]\nak = AK\nsk = SK\nproject_id = p\nsecurity_token = "t"\n'
+hc_seed authorization '\x04SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624'
+
 # Key identifiers from file metadata: a case byte (00 ARN, 01 GCP id, 02 Azure URL, 03 challenge,
 # 04 Vault URI, 05 age recipient, 06 PGP fingerprint, 07 host), then the string (key_ids_fuzzer.cpp).
 mkdir -p "$seeds/fuzz_key_ids"

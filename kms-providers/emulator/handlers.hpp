@@ -22,6 +22,9 @@ void imds(Context& ctx, const Request& req, Response& res, Call& call);
 // gcp_kms_api.cpp: POST /v1/{name}:encrypt|:decrypt
 void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call);
 void gcp_error(Response& res, int status, const std::string& message);
+// hckms_kms_api.cpp: POST /v1.0/{project_id}/kms/encrypt-data|decrypt-data (SDK-HMAC-SHA256)
+void hckms_kms(Context& ctx, const Request& req, Response& res, Call& call);
+void hckms_error(Response& res, int status, const std::string& code, const std::string& message);
 // azure_kv_api.cpp: /keys/{name}[/{version}][/encrypt|/decrypt|/wrapkey|/unwrapkey]
 void azure_kv(Context& ctx, const Request& req, Response& res, Call& call);
 void azure_error(Response& res, int status, const std::string& code, const std::string& message);

@@ -1,0 +1,43 @@
+// HuaweiCloud KMS internals, exposed for tests and fuzzing.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/env.hpp"
+#include "common/http.hpp"
+
+namespace sopskit::kms::hckms {
+
+// sops' "region:key-uuid" (split at the first ':', both sides trimmed, neither empty), with the
+// region narrowed to a lower-case DNS label (it names the endpoint host) and the key to the
+// UUID HuaweiCloud KMS gives its keys (8-4-4-4-12 of [0-9a-z]).
+struct KeyId {
+    std::string region;
+    std::string key_uuid;
+};
+inline constexpr std::size_t kMaxKeyIdLength = 256;
+std::optional<KeyId> parse_key_id(std::string_view id);
+bool valid_region(std::string_view region);
+
+// The KMS endpoint of a checked region: the operator's HUAWEICLOUD_SDK_REGION_KMS_<REGION>
+// (first of a comma list), else the SDK's table (https://kms.<region>.myhuaweicloud.com, .eu
+// for eu-west-101). nullopt for a region neither knows.
+std::optional<std::string> endpoint(const Env& env, const std::string& region);
+
+// AK/SK credentials as the SDK's basic chain finds them: HUAWEICLOUD_SDK_AK/_SK
+// (+ _SECURITY_TOKEN, _PROJECT_ID), else the [basic] section of HUAWEICLOUD_SDK_CREDENTIALS_FILE
+// or ~/.huaweicloud/credentials (ak, sk, security_token, project_id).
+struct Credentials {
+    std::string access_key, secret_key, security_token, project_id;
+    std::string source;  // where they came from, for error messages
+};
+std::optional<Credentials> credentials_from_env(const Env& env);
+// The [basic] section of an INI credentials file's text; nullopt without ak and sk.
+std::optional<Credentials> credentials_from_ini(std::string_view text);
+
+// "HTTP 400 KMS.0205: message" from {"error":{"error_code","error_msg"}} or the gateway's flat
+// {"error_code","error_msg"}.
+std::string error_text(const HttpResponse& resp);
+
+}  // namespace sopskit::kms::hckms

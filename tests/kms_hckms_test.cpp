@@ -138,6 +138,23 @@ TEST(HckmsCredentials, BasicSectionOfTheSdkFile) {
     EXPECT_FALSE(hckms::credentials_from_ini("[basic]\nak = A\n"));
 }
 
+TEST(HckmsCredentials, ProjectIdFromIamAsTheSdkFindsIt) {
+    auto none = sopskit::kms::map_env([](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+    EXPECT_EQ(hckms::iam_endpoint(none, "", "tr-west-1"), "https://iam.tr-west-1.myhuaweicloud.com");
+    EXPECT_EQ(hckms::iam_endpoint(none, "", "eu-west-101"), "https://iam.myhuaweicloud.com");
+    EXPECT_EQ(hckms::iam_endpoint(none, "iam.example.test", "tr-west-1"), "https://iam.example.test");
+    auto env = sopskit::kms::map_env([](const std::string& n) -> std::optional<std::string> {
+        if (n == "HUAWEICLOUD_SDK_IAM_ENDPOINT") return "https://127.0.0.1:9";
+        return std::nullopt;
+    });
+    EXPECT_EQ(hckms::iam_endpoint(env, "iam.example.test", "tr-west-1"), "https://127.0.0.1:9");
+    EXPECT_EQ(hckms::project_id_from_answer(R"({"projects":[{"id":"0a1b","name":"tr-west-1"}]})", "tr-west-1"), "0a1b");
+    EXPECT_THROW(hckms::project_id_from_answer(R"({"projects":[]})", "tr-west-1"), std::runtime_error);
+    EXPECT_THROW(hckms::project_id_from_answer(R"({"projects":[{"id":"a"},{"id":"b"}]})", "tr-west-1"), std::runtime_error);
+    EXPECT_THROW(hckms::project_id_from_answer(R"({"projects":[{"id":"../x"}]})", "tr-west-1"), std::runtime_error);
+    EXPECT_THROW(hckms::project_id_from_answer("<html>", "tr-west-1"), std::runtime_error);
+}
+
 // --- end to end --------------------------------------------------------------------------------
 
 namespace {
@@ -258,6 +275,16 @@ TEST_F(HckmsEndToEnd, CredentialsFileAsTheSdkReadsIt) {
     auto dec = cli("decrypt f.yaml", "");
     ASSERT_EQ(dec.exit_code, 0) << dec.err;
     EXPECT_EQ(dec.out, kPlain);
+}
+
+TEST_F(HckmsEndToEnd, MissingProjectIdIsAskedFromIam) {
+    std::string env = std::string("HUAWEICLOUD_SDK_AK=") + kAk + " HUAWEICLOUD_SDK_SK=" + kSk +
+                      " HUAWEICLOUD_SDK_IAM_ENDPOINT=" + server_->url() + " ";
+    encrypt_to("p.yaml", std::string("--hckms ") + kKey1, env);
+    auto dec = cli("decrypt p.yaml", env);
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, kPlain);
+    EXPECT_EQ(count(log(), "hckms KeystoneListProjects tr-west-1 200"), 2u) << log();
 }
 
 TEST_F(HckmsEndToEnd, WrongSecretIsRefusedByTheGateway) {

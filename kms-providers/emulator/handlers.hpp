@@ -24,6 +24,8 @@ void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call);
 void gcp_error(Response& res, int status, const std::string& message);
 // hckms_kms_api.cpp: POST /v1.0/{project_id}/kms/encrypt-data|decrypt-data (SDK-HMAC-SHA256)
 void hckms_kms(Context& ctx, const Request& req, Response& res, Call& call);
+// GET /v3/projects?name=REGION (HuaweiCloud IAM KeystoneListProjects)
+void hckms_iam_projects(Context& ctx, const Request& req, Response& res, Call& call);
 void hckms_error(Response& res, int status, const std::string& code, const std::string& message);
 // azure_kv_api.cpp: /keys/{name}[/{version}][/encrypt|/decrypt|/wrapkey|/unwrapkey]
 void azure_kv(Context& ctx, const Request& req, Response& res, Call& call);

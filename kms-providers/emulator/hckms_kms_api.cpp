@@ -1,4 +1,5 @@
 // HuaweiCloud KMS v1.0 data encryption: POST /v1.0/{project_id}/kms/encrypt-data|decrypt-data,
+// and IAM's GET /v3/projects?name=REGION (how the SDK finds a project id it was not given), both
 // behind the API gateway's SDK-HMAC-SHA256 check (the client library's own verifier).
 // Ciphertext: the 36-byte key id || 4-byte big-endian key version || AES-256-GCM(nonce||ct||tag),
 // so decrypt-data finds the key without being told; the AAD binds the key id.
@@ -89,6 +90,19 @@ void ok(Response& res, const nlohmann::json& body) {
 void hckms_error(Response& res, int status, const std::string& code, const std::string& message) {
     res.status = status;
     res.set_content(nlohmann::json{{"error", {{"error_code", code}, {"error_msg", message}}}}.dump(), "application/json;charset=UTF-8");
+}
+
+void hckms_iam_projects(Context& ctx, const Request& req, Response& res, Call& call) {
+    call.operation = "KeystoneListProjects";
+    std::string name = req.get_param_value("name");
+    call.key = name;
+    std::string project_id;
+    if (!authenticated(ctx, req, res, project_id)) return;
+    // The account has one project per region; the emulated credential's serves every region.
+    nlohmann::json projects = nlohmann::json::array();
+    if (!project_id.empty() && !name.empty())
+        projects.push_back({{"id", project_id}, {"name", name}, {"enabled", true}, {"is_domain", false}});
+    ok(res, {{"projects", projects}, {"links", {{"self", ctx.base_url + "/v3/projects"}}}});
 }
 
 void hckms_kms(Context& ctx, const Request& req, Response& res, Call& call) {

@@ -137,6 +137,7 @@ struct Emulator::Impl {
         s.Post(gcp, wrap("gcp", gcp_kms));
         const char* vault = R"(/v1/(.+)/(encrypt|decrypt)/([^/]+))";
         s.Post(R"(/v1\.0/([^/]+)/kms/(encrypt-data|decrypt-data))", wrap("hckms", hckms_kms));
+        s.Get("/v3/projects", wrap("hckms", hckms_iam_projects));
         s.Post(vault, wrap("vault", vault_transit));
         s.Put(vault, wrap("vault", vault_transit));
         kv_routes(s);

@@ -2,6 +2,10 @@
 // the SDK's basic provider chain tries them; and the service's error answers.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
 #include "common/codec.hpp"
 #include "hckms/hckms.hpp"
 
@@ -42,6 +46,7 @@ std::optional<Credentials> credentials_from_ini(std::string_view text) {
         else if (key == "sk") c.secret_key = value;
         else if (key == "security_token") c.security_token = value;
         else if (key == "project_id") c.project_id = value;
+        else if (key == "iam_endpoint") c.iam_endpoint = value;
     }
     if (c.access_key.empty() || c.secret_key.empty()) return std::nullopt;
     return c;
@@ -60,6 +65,24 @@ std::string error_text(const HttpResponse& resp) {
         out += ": " + one_line(resp.body, kBodyExcerpt);
     }
     return out;
+}
+
+std::string project_id_from_answer(const std::string& body, const std::string& region) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("projects") || !j["projects"].is_array())
+        throw std::runtime_error("IAM's project list is not JSON with a 'projects' list");
+    const auto& projects = j["projects"];
+    if (projects.empty())
+        throw std::runtime_error("IAM lists no project for region '" + region + "': set HUAWEICLOUD_SDK_PROJECT_ID");
+    if (projects.size() > 1)
+        throw std::runtime_error("IAM lists " + std::to_string(projects.size()) + " projects for region '" + region +
+                                 "': set HUAWEICLOUD_SDK_PROJECT_ID to one of them");
+    const auto& p = projects[0];
+    std::string id = p.is_object() && p.contains("id") && p["id"].is_string() ? p["id"].get<std::string>() : "";
+    bool plain = !id.empty() && id.size() <= 64 &&
+                 std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c); });
+    if (!plain) throw std::runtime_error("IAM's project id for region '" + region + "' is not letters and digits");
+    return id;
 }
 
 }  // namespace sopskit::kms::hckms

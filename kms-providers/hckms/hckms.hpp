@@ -25,11 +25,18 @@ bool valid_region(std::string_view region);
 // for eu-west-101). nullopt for a region neither knows.
 std::optional<std::string> endpoint(const Env& env, const std::string& region);
 
+// The IAM endpoint that finds a missing project id (GET /v3/projects?name=REGION), as the SDK
+// picks it: HUAWEICLOUD_SDK_IAM_ENDPOINT (https:// added when absent), else https://iam.REGION.myhuaweicloud.com
+// for the regions the SDK lists, else https://iam.myhuaweicloud.com. `region` must be valid.
+std::string iam_endpoint(const Env& env, const std::string& file_override, const std::string& region);
+
 // AK/SK credentials as the SDK's basic chain finds them: HUAWEICLOUD_SDK_AK/_SK
 // (+ _SECURITY_TOKEN, _PROJECT_ID), else the [basic] section of HUAWEICLOUD_SDK_CREDENTIALS_FILE
-// or ~/.huaweicloud/credentials (ak, sk, security_token, project_id).
+// or ~/.huaweicloud/credentials (ak, sk, security_token, project_id, iam_endpoint). Without a
+// project id, the source asks IAM for the region's project.
 struct Credentials {
     std::string access_key, secret_key, security_token, project_id;
+    std::string iam_endpoint;  // the file's iam_endpoint, if any
     std::string source;  // where they came from, for error messages
 };
 std::optional<Credentials> credentials_from_env(const Env& env);
@@ -39,5 +46,9 @@ std::optional<Credentials> credentials_from_ini(std::string_view text);
 // "HTTP 400 KMS.0205: message" from {"error":{"error_code","error_msg"}} or the gateway's flat
 // {"error_code","error_msg"}.
 std::string error_text(const HttpResponse& resp);
+
+// The one project id in a KeystoneListProjects answer ({"projects": [{"id": ...}]}); throws
+// std::runtime_error for none, several, or an id that is not letters and digits.
+std::string project_id_from_answer(const std::string& body, const std::string& region);
 
 }  // namespace sopskit::kms::hckms

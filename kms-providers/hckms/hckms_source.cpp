@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <map>
+#include <mutex>
 
 #include "common/codec.hpp"
 #include "common/data_key.hpp"
@@ -109,6 +111,53 @@ private:
                                  "section of ~/.huaweicloud/credentials)");
     }
 
+    // Signs (again before every try: X-Sdk-Date must stay inside the gateway's window) and sends.
+    HttpResponse send_signed(const hckms::Credentials& creds, const std::string& method, const std::string& base,
+                             const std::string& path, const std::string& query, const std::string& project_header,
+                             const std::string& body) {
+        UrlParts url;
+        if (!parse_url(base, url) || (url.path != "" && url.path != "/"))
+            throw std::runtime_error("invalid HuaweiCloud endpoint '" + excerpt(base, 200) + "'");
+        std::string host = url.authority();
+        HttpRequest req{method, url.scheme + "://" + host + path + (query.empty() ? "" : "?" + query), {}, body};
+        return http_send(std::move(req), http_, [&](HttpRequest& r) {
+            sdk_hmac::Request s;
+            s.method = method;
+            s.path = path;
+            s.query = query;
+            s.headers.push_back({"Host", host});
+            if (!r.body.empty()) s.headers.push_back({"Content-Type", "application/json;charset=UTF-8"});
+            if (!project_header.empty()) s.headers.push_back({"X-Project-Id", project_header});
+            if (!creds.security_token.empty()) s.headers.push_back({"X-Security-Token", creds.security_token});
+            s.body = r.body;
+            sdk_hmac::sign(s, creds.access_key, creds.secret_key, sdk_date_now());
+            r.headers.clear();
+            for (const auto& h : s.headers) r.headers.emplace_back(h.name, h.value);
+        });
+    }
+
+    // As the SDK does without a configured project id: the one IAM project named after the region
+    // (KeystoneListProjects), remembered per access key and region.
+    std::string project_id(const hckms::Credentials& creds, const std::string& region) {
+        if (!creds.project_id.empty()) {
+            if (!valid_project_id(creds.project_id)) throw std::runtime_error("the HuaweiCloud project id is not letters and digits");
+            return creds.project_id;
+        }
+        std::string cache_key = creds.access_key + "\n" + region;
+        {
+            std::lock_guard lock(mu_);
+            if (auto it = projects_.find(cache_key); it != projects_.end()) return it->second;
+        }
+        std::string base = hckms::iam_endpoint(env_, creds.iam_endpoint, region);
+        HttpResponse resp = send_signed(creds, "GET", base, "/v3/projects", "name=" + url_encode(region), "", "");
+        if (resp.status != 200)
+            throw std::runtime_error("failed to get the project id of region '" + region + "' from IAM: " + hckms::error_text(resp));
+        std::string id = hckms::project_id_from_answer(resp.body, region);
+        std::lock_guard lock(mu_);
+        projects_[cache_key] = id;
+        return id;
+    }
+
     json call(const hckms::KeyId& id, const char* op, const std::string& payload, const std::string& what) {
         HttpResponse resp;
         try {
@@ -116,32 +165,9 @@ private:
             if (!base)
                 throw std::runtime_error("region '" + excerpt(id.region, 64) + "' is not a HuaweiCloud KMS region (set HUAWEICLOUD_SDK_REGION_KMS_" +
                                          "<REGION> to its endpoint)");
-            UrlParts url;
-            if (!parse_url(*base, url) || (url.path != "" && url.path != "/"))
-                throw std::runtime_error("invalid HuaweiCloud KMS endpoint '" + excerpt(*base, 200) + "'");
             hckms::Credentials creds = credentials();
-            if (creds.project_id.empty())
-                throw std::runtime_error("no HuaweiCloud project id: set HUAWEICLOUD_SDK_PROJECT_ID (or project_id in " +
-                                         (creds.source.empty() ? std::string("the credentials file") : creds.source) + ")");
-            if (!valid_project_id(creds.project_id))
-                throw std::runtime_error("the HuaweiCloud project id is not letters and digits");
-            std::string path = "/v1.0/" + creds.project_id + "/kms/" + op;
-            HttpRequest req{"POST", url.scheme + "://" + url.authority() + path, {}, payload};
-            std::string host = url.authority();
-            resp = http_send(std::move(req), http_, [&](HttpRequest& r) {
-                // Signed again before every try: X-Sdk-Date must stay within the gateway's window.
-                sdk_hmac::Request s;
-                s.method = "POST";
-                s.path = path;
-                s.headers.push_back({"Host", host});
-                s.headers.push_back({"Content-Type", "application/json;charset=UTF-8"});
-                s.headers.push_back({"X-Project-Id", creds.project_id});
-                if (!creds.security_token.empty()) s.headers.push_back({"X-Security-Token", creds.security_token});
-                s.body = r.body;
-                sdk_hmac::sign(s, creds.access_key, creds.secret_key, sdk_date_now());
-                r.headers.clear();
-                for (const auto& h : s.headers) r.headers.emplace_back(h.name, h.value);
-            });
+            std::string project = project_id(creds, id.region);
+            resp = send_signed(creds, "POST", *base, "/v1.0/" + project + "/kms/" + op, "", project, payload);
             wipe(creds.secret_key);
         } catch (const std::exception& e) {
             throw Error(ErrorCode::Generic, what + ": " + e.what());
@@ -157,6 +183,8 @@ private:
     std::string home_;
     bool isolated_;
     HttpOptions http_;
+    std::mutex mu_;
+    std::map<std::string, std::string> projects_;  // "AK\nregion" -> project id
 };
 
 }  // namespace

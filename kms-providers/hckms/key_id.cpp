@@ -66,4 +66,15 @@ std::optional<std::string> endpoint(const Env& env, const std::string& region) {
     return "https://kms." + region + (region == "eu-west-101" ? ".myhuaweicloud.eu" : ".myhuaweicloud.com");
 }
 
+std::string iam_endpoint(const Env& env, const std::string& file_override, const std::string& region) {
+    std::string e = env_or(env, "HUAWEICLOUD_SDK_IAM_ENDPOINT", file_override);
+    if (!e.empty()) return e.rfind("https://", 0) == 0 || e.rfind("http://", 0) == 0 ? e : "https://" + e;
+    // The SDK's IAM table: every KMS region above except these has a regional IAM endpoint.
+    static constexpr std::array<std::string_view, 6> global_only{"af-north-1",  "ap-southeast-5", "cn-north-11",
+                                                                 "cn-south-4",  "cn-southwest-3", "eu-west-101"};
+    bool regional = std::find(kRegions.begin(), kRegions.end(), region) != kRegions.end() &&
+                    std::find(global_only.begin(), global_only.end(), region) == global_only.end();
+    return regional ? "https://iam." + region + ".myhuaweicloud.com" : "https://iam.myhuaweicloud.com";
+}
+
 }  // namespace sopskit::kms::hckms

@@ -3,8 +3,9 @@
 // ids from file metadata, the SDK credentials file, an SDK-HMAC-SHA256 Authorization header a
 // server receives. Refusing (sopskit::Error, a Failed unwrap) is fine; nothing else may escape.
 //
-// Input: byte 0 picks the case (0 wrap, 1 unwrap, 2 key id, 3 credentials file, 4 Authorization);
-// for 0 and 1 the rest is split at NUL bytes into answers, served in turn, each one status byte
+// Input: byte 0 picks the case (modulo 5: 0 wrap, 1 unwrap, 2 key id, 3 credentials file,
+// 4 Authorization; wrap and unwrap with a project id when byte 0 < 5, else the first answer is
+// IAM's project list); for wrap and unwrap the rest is split at NUL bytes into answers, served in turn, each one status byte
 // (0: 200, 1: 400, 2: 401, 3: 403, 4: 429, 5: 500, others 200), then the body.
 #include <string>
 #include <vector>
@@ -30,7 +31,7 @@ kms::HttpResponse answer(std::string_view raw) {
     return r;
 }
 
-void run_provider(bool wrap, std::string_view text) {
+void run_provider(bool wrap, bool with_project, std::string_view text) {
     std::vector<kms::HttpResponse> answers;
     for (std::size_t start = 0; start <= text.size();) {
         std::size_t end = std::min(text.find('\0', start), text.size());
@@ -40,10 +41,10 @@ void run_provider(bool wrap, std::string_view text) {
     std::size_t next = 0;
     kms::set_http_transport([&](const kms::HttpRequest&) { return next < answers.size() ? answers[next++] : kms::HttpResponse{}; });
     kms::KmsSettings s;
-    s.env = [](const std::string& name) -> std::optional<std::string> {
+    s.env = [with_project](const std::string& name) -> std::optional<std::string> {
         if (name == "HUAWEICLOUD_SDK_AK") return "AKFUZZ";
         if (name == "HUAWEICLOUD_SDK_SK") return "fuzz-secret";
-        if (name == "HUAWEICLOUD_SDK_PROJECT_ID") return "0a1b2c3d";
+        if (name == "HUAWEICLOUD_SDK_PROJECT_ID" && with_project) return "0a1b2c3d";
         if (name == "SOPSKIT_KMS_RETRY_BASE_MS") return "0";
         return std::nullopt;
     };
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         switch (data[0] % 5) {
             case 0:
             case 1:
-                run_provider(data[0] % 5 == 0, text);
+                run_provider(data[0] % 5 == 0, data[0] < 5, text);
                 break;
             case 2:
                 if (auto id = kms::hckms::parse_key_id(text)) (void)kms::hckms::endpoint(kms::process_env(), id->region);

@@ -145,11 +145,13 @@ kms_seed sts-xml '\x0a<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenie
 kms_seed challenge '\x0bBearer authorization="https://login.microsoftonline.com/72f988bf", resource="https://vault.azure.net"'
 
 # HuaweiCloud KMS: a case byte (00 wrap, 01 unwrap: NUL-separated answers, each a status byte
-# 00=200 01=400 02=401 04=429 then the body; 02 key id, 03 credentials file, 04 Authorization).
+# 00=200 01=400 02=401 04=429 then the body; 05/06 the same with IAM's project list first;
+# 02 key id, 03 credentials file, 04 Authorization), as hckms_fuzzer.cpp reads them.
 mkdir -p "$seeds/fuzz_hckms"
 hc_seed() { printf "$2" > "$seeds/fuzz_hckms/$1"; }
 hc_seed wrap '\x00\x00{"key_id":"0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c","cipher_text":"AQID"}'
 hc_seed unwrap "\\x01\\x04{\"error\":{\"error_code\":\"APIGW.0308\",\"error_msg\":\"throttled\"}}\\x00\\x00{\"plain_text\":\"$key32\"}"
+hc_seed iam-project '\x05\x00{"projects":[{"id":"0a1b2c3d","name":"tr-west-1"}]}\x00\x00{"key_id":"k","cipher_text":"AQID"}'
 hc_seed refused '\x01\x02{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}'
 hc_seed key-id '\x02tr-west-1:0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c'
 hc_seed key-id-hostile '\x02evil.example:443/x:0b5f1e1c'

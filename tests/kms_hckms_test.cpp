@@ -267,6 +267,25 @@ TEST_F(HckmsEndToEnd, KeysFromTheEnvironmentConfigAndKeyGroups) {
     EXPECT_NE(e.find(std::string("key_id: ") + kKey2), std::string::npos) << e;
 }
 
+TEST_F(HckmsEndToEnd, UpdatekeysFollowsTheCreationRule) {
+    auto rule = [&](const char* key) {
+        sopskit::test::write_file(dir_ / ".sops.yaml", std::string("creation_rules:\n  - path_regex: u\\.yaml$\n    hckms:\n      - ") + key + "\n");
+    };
+    rule(kKey1);
+    sopskit::test::write_file(dir_ / "u.yaml", kPlain);
+    auto enc = cli("encrypt -i u.yaml", credentials_env());
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    rule(kKey2);
+    auto upd = cli("updatekeys -y u.yaml", credentials_env());
+    ASSERT_EQ(upd.exit_code, 0) << upd.err;
+    std::string u = sopskit::test::read_file(dir_ / "u.yaml");
+    EXPECT_EQ(u.find(std::string("key_id: ") + kKey1), std::string::npos) << u;
+    EXPECT_NE(u.find(std::string("key_id: ") + kKey2), std::string::npos) << u;
+    auto dec = cli("decrypt u.yaml", credentials_env());
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, kPlain);
+}
+
 TEST_F(HckmsEndToEnd, CredentialsFileAsTheSdkReadsIt) {
     fs::create_directories(dir_ / ".huaweicloud");
     sopskit::test::write_file(dir_ / ".huaweicloud" / "credentials",

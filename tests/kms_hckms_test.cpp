@@ -26,6 +26,7 @@ namespace {
 
 const char* kAk = "HCKMSE2EACCESSKEY001";
 const char* kSk = "hckms-e2e-secret-key-0000000000000000000";
+const char* kTemporaryAk = "HCKMSE2ETEMPORARY001";
 const char* kProject = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const char* kKey1 = "tr-west-1:0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c";
 const char* kKey2 = "tr-west-1:7c6d5e4f-3a2b-4c1d-9e8f-7a6b5c4d3e2f";
@@ -134,8 +135,31 @@ TEST(HckmsCredentials, BasicSectionOfTheSdkFile) {
     EXPECT_EQ(c->secret_key, "SK1");
     EXPECT_EQ(c->project_id, "p1");
     EXPECT_EQ(c->security_token, "tok");
+    auto env = hckms::credentials_from_env(sopskit::kms::map_env([](const std::string& n) -> std::optional<std::string> {
+        if (n == "HUAWEICLOUD_SDK_AK") return "AK2";
+        if (n == "HUAWEICLOUD_SDK_SK") return "SK2";
+        return std::nullopt;
+    }));
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->access_key, "AK2");
+    EXPECT_EQ(env->secret_key, "SK2");
+    EXPECT_TRUE(env->project_id.empty());
+    EXPECT_TRUE(env->iam_endpoint.empty());
+    EXPECT_TRUE(env->security_token.empty());
     EXPECT_FALSE(hckms::credentials_from_ini("[global]\nak = G\nsk = G\n"));
     EXPECT_FALSE(hckms::credentials_from_ini("[basic]\nak = A\n"));
+}
+
+TEST(HckmsCredentials, MetadataServiceSecurityKey) {
+    auto c = hckms::credentials_from_securitykey(
+        R"({"credential":{"access":"TMPAK","secret":"TMPSK","securitytoken":"tok","expires_at":"2030-01-01T00:00:00.000000Z"}})", 1'800'000'000);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->access_key, "TMPAK");
+    EXPECT_EQ(c->security_token, "tok");
+    EXPECT_TRUE(c->iam_endpoint.empty());
+    EXPECT_EQ(c->expires, 1'800'000'000 + 24 * 3600);  // clamped to a day
+    EXPECT_FALSE(hckms::credentials_from_securitykey(R"({"credential":{"access":"A","secret":"S"}})", 0));
+    EXPECT_FALSE(hckms::credentials_from_securitykey("not json", 0));
 }
 
 TEST(HckmsCredentials, ProjectIdFromIamAsTheSdkFindsIt) {
@@ -163,7 +187,11 @@ class HckmsEndToEnd : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = sopskit::test::make_temp_dir();
-        json state = {{"hckms", {{"credentials", {{kAk, {{"secret", kSk}, {"project_id", kProject}}}}}}}};
+        json state = {{"hckms",
+                       {{"credentials",
+                         {{kAk, {{"secret", kSk}, {"project_id", kProject}}},
+                          // the ECS agency's temporary keys: the gateway wants their security token
+                          {kTemporaryAk, {{"secret", "tmp-secret"}, {"project_id", kProject}, {"security_token", "tmp-token"}}}}}}}};
         sopskit::test::write_file(dir_ / "state.json", state.dump());
         emu::Options o;
         o.state_path = (dir_ / "state.json").string();
@@ -304,6 +332,21 @@ TEST_F(HckmsEndToEnd, MissingProjectIdIsAskedFromIam) {
     ASSERT_EQ(dec.exit_code, 0) << dec.err;
     EXPECT_EQ(dec.out, kPlain);
     EXPECT_EQ(count(log(), "hckms KeystoneListProjects tr-west-1 200"), 2u) << log();
+}
+
+TEST_F(HckmsEndToEnd, MetadataServiceKeysWithTheirSecurityToken) {
+    // No AK/SK anywhere: the chain ends at the metadata service, whose keys have no project id.
+    std::string env = "SOPSKIT_HUAWEICLOUD_METADATA_ENDPOINT=" + server_->url() + " HUAWEICLOUD_SDK_IAM_ENDPOINT=" + server_->url() + " ";
+    encrypt_to("m.yaml", std::string("--hckms ") + kKey1, env);
+    auto dec = cli("decrypt m.yaml", env);
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, kPlain);
+    EXPECT_NE(log().find(std::string("hckms-metadata securitykey ") + kTemporaryAk + " 200"), std::string::npos) << log();
+    EXPECT_EQ(count(log(), "hckms encrypt-data 0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c 200"), 1u) << log();
+
+    auto none = cli("decrypt m.yaml", "SOPSKIT_HUAWEICLOUD_METADATA_ENDPOINT=https://127.0.0.1:1 ");
+    EXPECT_NE(none.exit_code, 0);
+    EXPECT_NE(none.err.find("no HuaweiCloud credentials found"), std::string::npos) << none.err;
 }
 
 TEST_F(HckmsEndToEnd, WrongSecretIsRefusedByTheGateway) {

@@ -26,6 +26,8 @@ void gcp_error(Response& res, int status, const std::string& message);
 void hckms_kms(Context& ctx, const Request& req, Response& res, Call& call);
 // GET /v3/projects?name=REGION (HuaweiCloud IAM KeystoneListProjects)
 void hckms_iam_projects(Context& ctx, const Request& req, Response& res, Call& call);
+// PUT /meta-data/latest/api/token, GET /openstack/latest/securitykey (ECS metadata: an agency's keys)
+void hckms_metadata(Context& ctx, const Request& req, Response& res, Call& call);
 void hckms_error(Response& res, int status, const std::string& code, const std::string& message);
 // azure_kv_api.cpp: /keys/{name}[/{version}][/encrypt|/decrypt|/wrapkey|/unwrapkey]
 void azure_kv(Context& ctx, const Request& req, Response& res, Call& call);

@@ -105,6 +105,33 @@ void hckms_iam_projects(Context& ctx, const Request& req, Response& res, Call& c
     ok(res, {{"projects", projects}, {"links", {{"self", ctx.base_url + "/v3/projects"}}}});
 }
 
+void hckms_metadata(Context& ctx, const Request& req, Response& res, Call& call) {
+    call.service = "hckms-metadata";
+    if (req.method == "PUT") {
+        call.operation = "token";
+        long long ttl = 21600;
+        try {
+            ttl = std::stoll(req.get_header_value("X-Metadata-Token-Ttl-Seconds"));
+        } catch (const std::exception&) {
+            return hckms_error(res, 400, "ECS.0001", "X-Metadata-Token-Ttl-Seconds is required.");
+        }
+        res.status = 200;
+        return res.set_content(ctx.tokens.issue({"hckms-metadata", "ecs", "", now_seconds() + ttl}), "text/plain");
+    }
+    call.operation = "securitykey";
+    auto token = ctx.tokens.find(req.get_header_value("X-Metadata-Token"));
+    if (!token || token->service != "hckms-metadata") return hckms_error(res, 401, "ECS.0401", "Unauthorized: invalid metadata token.");
+    // The instance's agency: the first configured credential with a security token.
+    nlohmann::json creds = ctx.keys.section("hckms").value("credentials", nlohmann::json::object());
+    for (const auto& [ak, c] : creds.items()) {
+        if (!c.is_object() || c.value("security_token", "").empty()) continue;
+        call.key = ak;
+        return ok(res, {{"credential", {{"access", ak}, {"secret", c.value("secret", "")}, {"securitytoken", c.value("security_token", "")},
+                                        {"expires_at", rfc3339(now_seconds() + ctx.token_ttl())}}}});
+    }
+    hckms_error(res, 404, "ECS.0404", "Please configure Cloud Service Agency first");
+}
+
 void hckms_kms(Context& ctx, const Request& req, Response& res, Call& call) {
     std::string path_project = req.matches[1];
     std::string op = req.matches[2];

@@ -138,6 +138,8 @@ struct Emulator::Impl {
         const char* vault = R"(/v1/(.+)/(encrypt|decrypt)/([^/]+))";
         s.Post(R"(/v1\.0/([^/]+)/kms/(encrypt-data|decrypt-data))", wrap("hckms", hckms_kms));
         s.Get("/v3/projects", wrap("hckms", hckms_iam_projects));
+        s.Put("/meta-data/latest/api/token", wrap("hckms-metadata", hckms_metadata));
+        s.Get("/openstack/latest/securitykey", wrap("hckms-metadata", hckms_metadata));
         s.Post(vault, wrap("vault", vault_transit));
         s.Put(vault, wrap("vault", vault_transit));
         kv_routes(s);

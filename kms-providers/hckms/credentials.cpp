@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "common/codec.hpp"
+#include "common/token_expiry.hpp"
+#include "sopskit/secure.hpp"
 #include "hckms/hckms.hpp"
 
 namespace sopskit::kms::hckms {
@@ -15,8 +17,13 @@ std::optional<Credentials> credentials_from_env(const Env& env) {
     auto ak = env("HUAWEICLOUD_SDK_AK");
     auto sk = env("HUAWEICLOUD_SDK_SK");
     if (!ak || !sk) return std::nullopt;
-    return Credentials{*ak, *sk, env_or(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN"), env_or(env, "HUAWEICLOUD_SDK_PROJECT_ID"),
-                       "HUAWEICLOUD_SDK_AK"};
+    Credentials c;
+    c.access_key = *ak;
+    c.secret_key = *sk;
+    c.security_token = env_or(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN");
+    c.project_id = env_or(env, "HUAWEICLOUD_SDK_PROJECT_ID");
+    c.source = "HUAWEICLOUD_SDK_AK";
+    return c;
 }
 
 std::optional<Credentials> credentials_from_ini(std::string_view text) {
@@ -50,6 +57,50 @@ std::optional<Credentials> credentials_from_ini(std::string_view text) {
     }
     if (c.access_key.empty() || c.secret_key.empty()) return std::nullopt;
     return c;
+}
+
+std::optional<Credentials> credentials_from_securitykey(const std::string& body, std::time_t now) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("credential") || !j["credential"].is_object()) return std::nullopt;
+    const auto& c = j["credential"];
+    auto text = [&](const char* k) { return c.contains(k) && c[k].is_string() ? c[k].get<std::string>() : std::string(); };
+    Credentials out;
+    out.access_key = text("access");
+    out.secret_key = text("secret");
+    out.security_token = text("securitytoken");
+    out.source = "the ECS metadata service";
+    if (out.access_key.empty() || out.secret_key.empty() || out.security_token.empty()) return std::nullopt;
+    // "2026-12-03T05:00:00.000000Z": a time in the past or unreadable still serves this request.
+    std::tm tm{};
+    std::string at = text("expires_at");
+    std::time_t expires = now;
+    if (strptime(at.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) expires = timegm(&tm);
+    out.expires = std::clamp<std::time_t>(expires, now, now + kMaxTokenLifetime);
+    return out;
+}
+
+std::optional<Credentials> credentials_from_metadata(const Env& env, const HttpOptions& http, std::time_t now) {
+    std::string base = env_or(env, "SOPSKIT_HUAWEICLOUD_METADATA_ENDPOINT", "http://169.254.169.254");
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    // Off an ECS instance nothing answers: give up fast, as the SDK does (3 s, no retries).
+    HttpOptions quick = http;
+    quick.connect_timeout_ms = std::min(quick.connect_timeout_ms, 1000L);
+    quick.total_timeout_ms = std::min(quick.total_timeout_ms, 3000L);
+    quick.max_retries = 0;
+    try {
+        HttpResponse token = http_send({"PUT", base + "/meta-data/latest/api/token", {{"X-Metadata-Token-Ttl-Seconds", "21600"}}, ""}, quick);
+        if (token.status != 200 && token.status != 404 && token.status != 405 && token.status != 503) return std::nullopt;
+        HttpRequest get{"GET", base + "/openstack/latest/securitykey", {}, ""};
+        if (token.status == 200) get.headers.emplace_back("X-Metadata-Token", trim(token.body));
+        wipe(token.body);
+        HttpResponse keys = http_send(std::move(get), quick);
+        if (keys.status != 200) return std::nullopt;
+        auto c = credentials_from_securitykey(keys.body, now);
+        wipe(keys.body);
+        return c;
+    } catch (const TransportError&) {
+        return std::nullopt;
+    }
 }
 
 std::string error_text(const HttpResponse& resp) {

@@ -1,5 +1,6 @@
 // HuaweiCloud KMS internals, exposed for tests and fuzzing.
 #pragma once
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,11 +38,21 @@ std::string iam_endpoint(const Env& env, const std::string& file_override, const
 struct Credentials {
     std::string access_key, secret_key, security_token, project_id;
     std::string iam_endpoint;  // the file's iam_endpoint, if any
+    std::time_t expires = 0;   // temporary keys from the metadata service; 0: long-term
     std::string source;  // where they came from, for error messages
 };
 std::optional<Credentials> credentials_from_env(const Env& env);
 // The [basic] section of an INI credentials file's text; nullopt without ak and sk.
 std::optional<Credentials> credentials_from_ini(std::string_view text);
+
+// The ECS metadata service's temporary keys, the SDK chain's last source: PUT
+// /meta-data/latest/api/token (a session token; 404/405/503 mean the service has none), then GET
+// /openstack/latest/securitykey. At http://169.254.169.254, or SOPSKIT_HUAWEICLOUD_METADATA_ENDPOINT
+// (sopskit's own, for tests). nullopt when the service cannot be reached or has no keys.
+std::optional<Credentials> credentials_from_metadata(const Env& env, const HttpOptions& http, std::time_t now);
+// {"credential": {"access", "secret", "securitytoken", "expires_at"}}; nullopt when incomplete.
+// The lifetime is clamped to a day.
+std::optional<Credentials> credentials_from_securitykey(const std::string& body, std::time_t now);
 
 // "HTTP 400 KMS.0205: message" from {"error":{"error_code","error_msg"}} or the gateway's flat
 // {"error_code","error_msg"}.

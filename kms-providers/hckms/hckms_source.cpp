@@ -91,9 +91,9 @@ private:
         return *id;
     }
 
-    // The SDK's basic chain: environment, then the credentials file. (Its third source, the ECS
-    // metadata service, is not supported.)
-    hckms::Credentials credentials() const {
+    // The SDK's basic chain: environment, the credentials file, then the ECS metadata service
+    // (temporary keys, kept until a minute before they end).
+    hckms::Credentials credentials() {
         if (isolated_) throw std::runtime_error("no HuaweiCloud credentials were given to this key set");
         if (auto c = hckms::credentials_from_env(env_)) return *c;
         std::string file = env_or(env_, "HUAWEICLOUD_SDK_CREDENTIALS_FILE", home_.empty() ? "" : home_ + "/.huaweicloud/credentials");
@@ -107,8 +107,12 @@ private:
                 }
             }
         }
-        throw std::runtime_error("no HuaweiCloud credentials found (HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or the [basic] "
-                                 "section of ~/.huaweicloud/credentials)");
+        std::lock_guard lock(mu_);
+        std::time_t now = std::time(nullptr);
+        if (!metadata_ || metadata_->expires - 60 <= now) metadata_ = hckms::credentials_from_metadata(env_, http_, now);
+        if (metadata_) return *metadata_;
+        throw std::runtime_error("no HuaweiCloud credentials found (HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, the [basic] "
+                                 "section of ~/.huaweicloud/credentials, or the ECS metadata service)");
     }
 
     // Signs (again before every try: X-Sdk-Date must stay inside the gateway's window) and sends.
@@ -185,6 +189,7 @@ private:
     HttpOptions http_;
     std::mutex mu_;
     std::map<std::string, std::string> projects_;  // "AK\nregion" -> project id
+    std::optional<hckms::Credentials> metadata_;    // the metadata service's temporary keys
 };
 
 }  // namespace

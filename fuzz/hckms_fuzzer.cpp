@@ -1,12 +1,13 @@
 // HuaweiCloud KMS: the provider's wrap and unwrap against server answers taken from the input
 // (through the HTTP transport hook, so no network), and the parsers of text from elsewhere: key
-// ids from file metadata, the SDK credentials file, an SDK-HMAC-SHA256 Authorization header a
-// server receives. Refusing (sopskit::Error, a Failed unwrap) is fine; nothing else may escape.
+// ids from file metadata, the SDK credentials file, the metadata service's keys, IAM's project
+// list, an SDK-HMAC-SHA256 Authorization header a server receives. Refusing (sopskit::Error, a Failed unwrap) is fine; nothing else may escape.
 //
-// Input: byte 0 picks the case (modulo 5: 0 wrap, 1 unwrap, 2 key id, 3 credentials file,
+// Input: byte 0 picks the case (modulo 5: 0 wrap, 1 unwrap, 2 key id, 3 credentials file / securitykey / projects,
 // 4 Authorization; wrap and unwrap with a project id when byte 0 < 5, else the first answer is
 // IAM's project list); for wrap and unwrap the rest is split at NUL bytes into answers, served in turn, each one status byte
 // (0: 200, 1: 400, 2: 401, 3: 403, 4: 429, 5: 500, others 200), then the body.
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             case 3:
                 (void)kms::hckms::credentials_from_ini(text);
+                (void)kms::hckms::credentials_from_securitykey(std::string(text), 1'800'000'000);
+                try {
+                    (void)kms::hckms::project_id_from_answer(std::string(text), "tr-west-1");
+                } catch (const std::runtime_error&) {  // its documented refusal
+                }
                 break;
             default: {
                 kms::sdk_hmac::Request r;

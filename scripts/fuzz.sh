@@ -156,6 +156,8 @@ hc_seed refused '\x01\x02{"error_code":"APIGW.0301","error_msg":"Incorrect IAM a
 hc_seed key-id '\x02tr-west-1:0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c'
 hc_seed key-id-hostile '\x02evil.example:443/x:0b5f1e1c'
 hc_seed credentials '\x03[basic]\nak = AK\nsk = SK\nproject_id = p\nsecurity_token = "t"\n'
+hc_seed securitykey '\x03{"credential":{"access":"A","secret":"S","securitytoken":"t","expires_at":"2030-01-01T00:00:00.000000Z"}}'
+hc_seed projects '\x03{"projects":[{"id":"0a1b2c3d","name":"tr-west-1"}]}'
 hc_seed authorization '\x04SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624'
 
 # Key identifiers from file metadata: a case byte (00 ARN, 01 GCP id, 02 Azure URL, 03 challenge,

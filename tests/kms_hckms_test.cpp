@@ -262,6 +262,19 @@ TEST_F(HckmsEndToEnd, RoundTripsWithMetadataAsSopsWritesIt) {
     EXPECT_EQ(dec.out, kPlain);
     EXPECT_NE(log().find("hckms encrypt-data 0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c 200"), std::string::npos) << log();
     EXPECT_NE(log().find("hckms decrypt-data 0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c 200"), std::string::npos) << log();
+
+    // JSON: the same three fields, sorted, under "hckms".
+    sopskit::test::write_file(dir_ / "plain.json", R"({"password": "correct-horse-battery"})");
+    auto json_enc = cli(std::string("encrypt --hckms ") + kKey1 + " plain.json", credentials_env());
+    ASSERT_EQ(json_enc.exit_code, 0) << json_enc.err;
+    auto doc = json::parse(json_enc.out);
+    ASSERT_TRUE(doc["sops"]["hckms"].is_array()) << json_enc.out;
+    const auto& entry = doc["sops"]["hckms"][0];
+    std::vector<std::string> fields;
+    for (const auto& [k, v] : entry.items()) fields.push_back(k);
+    EXPECT_EQ(fields, (std::vector<std::string>{"created_at", "enc", "key_id"})) << json_enc.out;
+    EXPECT_EQ(entry["key_id"], kKey1);
+    EXPECT_LT(json_enc.out.find("\"created_at\""), json_enc.out.find("\"key_id\"")) << json_enc.out;
 }
 
 TEST_F(HckmsEndToEnd, RotatesAndAddsAndRemovesKeys) {

@@ -451,7 +451,7 @@ struct GroupOptions {
     FileOptions file;
     std::string path;
     // sops' StringSliceFlags: each repetition is one key (age: one entry, comma-separated allowed)
-    std::vector<std::string> age, pgp, kms, gcp_kms, azure_kv, hc_vault_transit;
+    std::vector<std::string> age, pgp, kms, gcp_kms, azure_kv, hc_vault_transit, hckms;
     std::string aws_profile, encryption_context;
     std::size_t index = 0;
     bool in_place = false;
@@ -477,6 +477,8 @@ int run_groups(GroupOptions& g, bool add) {
             for (auto& r : cloud_recipients("", "", "", "", url, "")) group.push_back(std::move(r));
         for (const auto& uri : g.hc_vault_transit)
             for (auto& r : cloud_recipients("", "", "", "", "", uri)) group.push_back(std::move(r));
+        for (const auto& id : g.hckms)
+            for (auto& r : hckms_cloud_recipients(id)) group.push_back(std::move(r));
         out = add_key_group(bytes, f, ring, group, o.shamir_threshold, store_options(o));
     } else {
         out = delete_key_group(bytes, f, ring, g.index, o.shamir_threshold, store_options(o));
@@ -545,6 +547,7 @@ void add_edit_exec_commands(CLI::App& app, Runner& runner) {
     ga->add_option("--gcp-kms", add_opts.gcp_kms, "GCP Cloud KMS resource ID of the new group (repeatable)");
     ga->add_option("--azure-kv", add_opts.azure_kv, "Azure Key Vault key URL of the new group (repeatable)");
     ga->add_option("--hc-vault-transit", add_opts.hc_vault_transit, "Vault transit key URI of the new group (repeatable)");
+    ga->add_option("--hckms", add_opts.hckms, "HuaweiCloud KMS key ID (region:key-uuid) of the new group (repeatable)");
     ga->add_option("--shamir-secret-sharing-threshold", add_opts.file.shamir_threshold, "Groups needed to decrypt");
     ga->add_flag("-i,--in-place", add_opts.in_place, "Write the file in place");
     add_keyservice_flags(*ga, add_opts.file);

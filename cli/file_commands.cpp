@@ -52,6 +52,7 @@ EncryptRequest encrypt_request(const FileOptions& o, const std::string& path) {
                                     env_or("SOPS_GCP_KMS_IDS", o.gcp_kms), env_or("SOPS_AZURE_KEYVAULT_URLS", o.azure_kv),
                                     env_or("SOPS_VAULT_URIS", o.hc_vault_transit)))
         group.push_back(std::move(r));
+    for (auto& r : hckms_cloud_recipients(env_or("SOPS_HUAWEICLOUD_KMS_IDS", o.hckms))) group.push_back(std::move(r));
     std::optional<CreationRule> rule = config_rule_for(o, path);
     if (!group.empty()) req.key_groups.push_back(std::move(group));
     else if (rule) req.key_groups = rule->key_groups;
@@ -95,6 +96,15 @@ std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::
     return out;
 #else
     (void)aws_profile, (void)context;
+    throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
+#endif
+}
+
+std::vector<Recipient> hckms_cloud_recipients(const std::string& ids) {
+    if (ids.empty()) return {};
+#ifdef SOPSKIT_WITH_KMS
+    return kms::hckms_recipients(ids);
+#else
     throw Error(ErrorCode::Generic, "this sopskit was built without cloud KMS support (SOPSKIT_WITH_KMS=OFF)");
 #endif
 }
@@ -169,6 +179,8 @@ int run_rotate(const FileOptions& o) {
     for (auto& r : cloud_recipients(o.rm_kms, o.aws_profile, o.encryption_context, o.rm_gcp_kms, o.rm_azure_kv,
                                     o.rm_hc_vault_transit))
         ropts.remove.push_back(std::move(r));
+    for (auto& r : hckms_cloud_recipients(o.add_hckms)) ropts.add.push_back(std::move(r));
+    for (auto& r : hckms_cloud_recipients(o.rm_hckms)) ropts.remove.push_back(std::move(r));
     ropts.decrypt.ignore_mac = o.ignore_mac;
     ropts.store = store_options(o);
     if (is_batch(o.files)) {

@@ -22,6 +22,7 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--gcp-kms", o.gcp_kms, "Comma-separated GCP Cloud KMS resource IDs (also SOPS_GCP_KMS_IDS)");
     app.add_option("--azure-kv", o.azure_kv, "Comma-separated Azure Key Vault key URLs (also SOPS_AZURE_KEYVAULT_URLS)");
     app.add_option("--hc-vault-transit", o.hc_vault_transit, "Comma-separated Vault transit key URIs (also SOPS_VAULT_URIS)");
+    app.add_option("--hckms", o.hckms, "Comma-separated HuaweiCloud KMS key IDs, region:key-uuid (also SOPS_HUAWEICLOUD_KMS_IDS)");
     app.add_option("--encrypted-regex", o.encrypted_regex, "Encrypt only the values whose key path matches this regex");
     app.add_option("--unencrypted-regex", o.unencrypted_regex, "Leave readable the values whose key path matches this regex");
     app.add_option("--encrypted-suffix", o.encrypted_suffix, "Encrypt only the values whose key ends with this suffix");
@@ -43,6 +44,8 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
     app.add_option("--rm-azure-kv", o.rm_azure_kv, "rotate: remove these Azure Key Vault key URLs");
     app.add_option("--add-hc-vault-transit", o.add_hc_vault_transit, "rotate: add these Vault transit key URIs");
     app.add_option("--rm-hc-vault-transit", o.rm_hc_vault_transit, "rotate: remove these Vault transit key URIs");
+    app.add_option("--add-hckms", o.add_hckms, "rotate: add these HuaweiCloud KMS key IDs (region:key-uuid)");
+    app.add_option("--rm-hckms", o.rm_hckms, "rotate: remove these HuaweiCloud KMS key IDs");
     app.add_flag("--json", o.json, "Batch runs: print one JSON record per file (path, action, result)");
     app.add_flag("--fail-fast", o.fail_fast, "Batch runs: stop at the first file that fails");
     // Accepted wherever sops takes them; sopskit has no version check and logs nothing more.

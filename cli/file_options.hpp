@@ -31,6 +31,7 @@ struct FileOptions {
     std::string gcp_kms;             // resource IDs (SOPS_GCP_KMS_IDS)
     std::string azure_kv;            // key URLs (SOPS_AZURE_KEYVAULT_URLS)
     std::string hc_vault_transit;    // transit key URIs (SOPS_VAULT_URIS)
+    std::string hckms;               // HuaweiCloud KMS region:key-uuid IDs (SOPS_HUAWEICLOUD_KMS_IDS)
     // rules
     std::string encrypted_regex, unencrypted_regex, encrypted_suffix, unencrypted_suffix;
     std::string encrypted_comment_regex, unencrypted_comment_regex;
@@ -42,6 +43,7 @@ struct FileOptions {
     std::string add_age, rm_age, add_pgp, rm_pgp;
     std::string add_kms, rm_kms, add_gcp_kms, rm_gcp_kms, add_azure_kv, rm_azure_kv, add_hc_vault_transit,
         rm_hc_vault_transit;
+    std::string add_hckms, rm_hckms;
     // batch runs
     bool json = false;
     bool fail_fast = false;
@@ -75,6 +77,10 @@ int run_legacy_set(const FileOptions& opts, const std::string& spec);
 // has no KMS support.
 std::vector<Recipient> cloud_recipients(const std::string& kms_arns, const std::string& aws_profile, const std::string& context,
                                         const std::string& gcp, const std::string& azure, const std::string& vault);
+
+// HuaweiCloud KMS recipients from a comma-separated "region:key-uuid" list; likewise an error
+// without KMS support.
+std::vector<Recipient> hckms_cloud_recipients(const std::string& ids);
 
 // Encrypts plaintext meant for `path` with the keys and rules encrypt would use for it.
 std::string encrypt_for_path(const FileOptions& opts, const std::string& path, std::string_view plaintext, KeyRing& ring);

@@ -13,7 +13,7 @@ KeyRing make_user_keyring() {
     ring.add(make_age_key_source_from_environment());
     ring.add(make_pgp_key_source());
 #ifdef SOPSKIT_WITH_KMS
-    kms::add_kms_sources(ring);  // kms, gcp_kms, azure_kv, hc_vault from the environment
+    kms::add_kms_sources(ring);  // kms, gcp_kms, azure_kv, hc_vault, hckms from the environment
 #endif
     return ring;
 }

@@ -1,4 +1,4 @@
-// Registration of the four cloud key sources, sops' flag/env recipient syntax, and Flux's
+// Registration of the five cloud key sources, sops' flag/env recipient syntax, and Flux's
 // decryption Secret credential entries.
 #include "sopskit/kms.hpp"
 
@@ -83,6 +83,7 @@ void add_kms_sources(KeyRing& ring, const KmsSettings& settings) {
     ring.add(make_gcp_kms_source(settings));
     ring.add(make_azure_kv_source(settings));
     ring.add(make_vault_transit_source(settings));
+    ring.add(make_hckms_source(settings));
 }
 
 void add_flux_kms_sources(DecryptionKeys& keys) {
@@ -122,6 +123,12 @@ std::vector<Recipient> gcp_kms_recipients(const std::string& ids) {
 std::vector<Recipient> azure_kv_recipients(const std::string& urls) {
     std::vector<Recipient> out;
     for (const auto& u : split_commas(urls)) out.push_back({"azure_kv", u, {}});
+    return out;
+}
+
+std::vector<Recipient> hckms_recipients(const std::string& ids) {
+    std::vector<Recipient> out;
+    for (const auto& id : split_commas(ids)) out.push_back({"hckms", id, {}});
     return out;
 }
 

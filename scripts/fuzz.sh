@@ -181,6 +181,21 @@ cred_seed google-url '\x04https://sts.us-east1.rep.googleapis.com:443/v1/token'
 cred_seed az '\x05{"accessToken":"eyJ","expires_on":1700003600,"expiresOn":"2023-11-14 23:13:20.000000","tokenType":"Bearer"}'
 cred_seed external-account '\x06{"type":"external_account","audience":"//iam.googleapis.com/x","subject_token_type":"urn:ietf:params:oauth:token-type:jwt","token_url":"https://sts.googleapis.com/v1/token","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b.iam.gserviceaccount.com:generateAccessToken","credential_source":{"file":"/nonexistent"}}\x00{"access_token":"ya29","expires_in":3600,"accessToken":"ya29","expireTime":"2030-01-01T00:00:00Z"}'
 cred_seed impersonated '\x06{"type":"impersonated_service_account","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b:generateAccessToken","source_credentials":{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"}}\x00{"access_token":"ya29","expires_in":3600,"accessToken":"ya29","expireTime":"2030-01-01T00:00:00Z"}'
+# HuaweiCloud KMS: a case byte (00 wrap, 01 unwrap: NUL-separated answers, each a status byte
+# 00=200 01=400 02=401 04=429 then the body; 05/06 the same with IAM's project list first;
+# 02 key id, 03 credentials file, 04 Authorization), as hckms_fuzzer.cpp reads them.
+mkdir -p "$seeds/fuzz_hckms"
+hc_seed() { printf "$2" > "$seeds/fuzz_hckms/$1"; }
+hc_seed wrap '\x00\x00{"key_id":"0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c","cipher_text":"AQID"}'
+hc_seed unwrap "\\x01\\x04{\"error\":{\"error_code\":\"APIGW.0308\",\"error_msg\":\"throttled\"}}\\x00\\x00{\"plain_text\":\"$key32\"}"
+hc_seed iam-project '\x05\x00{"projects":[{"id":"0a1b2c3d","name":"tr-west-1"}]}\x00\x00{"key_id":"k","cipher_text":"AQID"}'
+hc_seed refused '\x01\x02{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}'
+hc_seed key-id '\x02tr-west-1:0b5f1e1c-1d2e-4f3a-8b9c-0d1e2f3a4b5c'
+hc_seed key-id-hostile '\x02evil.example:443/x:0b5f1e1c'
+hc_seed credentials '\x03[basic]\nak = AK\nsk = SK\nproject_id = p\nsecurity_token = "t"\n'
+hc_seed securitykey '\x03{"credential":{"access":"A","secret":"S","securitytoken":"t","expires_at":"2030-01-01T00:00:00.000000Z"}}'
+hc_seed projects '\x03{"projects":[{"id":"0a1b2c3d","name":"tr-west-1"}]}'
+hc_seed authorization '\x04SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624'
 
 # Key identifiers from file metadata: a case byte (00 ARN, 01 GCP id, 02 Azure URL, 03 challenge,
 # 04 Vault URI, 05 age recipient, 06 PGP fingerprint, 07 host), then the string (key_ids_fuzzer.cpp).

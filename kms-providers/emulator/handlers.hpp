@@ -26,6 +26,13 @@ void gcp_kms(Context& ctx, const Request& req, Response& res, Call& call);
 void gcp_error(Response& res, int status, const std::string& message);
 // An access token we issued, a static test token, or a self-signed JWT from a known service account.
 bool gcp_authenticated(Context& ctx, const Request& req);
+// hckms_kms_api.cpp: POST /v1.0/{project_id}/kms/encrypt-data|decrypt-data (SDK-HMAC-SHA256)
+void hckms_kms(Context& ctx, const Request& req, Response& res, Call& call);
+// GET /v3/projects?name=REGION (HuaweiCloud IAM KeystoneListProjects)
+void hckms_iam_projects(Context& ctx, const Request& req, Response& res, Call& call);
+// PUT /meta-data/latest/api/token, GET /openstack/latest/securitykey (ECS metadata: an agency's keys)
+void hckms_metadata(Context& ctx, const Request& req, Response& res, Call& call);
+void hckms_error(Response& res, int status, const std::string& code, const std::string& message);
 // azure_kv_api.cpp: /keys/{name}[/{version}][/encrypt|/decrypt|/wrapkey|/unwrapkey]
 void azure_kv(Context& ctx, const Request& req, Response& res, Call& call);
 void azure_error(Response& res, int status, const std::string& code, const std::string& message);

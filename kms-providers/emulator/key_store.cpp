@@ -25,6 +25,7 @@ nlohmann::json default_state() {
     s["aws"]["credentials"][akid] = random_token("");
     s["azure"]["clients"][hex_encode(random_bytes(16))] = {{"tenant", hex_encode(random_bytes(16))}, {"secret", random_token("")}};
     s["vault"]["tokens"][random_token("hvs.")] = {{"namespace", ""}};
+    s["hckms"]["credentials"][hex_encode(random_bytes(10))] = {{"secret", random_token("")}, {"project_id", hex_encode(random_bytes(16))}};
     s["gcp"]["static_tokens"] = nlohmann::json::array({random_token("ya29.")});
     return s;
 }

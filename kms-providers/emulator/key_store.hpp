@@ -15,7 +15,9 @@
 //              "tenant": "<challenge tenant>", "static_tokens": ["<user token, as az hands out>"], "authority": "https://login.microsoftonline.com",
 //              "challenge_resource": "https://vault.azure.net",
 //              "keys": {"<name>": {"versions": {"<version>": "<PKCS#8 PEM>"}, "current": "<version>", "denied": false}}},
-//    "vault": {"tokens": {"<token>": {"namespace": ""}}, "keys": {"[ns/]mount/name": KEY}}}
+//    "vault": {"tokens": {"<token>": {"namespace": ""}}, "keys": {"[ns/]mount/name": KEY}},
+//    "hckms": {"credentials": {"<AK>": {"secret": "<SK>", "project_id": "...", "security_token": "..."}},
+//              "keys": {"<key uuid>": KEY}}}
 //   KEY = {"versions": ["<base64 of 32 bytes>", ...], "denied": false}  (version n is versions[n-1])
 // REQUIRES: one KeyStore per file; every method is thread-safe.
 #pragma once
@@ -46,7 +48,7 @@ public:
     // Loads the file, or creates it with generated credentials when it does not exist.
     explicit KeyStore(std::string path);
 
-    // service: "aws", "gcp" or "vault". With create (and auto_create on), a missing key is made.
+    // service: "aws", "gcp", "vault" or "hckms". With create (and auto_create on), a missing key is made.
     std::optional<SymmetricKey> symmetric(const std::string& service, const std::string& id, bool create);
     // version empty: the current one. Creates the key (first version) on first use when allowed.
     std::optional<RsaKey> rsa(const std::string& name, const std::string& version, bool create);

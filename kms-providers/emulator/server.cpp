@@ -37,6 +37,10 @@ void write_fault(const std::string& service, int status, Response& res) {
         if (status == 429) return azure_error(res, 429, "Throttled", "Request was not processed because too many requests were received.");
         return azure_error(res, status, status >= 500 ? "ServiceUnavailable" : "Forbidden", "injected fault");
     }
+    if (service == "hckms") {
+        if (status == 429) return hckms_error(res, 429, "APIGW.0308", "The request is throttled.");
+        return hckms_error(res, status, status >= 500 ? "KMS.0101" : "KMS.0302", "injected fault");
+    }
     if (service == "vault") {
         if (status == 429) return vault_error(res, 429, "request path \"transit\": rate limit quota exceeded");
         if (status == 503) return vault_error(res, 503, "Vault is sealed");
@@ -132,6 +136,10 @@ struct Emulator::Impl {
         const char* gcp = R"(/v1/(projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/:]+)(/cryptoKeyVersions/(\d+))?:(encrypt|decrypt))";
         s.Post(gcp, wrap("gcp", gcp_kms));
         const char* vault = R"(/v1/(.+)/(encrypt|decrypt)/([^/]+))";
+        s.Post(R"(/v1\.0/([^/]+)/kms/(encrypt-data|decrypt-data))", wrap("hckms", hckms_kms));
+        s.Get("/v3/projects", wrap("hckms", hckms_iam_projects));
+        s.Put("/meta-data/latest/api/token", wrap("hckms-metadata", hckms_metadata));
+        s.Get("/openstack/latest/securitykey", wrap("hckms-metadata", hckms_metadata));
         s.Post(vault, wrap("vault", vault_transit));
         s.Put(vault, wrap("vault", vault_transit));
         kv_routes(s);

@@ -1,5 +1,6 @@
 // Cloud KMS master keys (AWS KMS, GCP Cloud KMS, Azure Key Vault, HashiCorp Vault/OpenBao
-// transit), registered in a KeyRing under their metadata names: kms, gcp_kms, azure_kv, hc_vault.
+// transit, HuaweiCloud KMS), registered in a KeyRing under their metadata names: kms, gcp_kms,
+// azure_kv, hc_vault, hckms.
 #pragma once
 #include <functional>
 #include <memory>
@@ -66,19 +67,24 @@ std::unique_ptr<KeySource> make_aws_kms_source(const KmsSettings& settings = {})
 std::unique_ptr<KeySource> make_gcp_kms_source(const KmsSettings& settings = {});
 std::unique_ptr<KeySource> make_azure_kv_source(const KmsSettings& settings = {});
 std::unique_ptr<KeySource> make_vault_transit_source(const KmsSettings& settings = {});
+// HuaweiCloud KMS ("region:key-uuid" key ids; AK/SK from HUAWEICLOUD_SDK_* or
+// ~/.huaweicloud/credentials). An isolated key set has no HuaweiCloud credentials.
+std::unique_ptr<KeySource> make_hckms_source(const KmsSettings& settings = {});
 
-// Adds all four.
+// Adds all five.
 void add_kms_sources(KeyRing& ring, const KmsSettings& settings = {});
 
 // Recipients as sops builds them from its flags and environment variables:
 //   kms: "ARN[+ROLE_ARN]" comma list, with --aws-profile and --encryption-context "k:v,k2:v2";
-//   gcp_kms: resource IDs; azure_kv: key URLs; hc_vault: transit key URIs.
+//   gcp_kms: resource IDs; azure_kv: key URLs; hc_vault: transit key URIs;
+//   hckms: "region:key-uuid" key IDs.
 // Throws Error(InvalidKmsEncryptionContext) for a malformed context.
 std::vector<Recipient> kms_recipients(const std::string& arns, const std::string& aws_profile = "",
                                       const std::string& encryption_context = "");
 std::vector<Recipient> gcp_kms_recipients(const std::string& ids);
 std::vector<Recipient> azure_kv_recipients(const std::string& urls);
 std::vector<Recipient> vault_recipients(const std::string& uris);
+std::vector<Recipient> hckms_recipients(const std::string& ids);
 
 // Settings from a Flux decryption Secret's entries (sops.aws-kms YAML/JSON, sops.gcp-kms JSON,
 // sops.azure-kv YAML/JSON, sops.vault-token). Isolated from the process's credentials.

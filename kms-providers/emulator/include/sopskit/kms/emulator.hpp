@@ -1,5 +1,5 @@
 // sopskit kms-emulator: one local HTTPS server that speaks AWS KMS (+ STS, IMDSv2), Google Cloud
-// KMS (+ OAuth token endpoint), Azure Key Vault (+ Azure AD token endpoint) and HashiCorp Vault
+// KMS (+ OAuth token endpoint), Azure Key Vault (+ Azure AD token endpoint), HuaweiCloud KMS (SDK-HMAC-SHA256) and HashiCorp Vault
 // transit (+ Vault KV v1/v2, also over plain HTTP), plus the S3 and GCS uploads of `sops publish`, with real cryptography and keys kept in a JSON state file. For offline tests of
 // sopskit's KMS providers and of official SDKs; not a security boundary.
 #pragma once

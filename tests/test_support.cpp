@@ -68,6 +68,8 @@ class PrivateTmpdir : public ::testing::Environment {
         std::string pattern = (fs::temp_directory_path() / "sopskit-test-process-XXXXXX").string();
         if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
         folder_ = pattern;
+        // Like /tmp: tests that run sopskit as another user need to make their folders here.
+        ::chmod(folder_.c_str(), 01777);
         const char* old = std::getenv("TMPDIR");
         if (old) previous_ = old;
         ::setenv("TMPDIR", folder_.c_str(), 1);

@@ -17,6 +17,7 @@
 #include "sopskit/kms.hpp"
 #include "sopskit/kms/sdk_hmac.hpp"
 #include "sopskit/metadata.hpp"
+#include "sopskit/kms/sigv4.hpp"
 #include "sopskit/secure.hpp"
 
 namespace sopskit::kms {
@@ -24,15 +25,6 @@ namespace sopskit::kms {
 namespace {
 
 using nlohmann::json;
-
-std::string sdk_date_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
 
 // A project id goes into the request path: letters and digits only (HuaweiCloud's are 32 hex).
 bool valid_project_id(const std::string& p) {
@@ -134,7 +126,7 @@ private:
             if (!project_header.empty()) s.headers.push_back({"X-Project-Id", project_header});
             if (!creds.security_token.empty()) s.headers.push_back({"X-Security-Token", creds.security_token});
             s.body = r.body;
-            sdk_hmac::sign(s, creds.access_key, creds.secret_key, sdk_date_now());
+            sdk_hmac::sign(s, creds.access_key, creds.secret_key, sigv4::amz_date_now() /* the same basic ISO 8601 form */);
             r.headers.clear();
             for (const auto& h : s.headers) r.headers.emplace_back(h.name, h.value);
         });

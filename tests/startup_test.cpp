@@ -1,5 +1,6 @@
 // Start-up: a command maps only the libraries it uses (GPGME, libssh and libcurl are opened on
 // first use), and the loader behind that (core/lazy_module.hpp) reports what is missing.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -41,21 +42,25 @@ Loaded run_traced(const fs::path& dir, const std::string& args, const std::strin
     return l;
 }
 
-}  // namespace
-
-TEST(Startup, AgeDecryptMapsNoGnupgSshOrCurl) {
+// A temporary folder with an age identity (key.txt) and s.enc.yaml, kSecret encrypted to it.
+fs::path folder_with_age_secret() {
     fs::path dir = sopskit::test::make_temp_dir();
     auto keygen = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' '" + sopskit::test::cli_path() + "' keygen age --output key.txt");
-    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
-    std::string printed = keygen.out + keygen.err;
-    ASSERT_NE(printed.find("age1"), std::string::npos) << printed;
-    std::string recipient = printed.substr(printed.find("age1"));
+    EXPECT_EQ(keygen.exit_code, 0) << keygen.err;
+    std::string printed = keygen.out + keygen.err;  // the recipient goes to stderr with --output
+    std::string recipient = printed.substr(std::min(printed.find("age1"), printed.size()));
     recipient = recipient.substr(0, recipient.find_first_of(" \n"));
     write_file(dir / "s.yaml", kSecret);
     auto enc = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' '" + sopskit::test::cli_path() + "' encrypt --age " + recipient +
                    " s.yaml > s.enc.yaml");
-    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    EXPECT_EQ(enc.exit_code, 0) << enc.err;
+    return dir;
+}
 
+}  // namespace
+
+TEST(Startup, AgeDecryptMapsNoGnupgSshOrCurl) {
+    fs::path dir = folder_with_age_secret();
     Loaded dec = run_traced(dir, "decrypt s.enc.yaml", "");
     // The trace must have worked, or the test would pass for nothing.
     ASSERT_NE(dec.files.find("libcrypto.so"), std::string::npos) << dec.files;
@@ -63,6 +68,18 @@ TEST(Startup, AgeDecryptMapsNoGnupgSshOrCurl) {
     EXPECT_EQ(dec.result.out, kSecret);
     for (const char* lib : {"libgpgme", "libassuan", "libgpg-error", "libssh", "libgssapi", "libkrb5", "libcurl"})
         EXPECT_EQ(dec.files.find(lib), std::string::npos) << lib << " was loaded for an age-only decrypt";
+}
+
+TEST(Startup, OpensslConfigFileIsNotRead) {
+    fs::path dir = folder_with_age_secret();
+    // A configuration that would leave OpenSSL with the null provider only: no AES-256-GCM.
+    write_file(dir / "openssl.cnf",
+               "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
+               "[provider_sect]\nnull = null_sect\n[null_sect]\nactivate = 1\n");
+    auto dec = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt OPENSSL_CONF='" +
+                   (dir / "openssl.cnf").string() + "' '" + sopskit::test::cli_path() + "' decrypt s.enc.yaml");
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, kSecret);
 }
 
 TEST(Startup, SshKeyAndHostScanOpenLibsshOnFirstUse) {

@@ -1,5 +1,7 @@
 #include "common/curl_library.hpp"
 
+#include <openssl/conf.h>
+
 #include <string>
 
 #include "core/lazy_module.hpp"
@@ -21,6 +23,10 @@ const CurlLibrary* curl_library(std::string& error) {
             bind("curl_slist_append", lib.slist_append);
             bind("curl_slist_free_all", lib.slist_free_all);
             if (!bind.complete()) return;
+            // sopskit's main starts OpenSSL without openssl.cnf (no local crypto depends on it);
+            // TLS does: the system's minimum protocol and security level live there.
+            OPENSSL_load_builtin_modules();
+            CONF_modules_load_file(nullptr, nullptr, CONF_MFLAGS_DEFAULT_SECTION | CONF_MFLAGS_IGNORE_MISSING_FILE);
             // curl keeps global state for the life of the process; the module is never closed.
             lib.global_init(CURL_GLOBAL_DEFAULT);
         },

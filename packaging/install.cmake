@@ -41,9 +41,11 @@ set(CPACK_PACKAGE_CONTACT "sopskit developers <sopskit@example.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Encrypt and decrypt Kubernetes secrets in the SOPS format")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # runtime dependencies from the Debian libraries linked
+# Loaded with dlopen on first use (PGP keys, SSH keys, cloud KMS keys), so dpkg-shlibdeps
+# cannot see them.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libgpgme11, libssh-4")
 if(SOPSKIT_WITH_KMS)
-  # Loaded with dlopen for cloud KMS keys, so dpkg-shlibdeps cannot see it.
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libcurl4")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gnupg")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -1,6 +1,10 @@
 // The value envelope, the encryption rules and the MAC.
 #include <re2/re2.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "core/base64.hpp"
 #include "sopskit/cipher.hpp"
 #include "sopskit/engine.hpp"
@@ -28,6 +32,28 @@ TEST(Envelope, EveryTypeRoundTrips) {
         EXPECT_EQ(env.rfind("ENC[AES256_GCM,data:", 0), 0u);
         EXPECT_TRUE(c.decrypt(env, "a:b:") == v) << env;
     }
+}
+
+// One cipher serves a whole file; the controller and batch commands share it across threads.
+TEST(Envelope, OneCipherEncryptsAndDecryptsOnSeveralThreadsAtOnce) {
+    SecureBytes key = fixed_key();
+    ValueCipher c(key);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) {
+                Value v = Value::string("value-" + std::to_string(t) + "-" + std::to_string(i));
+                std::string aad = "k" + std::to_string(t) + ":";
+                try {
+                    if (!(c.decrypt(c.encrypt(v, aad), aad) == v)) ++wrong;
+                } catch (const Error&) {
+                    ++wrong;
+                }
+            }
+        });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Envelope, TypesAndBytesAreSops) {

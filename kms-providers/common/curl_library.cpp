@@ -1,55 +1,37 @@
 #include "common/curl_library.hpp"
 
-#include <dlfcn.h>
+#include <openssl/conf.h>
 
-#include <mutex>
 #include <string>
+
+#include "core/lazy_module.hpp"
 
 namespace sopskit::kms {
 
-namespace {
-
-template <typename F>
-void resolve(void* handle, const char* name, F& fn, std::string& missing) {
-    fn = reinterpret_cast<F>(::dlsym(handle, name));
-    if (!fn) missing = name;
-}
-
-}  // namespace
-
-const CurlLibrary* curl_library(std::string& error_out) {
+const CurlLibrary* curl_library(std::string& error) {
     static CurlLibrary lib{};
-    static std::string error;
-    static std::once_flag once;
-    std::call_once(once, [] {
-        void* handle = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!handle) {
-            const char* why = ::dlerror();
-            error = std::string("cloud KMS keys need libcurl (Debian: libcurl4): ") + (why ? why : "libcurl.so.4 not found");
-            return;
-        }
-        std::string missing;
-        resolve(handle, "curl_global_init", lib.global_init, missing);
-        resolve(handle, "curl_easy_init", lib.easy_init, missing);
-        resolve(handle, "curl_easy_setopt", lib.easy_setopt, missing);
-        resolve(handle, "curl_easy_perform", lib.easy_perform, missing);
-        resolve(handle, "curl_easy_getinfo", lib.easy_getinfo, missing);
-        resolve(handle, "curl_easy_cleanup", lib.easy_cleanup, missing);
-        resolve(handle, "curl_easy_strerror", lib.easy_strerror, missing);
-        resolve(handle, "curl_slist_append", lib.slist_append, missing);
-        resolve(handle, "curl_slist_free_all", lib.slist_free_all, missing);
-        if (!missing.empty()) {
-            error = "libcurl.so.4 lacks " + missing;
-            return;
-        }
-        // The handle stays open for the life of the process: curl keeps global state.
-        lib.global_init(CURL_GLOBAL_DEFAULT);
-    });
-    if (!error.empty()) {
-        error_out = error;
-        return nullptr;
-    }
-    return &lib;
+    static detail::LazyModule module({"libcurl.so.4"}, "cloud KMS keys need libcurl (Debian: libcurl4)");
+    bool ok = module.load(
+        [](detail::LazyModule::Binder& bind) {
+            bind("curl_global_init", lib.global_init);
+            bind("curl_easy_init", lib.easy_init);
+            bind("curl_easy_setopt", lib.easy_setopt);
+            bind("curl_easy_perform", lib.easy_perform);
+            bind("curl_easy_getinfo", lib.easy_getinfo);
+            bind("curl_easy_cleanup", lib.easy_cleanup);
+            bind("curl_easy_strerror", lib.easy_strerror);
+            bind("curl_slist_append", lib.slist_append);
+            bind("curl_slist_free_all", lib.slist_free_all);
+            if (!bind.complete()) return;
+            // sopskit's main starts OpenSSL without openssl.cnf (no local crypto depends on it);
+            // TLS does: the system's minimum protocol and security level live there.
+            OPENSSL_load_builtin_modules();
+            CONF_modules_load_file(nullptr, nullptr, CONF_MFLAGS_DEFAULT_SECTION | CONF_MFLAGS_IGNORE_MISSING_FILE);
+            // curl keeps global state for the life of the process; the module is never closed.
+            lib.global_init(CURL_GLOBAL_DEFAULT);
+        },
+        error);
+    return ok ? &lib : nullptr;
 }
 
 }  // namespace sopskit::kms

@@ -1,6 +1,7 @@
 #include "sopskit/engine.hpp"
 
-#include <openssl/evp.h>
+#include <sodium/crypto_hash_sha256.h>
+#include <sodium/crypto_hash_sha512.h>
 #include <re2/re2.h>
 
 #include <optional>
@@ -101,39 +102,35 @@ bool EncryptionPolicy::should_encrypt(const std::vector<std::string_view>& path,
 
 namespace {
 
-struct MdDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
 // SHA-512 over the values' bytes; with mac_only_encrypted it starts from SHA-256("sops").
+// libsodium's hashes: an OpenSSL digest's first use builds every digest of its provider.
 class MacHasher {
 public:
-    explicit MacHasher(bool mac_only_encrypted) : ctx_(EVP_MD_CTX_new()) {
-        if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha512(), nullptr) != 1)
-            throw Error(ErrorCode::Generic, "SHA-512 unavailable");
+    explicit MacHasher(bool mac_only_encrypted) {
+        crypto_hash_sha512_init(&state_);
         if (mac_only_encrypted) {
-            unsigned char seed[32];
-            unsigned int len = 0;
-            EVP_Digest("sops", 4, seed, &len, EVP_sha256(), nullptr);
-            add(std::string_view(reinterpret_cast<const char*>(seed), len));
+            unsigned char seed[crypto_hash_sha256_BYTES];
+            crypto_hash_sha256(seed, reinterpret_cast<const unsigned char*>("sops"), 4);
+            add(std::string_view(reinterpret_cast<const char*>(seed), sizeof seed));
         }
     }
-    void add(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
+    void add(std::string_view bytes) {
+        crypto_hash_sha512_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    }
     std::string hex() {
-        unsigned char digest[64];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(ctx_.get(), digest, &len);
+        unsigned char digest[crypto_hash_sha512_BYTES];
+        crypto_hash_sha512_final(&state_, digest);
         static const char* digits = "0123456789ABCDEF";
         std::string out;
-        for (unsigned i = 0; i < len; ++i) {
-            out += digits[digest[i] >> 4];
-            out += digits[digest[i] & 15];
+        for (unsigned char d : digest) {
+            out += digits[d >> 4];
+            out += digits[d & 15];
         }
         return out;
     }
 
 private:
-    std::unique_ptr<EVP_MD_CTX, MdDeleter> ctx_;
+    crypto_hash_sha512_state state_;
 };
 
 enum class Direction { Encrypt, Decrypt };

@@ -1,6 +1,6 @@
 // known_hosts from a real SSH handshake (libssh), choosing the host key type Flux's Go client
 // prefers, as `flux create secret git` does.
-#include <libssh/libssh.h>
+#include "k8s/ssh_library.hpp"
 
 #include <memory>
 
@@ -12,8 +12,8 @@ namespace sopskit {
 namespace {
 struct SessionDeleter {
     void operator()(ssh_session s) const {
-        ssh_disconnect(s);
-        ssh_free(s);
+        detail::ssh().ssh_disconnect(s);
+        detail::ssh().ssh_free(s);
     }
 };
 // golang.org/x/crypto/ssh's default host key order without certificates and DSA.
@@ -26,27 +26,28 @@ std::string scan_known_hosts(const std::string& host, int port, std::chrono::sec
     auto failed = [&](const std::string& why) {
         return Error(ErrorCode::Generic, "SSH key scan for host " + where + " failed, error: " + why);
     };
-    std::unique_ptr<ssh_session_struct, SessionDeleter> s(ssh_new());
+    const detail::SshLibrary& ssh = detail::ssh();
+    std::unique_ptr<ssh_session_struct, SessionDeleter> s(ssh.ssh_new());
     if (!s) throw failed("cannot create an SSH session");
     bool no = false;
     long secs = static_cast<long>(timeout.count());
-    ssh_options_set(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no);
-    ssh_options_set(s.get(), SSH_OPTIONS_HOST, host.c_str());
-    ssh_options_set(s.get(), SSH_OPTIONS_PORT, &port);
-    ssh_options_set(s.get(), SSH_OPTIONS_TIMEOUT, &secs);
-    ssh_options_set(s.get(), SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
-    ssh_options_set(s.get(), SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
-    ssh_options_set(s.get(), SSH_OPTIONS_HOSTKEYS, kHostKeyPreference);
-    if (ssh_connect(s.get()) != SSH_OK) throw failed(ssh_get_error(s.get()));
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no);
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_HOST, host.c_str());
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_PORT, &port);
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_TIMEOUT, &secs);
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+    ssh.ssh_options_set(s.get(), SSH_OPTIONS_HOSTKEYS, kHostKeyPreference);
+    if (ssh.ssh_connect(s.get()) != SSH_OK) throw failed(ssh.ssh_get_error(s.get()));
     ssh_key key = nullptr;
-    if (ssh_get_server_publickey(s.get(), &key) != SSH_OK || !key) throw failed("the server presented no host key");
+    if (ssh.ssh_get_server_publickey(s.get(), &key) != SSH_OK || !key) throw failed("the server presented no host key");
     char* b64 = nullptr;
-    int rc = ssh_pki_export_pubkey_base64(key, &b64);
-    std::string type = ssh_key_type_to_char(ssh_key_type(key));
-    ssh_key_free(key);
+    int rc = ssh.ssh_pki_export_pubkey_base64(key, &b64);
+    std::string type = ssh.ssh_key_type_to_char(ssh.ssh_key_type(key));
+    ssh.ssh_key_free(key);
     if (rc != SSH_OK) throw failed("cannot encode the host key");
     std::string line = (port == 22 ? host : "[" + host + "]:" + std::to_string(port)) + " " + type + " " + b64;
-    ssh_string_free_char(b64);
+    ssh.ssh_string_free_char(b64);
     return line;
 }
 

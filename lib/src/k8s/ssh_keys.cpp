@@ -1,6 +1,6 @@
 // SSH key pairs: generated with OpenSSL as Flux generates them (PKCS#8 PEM private key,
 // authorized_keys public line), or loaded from a file with libssh.
-#include <libssh/libssh.h>
+#include "k8s/ssh_library.hpp"
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -112,20 +112,21 @@ SshKeyPair generate_ssh_key(const std::string& algorithm, int rsa_bits, const st
 }
 
 SshKeyPair load_ssh_private_key(std::string_view file_bytes, const std::string& password) {
+    const detail::SshLibrary& ssh = detail::ssh();
     std::string text(file_bytes);
     ssh_key key = nullptr;
-    int rc = ssh_pki_import_privkey_base64(text.c_str(), password.empty() ? nullptr : password.c_str(), nullptr, nullptr, &key);
+    int rc = ssh.ssh_pki_import_privkey_base64(text.c_str(), password.empty() ? nullptr : password.c_str(), nullptr, nullptr, &key);
     wipe(text);
     if (rc != SSH_OK || !key) fail("failed to parse the private key (wrong format or password)");
     char* b64 = nullptr;
     ssh_key pub = nullptr;
     std::string line;
-    if (ssh_pki_export_privkey_to_pubkey(key, &pub) == SSH_OK && ssh_pki_export_pubkey_base64(pub, &b64) == SSH_OK) {
-        line = std::string(ssh_key_type_to_char(ssh_key_type(pub))) + " " + b64 + "\n";
-        ssh_string_free_char(b64);
+    if (ssh.ssh_pki_export_privkey_to_pubkey(key, &pub) == SSH_OK && ssh.ssh_pki_export_pubkey_base64(pub, &b64) == SSH_OK) {
+        line = std::string(ssh.ssh_key_type_to_char(ssh.ssh_key_type(pub))) + " " + b64 + "\n";
+        ssh.ssh_string_free_char(b64);
     }
-    ssh_key_free(pub);
-    ssh_key_free(key);
+    ssh.ssh_key_free(pub);
+    ssh.ssh_key_free(key);
     if (line.empty()) fail("could not derive the public key");
     return SshKeyPair{SecureBytes::from(file_bytes), line};
 }

@@ -23,9 +23,9 @@ GnupgHome::~GnupgHome() = default;  // the PrivateDir stops the agent and wipes 
 std::vector<std::string> GnupgHome::import_keys(std::string_view key_data) {
     detail::GpgmeCtx ctx = detail::new_gpgme_context(path_);
     detail::GpgmeData in = detail::data_from(key_data);
-    if (gpgme_error_t err = gpgme_op_import(ctx.get(), in.get()))
+    if (gpgme_error_t err = detail::gpgme().gpgme_op_import(ctx.get(), in.get()))
         throw Error(ErrorCode::Generic, "failed to import armored key data into GnuPG keyring: " + detail::gpgme_error_text(err));
-    gpgme_import_result_t result = gpgme_op_import_result(ctx.get());
+    gpgme_import_result_t result = detail::gpgme().gpgme_op_import_result(ctx.get());
     std::vector<std::string> fingerprints;
     for (gpgme_import_status_t s = result ? result->imports : nullptr; s; s = s->next)
         if (s->result == 0 && s->fpr) fingerprints.emplace_back(s->fpr);

@@ -1,6 +1,6 @@
 // Small RAII helpers over GPGME, shared by the PGP key source and the isolated home.
 #pragma once
-#include <gpgme.h>
+#include "keys/gpgme_library.hpp"
 
 #include <memory>
 #include <string>
@@ -11,17 +11,17 @@
 namespace sopskit::detail {
 
 struct GpgmeCtxDeleter {
-    void operator()(gpgme_ctx_t c) const { gpgme_release(c); }
+    void operator()(gpgme_ctx_t c) const { gpgme().gpgme_release(c); }
 };
 using GpgmeCtx = std::unique_ptr<std::remove_pointer_t<gpgme_ctx_t>, GpgmeCtxDeleter>;
 
 struct GpgmeDataDeleter {
-    void operator()(gpgme_data_t d) const { gpgme_data_release(d); }
+    void operator()(gpgme_data_t d) const { gpgme().gpgme_data_release(d); }
 };
 using GpgmeData = std::unique_ptr<std::remove_pointer_t<gpgme_data_t>, GpgmeDataDeleter>;
 
 struct GpgmeKeyDeleter {
-    void operator()(gpgme_key_t k) const { gpgme_key_unref(k); }
+    void operator()(gpgme_key_t k) const { gpgme().gpgme_key_unref(k); }
 };
 using GpgmeKey = std::unique_ptr<std::remove_pointer_t<gpgme_key_t>, GpgmeKeyDeleter>;
 

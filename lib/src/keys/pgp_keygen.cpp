@@ -10,7 +10,7 @@ namespace {
 
 std::string export_key(gpgme_ctx_t ctx, const std::string& fpr, gpgme_export_mode_t mode) {
     detail::GpgmeData out = detail::empty_data();
-    if (gpgme_error_t err = gpgme_op_export(ctx, fpr.c_str(), mode, out.get()))
+    if (gpgme_error_t err = detail::gpgme().gpgme_op_export(ctx, fpr.c_str(), mode, out.get()))
         throw Error(ErrorCode::Generic, "could not export the new PGP key: " + detail::gpgme_error_text(err));
     return detail::take_data(std::move(out));
 }
@@ -30,17 +30,17 @@ GeneratedPgpKey generate_pgp_key(const std::string& user_id, const std::string& 
     auto home = GnupgHome::create_temporary();
     detail::GpgmeCtx ctx = detail::new_gpgme_context(home->path());
     unsigned int flags = GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE;
-    if (gpgme_error_t err = gpgme_op_createkey(ctx.get(), user_id.c_str(), primary_algo.c_str(), 0, 0, nullptr,
+    if (gpgme_error_t err = detail::gpgme().gpgme_op_createkey(ctx.get(), user_id.c_str(), primary_algo.c_str(), 0, 0, nullptr,
                                                flags | GPGME_CREATE_CERT | GPGME_CREATE_SIGN))
         throw Error(ErrorCode::Generic, "could not generate the PGP key: " + detail::gpgme_error_text(err));
-    gpgme_genkey_result_t res = gpgme_op_genkey_result(ctx.get());
+    gpgme_genkey_result_t res = detail::gpgme().gpgme_op_genkey_result(ctx.get());
     if (!res || !res->fpr) throw Error(ErrorCode::Generic, "could not generate the PGP key: no fingerprint returned");
     std::string fpr = res->fpr;
     gpgme_key_t raw = nullptr;
-    if (gpgme_get_key(ctx.get(), fpr.c_str(), &raw, 1))
+    if (detail::gpgme().gpgme_get_key(ctx.get(), fpr.c_str(), &raw, 1))
         throw Error(ErrorCode::Generic, "could not read back the new PGP key");
     detail::GpgmeKey key(raw);
-    if (gpgme_error_t err = gpgme_op_createsubkey(ctx.get(), key.get(), sub_algo.c_str(), 0, 0, flags | GPGME_CREATE_ENCR))
+    if (gpgme_error_t err = detail::gpgme().gpgme_op_createsubkey(ctx.get(), key.get(), sub_algo.c_str(), 0, 0, flags | GPGME_CREATE_ENCR))
         throw Error(ErrorCode::Generic, "could not add the encryption subkey: " + detail::gpgme_error_text(err));
     GeneratedPgpKey out;
     out.fingerprint = fpr;
@@ -55,7 +55,7 @@ GeneratedPgpKey generate_pgp_key(const std::string& user_id, const std::string& 
 void import_public_key_to_user_keyring(const std::string& armored_public) {
     detail::GpgmeCtx ctx = detail::new_gpgme_context("");
     detail::GpgmeData in = detail::data_from(armored_public);
-    if (gpgme_error_t err = gpgme_op_import(ctx.get(), in.get()))
+    if (gpgme_error_t err = detail::gpgme().gpgme_op_import(ctx.get(), in.get()))
         throw Error(ErrorCode::Generic, "could not import the public key into your keyring: " + detail::gpgme_error_text(err));
 }
 

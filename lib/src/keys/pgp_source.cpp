@@ -34,7 +34,7 @@ public:
         std::string fp = normalize_fingerprint(recipient.id);
         detail::GpgmeCtx ctx = detail::new_gpgme_context(home_path());
         gpgme_key_t raw = nullptr;
-        if (gpgme_error_t err = gpgme_get_key(ctx.get(), fp.c_str(), &raw, 0))
+        if (gpgme_error_t err = detail::gpgme().gpgme_get_key(ctx.get(), fp.c_str(), &raw, 0))
             throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": key not found in the keyring (" +
                                                 detail::gpgme_error_text(err) + ")");
         detail::GpgmeKey key(raw);
@@ -43,7 +43,7 @@ public:
         detail::GpgmeData in = detail::data_from(data_key.view());
         detail::GpgmeData out = detail::empty_data();
         auto flags = static_cast<gpgme_encrypt_flags_t>(GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO);
-        if (gpgme_error_t err = gpgme_op_encrypt(ctx.get(), recipients, flags, in.get(), out.get()))
+        if (gpgme_error_t err = detail::gpgme().gpgme_op_encrypt(ctx.get(), recipients, flags, in.get(), out.get()))
             throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": " + detail::gpgme_error_text(err));
         StoredKey stored{"pgp", Value::empty_map()};
         stored.set_field("created_at", Value::string(now_rfc3339()));
@@ -58,7 +58,7 @@ public:
         gpgme_ctx_t ctx = thread_context();
         detail::GpgmeData in = detail::data_from(enc);
         detail::SecureSink sink(kMaxDataKey);
-        gpgme_error_t err = gpgme_op_decrypt(ctx, in.get(), sink.data());
+        gpgme_error_t err = detail::gpgme().gpgme_op_decrypt(ctx, in.get(), sink.data());
         if (err) {
             switch (gpgme_err_code(err)) {
                 case GPG_ERR_NO_SECKEY: return UnwrapOutcome::not_mine("no secret key for it in the GnuPG keyring");

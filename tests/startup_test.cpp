@@ -1,0 +1,158 @@
+// Start-up: a command maps only the libraries it uses (GPGME, libssh and libcurl are opened on
+// first use), and the loader behind that (core/lazy_module.hpp) reports what is missing.
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "core/lazy_module.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using sopskit::detail::LazyModule;
+using sopskit::test::run;
+using sopskit::test::write_file;
+
+namespace {
+
+const char* kSecret =
+    "apiVersion: v1\n"
+    "kind: Secret\n"
+    "metadata:\n"
+    "    name: demo\n"
+    "stringData:\n"
+    "    password: hunter2\n";
+
+// The shared objects the dynamic loader opened while `command` ran (LD_DEBUG=files, which
+// glibc prints on stderr), plus the command's own result.
+struct Loaded {
+    sopskit::test::RunResult result;
+    std::string files;
+};
+
+Loaded run_traced(const fs::path& dir, const std::string& args, const std::string& stdin_data = "") {
+    Loaded l;
+    l.result = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt LD_DEBUG=files LD_DEBUG_OUTPUT='" + (dir / "ld").string() + "' '" +
+                       sopskit::test::cli_path() + "' " + args,
+                   stdin_data);
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().filename().string().rfind("ld.", 0) == 0) {
+            l.files += sopskit::test::read_file(entry.path());
+            fs::remove(entry.path());
+        }
+    return l;
+}
+
+// A temporary folder with an age identity (key.txt) and s.enc.yaml, kSecret encrypted to it.
+fs::path folder_with_age_secret() {
+    fs::path dir = sopskit::test::make_temp_dir();
+    auto keygen = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' '" + sopskit::test::cli_path() + "' keygen age --output key.txt");
+    EXPECT_EQ(keygen.exit_code, 0) << keygen.err;
+    std::string printed = keygen.out + keygen.err;  // the recipient goes to stderr with --output
+    std::string recipient = printed.substr(std::min(printed.find("age1"), printed.size()));
+    recipient = recipient.substr(0, recipient.find_first_of(" \n"));
+    write_file(dir / "s.yaml", kSecret);
+    auto enc = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' '" + sopskit::test::cli_path() + "' encrypt --age " + recipient +
+                   " s.yaml > s.enc.yaml");
+    EXPECT_EQ(enc.exit_code, 0) << enc.err;
+    return dir;
+}
+
+}  // namespace
+
+TEST(Startup, AgeDecryptMapsNoGnupgSshOrCurl) {
+    fs::path dir = folder_with_age_secret();
+    Loaded dec = run_traced(dir, "decrypt s.enc.yaml", "");
+    // The trace must have worked, or the test would pass for nothing.
+    ASSERT_NE(dec.files.find("libcrypto.so"), std::string::npos) << dec.files;
+    ASSERT_EQ(dec.result.exit_code, 0) << dec.result.err;
+    EXPECT_EQ(dec.result.out, kSecret);
+    for (const char* lib : {"libgpgme", "libassuan", "libgpg-error", "libssh", "libgssapi", "libkrb5", "libcurl"})
+        EXPECT_EQ(dec.files.find(lib), std::string::npos) << lib << " was loaded for an age-only decrypt";
+}
+
+TEST(Startup, OpensslConfigFileIsNotRead) {
+    fs::path dir = folder_with_age_secret();
+    // A configuration that would leave OpenSSL with the null provider only: no AES-256-GCM.
+    write_file(dir / "openssl.cnf",
+               "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
+               "[provider_sect]\nnull = null_sect\n[null_sect]\nactivate = 1\n");
+    auto dec = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt OPENSSL_CONF='" +
+                   (dir / "openssl.cnf").string() + "' '" + sopskit::test::cli_path() + "' decrypt s.enc.yaml");
+    ASSERT_EQ(dec.exit_code, 0) << dec.err;
+    EXPECT_EQ(dec.out, kSecret);
+}
+
+TEST(Startup, SshKeyAndHostScanOpenLibsshOnFirstUse) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    auto gen = run("ssh-keygen -q -t ed25519 -N '' -f '" + (dir / "id").string() + "'");
+    if (gen.exit_code != 0) GTEST_SKIP() << "ssh-keygen not available";
+    // Nothing listens on the port: the key is read (libssh), then the host scan (libssh) fails.
+    int port = sopskit::test::free_loopback_port();
+    Loaded l = run_traced(dir, "create secret git auth --url ssh://git@127.0.0.1:" + std::to_string(port) +
+                                   "/repo --private-key-file id --export");
+    EXPECT_NE(l.result.exit_code, 0);
+    EXPECT_NE(l.result.err.find("SSH key scan for host 127.0.0.1:" + std::to_string(port) + " failed"), std::string::npos)
+        << l.result.err;
+    EXPECT_NE(l.files.find("libssh.so.4"), std::string::npos) << "libssh was not opened for an SSH key";
+    EXPECT_EQ(l.files.find("libgpgme"), std::string::npos) << "GPGME was opened for an SSH key";
+}
+
+TEST(LazyModule, ResolvesSymbolsOnceFromASoname) {
+    LazyModule m({"libm.so.6"}, "maths");
+    double (*cosine)(double) = nullptr;
+    int binds = 0;
+    std::string error;
+    auto bind = [&](LazyModule::Binder& b) {
+        ++binds;
+        b("cos", cosine);
+    };
+    ASSERT_TRUE(m.load(bind, error)) << error;
+    ASSERT_TRUE(m.load(bind, error)) << error;
+    EXPECT_EQ(binds, 1);
+    ASSERT_NE(cosine, nullptr);
+    EXPECT_EQ(cosine(0.0), 1.0);
+}
+
+TEST(LazyModule, MissingLibraryNamesThePurposeAndTriesEachCandidate) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    LazyModule m({(dir / "absent.so").string(), "libm.so.6"}, "second choice");
+    void (*fn)() = nullptr;
+    std::string error;
+    EXPECT_TRUE(m.load([&](LazyModule::Binder& b) { b("sin", fn); }, error)) << error;
+
+    LazyModule none({(dir / "absent.so").string(), "libsopskit-no-such-library.so.0"},
+                    "PGP keys need GPGME (Debian: libgpgme11)");
+    std::string why;
+    EXPECT_FALSE(none.load([&](LazyModule::Binder& b) { b("sin", fn); }, why));
+    EXPECT_EQ(why.rfind("PGP keys need GPGME (Debian: libgpgme11): ", 0), 0u) << why;
+    EXPECT_NE(why.find("absent.so"), std::string::npos) << why;
+    std::string again;
+    EXPECT_FALSE(none.load([&](LazyModule::Binder&) {}, again));
+    EXPECT_EQ(again, why);
+}
+
+TEST(LazyModule, MissingSymbolIsAnErrorNamingIt) {
+    LazyModule m({"libm.so.6"}, "maths");
+    double (*cosine)(double) = nullptr;
+    void (*nope)() = nullptr;
+    bool complete = true;
+    std::string error;
+    EXPECT_FALSE(m.load(
+        [&](LazyModule::Binder& b) {
+            b("cos", cosine);
+            b("sopskit_no_such_function", nope);
+            complete = b.complete();
+        },
+        error));
+    EXPECT_FALSE(complete);
+    EXPECT_EQ(error, "libm.so.6 lacks sopskit_no_such_function");
+}
+
+TEST(LazyModule, ModulesAreLookedForBesideTheExecutableFirst) {
+    auto candidates = sopskit::detail::module_candidates("libsopskit_example.so");
+    ASSERT_EQ(candidates.size(), 2u);
+    EXPECT_EQ(fs::path(candidates[0]), fs::canonical("/proc/self/exe").parent_path() / "libsopskit_example.so");
+    EXPECT_TRUE(fs::path(candidates[1]).is_absolute());
+    EXPECT_EQ(fs::path(candidates[1]).filename(), "libsopskit_example.so");
+    EXPECT_EQ(fs::path(candidates[1]).parent_path().filename(), "sopskit");
+}

@@ -327,7 +327,7 @@ int run_build(const BuildOptions& b) {
         throw Error(e.code(), std::string("kustomize build failed: ") + e.what());
     }
     // Flux's krusty options: LoadRestrictionsNone (the root bound is checked above), no plugins.
-    std::string built = capture({kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", copy + "/" + rel});
+    std::string built = capture({kubectl, "kustomize", copy + "/" + rel, "--load-restrictor", "LoadRestrictionsNone"});
     StoreOptions o;
     o.yaml_timestamps = false;
     o.yaml_indent = 2;

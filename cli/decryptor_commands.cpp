@@ -175,6 +175,20 @@ const std::string& kubectl_path() {
     return path;
 }
 
+// kubectl's own error line, `E1203 07:17:36.956533 6075 run.go:72] "command failed" err="..."`,
+// reduced to the quoted error as Flux prints kustomize's (other text is kept as it is).
+std::string kubectl_error_text(const std::string& err) {
+    const std::string marker = "\"command failed\" err=\"";
+    auto at = err.find(marker);
+    if (at == std::string::npos || err.find('\n') != std::string::npos || err.back() != '"') return err;
+    std::string quoted = err.substr(at + marker.size(), err.size() - at - marker.size() - 1), out;
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+        if (quoted[i] == '\\' && i + 1 < quoted.size() && (quoted[i + 1] == '"' || quoted[i + 1] == '\\')) ++i;
+        out += quoted[i];
+    }
+    return out;
+}
+
 // Output of a program run without a shell, or an Error with its stderr. Both pipes are read
 // as data arrives (poll), so a child filling one while we wait on the other cannot deadlock.
 std::string capture(const std::vector<std::string>& argv_s) {
@@ -241,7 +255,7 @@ std::string capture(const std::vector<std::string>& argv_s) {
     if (rc != 0) {
         wipe(out);
         while (!err.empty() && err.back() == '\n') err.pop_back();
-        throw Error(ErrorCode::Generic, "kustomize build failed: " + err);
+        throw Error(ErrorCode::Generic, "kustomize build failed: " + kubectl_error_text(err));
     }
     if (too_large) {
         wipe(out);
@@ -288,9 +302,9 @@ std::string build_folder(const BuildOptions& b, const FluxKustomizationSpec& spe
         root = fs::weakly_canonical(b.root.empty() ? b.dir : b.root).string();
         return fs::weakly_canonical(b.dir).string();
     }
-    if (!spec.path) throw Error(ErrorCode::Generic, "sopskit build needs a folder or a --kustomization with spec.path");
+    if (b.kustomization.empty()) throw Error(ErrorCode::Generic, "sopskit build needs a folder or a --kustomization");
     root = fs::weakly_canonical(b.root.empty() ? "." : b.root).string();
-    std::string rel = fs::path("/" + *spec.path).lexically_normal().relative_path().string();
+    std::string rel = fs::path("/" + spec.path.value_or("")).lexically_normal().relative_path().string();  // Flux: "" is the root
     return fs::weakly_canonical(fs::path(root) / rel).string();
 }
 

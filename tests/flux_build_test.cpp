@@ -175,6 +175,8 @@ TEST(FluxEnvsubst, ErrorsAsFluxWordsThem) {
     EXPECT_EQ(subst_error("${x:}", v), "unable to parse substitution within function");
     EXPECT_EQ(subst_error("${x:", v), "bad substitution");
     EXPECT_EQ(subst_error("${x/a}", v), "bad substitution");
+    EXPECT_EQ(subst_error("${x:\xc3\xa9}", v), "bad substitution") << "Go's scanner steps back over a multi-byte character";
+    EXPECT_EQ(subst("${x:\xff}", v), "X") << "an invalid byte is one character wide: a substring position that is no number";
     EXPECT_EQ(subst_error("${x:=a", v), "unable to parse substitution within function");
     EXPECT_EQ(subst_error("ok ${x} then ${x", v), "missing closing brace") << "a syntax error fails the whole text";
     EXPECT_EQ(subst_error("${s:1:-2}", {{"s", "abcdef"}}), "bad substitution") << "Go would panic on the backwards slice";
@@ -231,6 +233,13 @@ TEST(FluxBuild, GeneratesTheKustomizationAsFluxDoes) {
     auto bad = r.build("repo/bad --root repo");
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.err.find("failed to decode Kubernetes YAML from x.yaml"), std::string::npos) << bad.err;
+    // ... and so does YAML that is not an object (a Helm values file).
+    r.file("values/sub/values.yaml", "replicas: 2\nimage: x\n");
+    r.file("values/cm.yaml", kConfigMap);
+    auto values = r.build("repo/values --root repo");
+    EXPECT_NE(values.exit_code, 0);
+    EXPECT_NE(values.err.find("failed to decode Kubernetes YAML from sub/values.yaml: missing Resource metadata"), std::string::npos)
+        << values.err;
 }
 
 // targetNamespace, namePrefix/nameSuffix, patches, images and components from a Flux
@@ -293,6 +302,13 @@ TEST(FluxBuild, LoadsFromAnywhereInsideTheRootAndNothingOutside) {
     EXPECT_EQ(canonical(built.out), canonical(expected.out));
     EXPECT_NE(built.out.find("color=blue"), std::string::npos);
 
+    // kustomize's own error, as Flux prints it (kubectl's log prefix dropped).
+    r.file("miss/kustomization.yaml", "resources: [nope.yaml]\n");
+    auto miss = r.build("repo/miss --root repo");
+    EXPECT_NE(miss.exit_code, 0);
+    EXPECT_EQ(miss.err.rfind("sopskit: kustomize build failed: accumulating resources: ", 0), 0u) << miss.err;
+    EXPECT_EQ(miss.err.find("run.go"), std::string::npos) << miss.err;
+
     write_file(r.dir / "outside.properties", "stolen=1\n");
     r.file("up/kustomization.yaml", "configMapGenerator:\n- name: p\n  files: [../../outside.properties]\n");
     auto up = r.build("repo/up --root repo");
@@ -338,6 +354,14 @@ TEST(FluxBuild, NoRemoteBasesRefusesRemoteResources) {
                                "base/kustomization.yaml"),
               std::string::npos)
         << refused.err;
+    // A file:// base is a git clone from this machine's disk: refused even without the flag.
+    r.file("base/kustomization.yaml", "resources:\n- file:///srv/other-tenant/repo\n");
+    auto file_url = r.build("repo/apps --root repo");
+    EXPECT_NE(file_url.exit_code, 0);
+    EXPECT_NE(file_url.err.find("'file:///srv/other-tenant/repo' in base/kustomization.yaml names a git repository outside the "
+                                "repository root"),
+              std::string::npos)
+        << file_url.err;
     r.file("base/kustomization.yaml", "resources: [svc.yaml]\n");
     r.file("base/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n");
     auto local = r.build("repo/apps --root repo --no-remote-bases");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "sopskit/error.hpp"
@@ -30,6 +31,8 @@ struct Node {
     std::string param, op;    // an expression ${param<op>args}
     std::vector<Node> args;
 };
+
+std::pair<char32_t, std::size_t> decode_rune(std::string_view s);
 
 bool ident_byte(char c) {
     unsigned char u = static_cast<unsigned char>(c);
@@ -127,6 +130,9 @@ private:
             case ':': {
                 if (pos_ + 1 >= s_.size()) bad_substitution();
                 char next = s_[pos_ + 1];
+                // Go steps back by the width of the character after ':' once too often: a
+                // multi-byte character there lands the scanner before the ':'.
+                if (decode_rune(s_.substr(pos_ + 1)).second > 1) bad_substitution();
                 if (next == '=' || next == '-' || next == '?' || next == '+') {
                     n.op = std::string(s_.substr(pos_, 2));
                     pos_ += 2;

@@ -161,10 +161,22 @@ void scan_manifests(const fs::path& dir, const fs::path& base, std::vector<std::
         std::string ext = e.path().extension().string();
         if (ext != ".yaml" && ext != ".yml") continue;
         std::string text = read_limited(e.path());
+        Branches docs;
         try {
-            (void)load_plain(Format::Yaml, text, kube_yaml());
+            docs = load_plain(Format::Yaml, text, kube_yaml());
         } catch (const Error&) {
             fail("failed to decode Kubernetes YAML from " + rel.substr(2) + ": not valid YAML");
+        }
+        // kyaml's GetMeta: a document with none of apiVersion, kind and metadata is not an object
+        // (a Helm values.yaml, a .sops.yaml): Flux stops here rather than list it.
+        for (const Branch& d : docs) {
+            auto present = [&](const char* f) {
+                const Value* v = at(d, f);
+                return v && v->kind != Kind::Null && !(v->kind == Kind::String && v->text.empty()) &&
+                       !(v->kind == Kind::Map && v->map.empty());
+            };
+            if (!d.empty() && !present("apiVersion") && !present("kind") && !present("metadata"))
+                fail("failed to decode Kubernetes YAML from " + rel.substr(2) + ": missing Resource metadata");
         }
         out.push_back(rel);
     }
@@ -302,9 +314,12 @@ private:
         }
         std::error_code ec;
         if (looks_remote(ref) && !fs::exists(dir / ref, ec)) {
-            if (no_remote_ && is_base_field(key))
-                fail("remote bases are not allowed (--no-remote-bases): '" + ref + "' in " + shown_);
-            return;  // kustomize's business (a remote patch or file is refused by kustomize itself)
+            const bool loads = is_base_field(key) || is_config_field(key);
+            // kustomize clones a file:// URL from this machine's disk: never the tenant's to name.
+            if (loads && ref.find("file://") != std::string::npos)
+                fail("'" + ref + "' in " + shown_ + " names a git repository outside the repository root");
+            if (no_remote_ && loads) fail("remote bases are not allowed (--no-remote-bases): '" + ref + "' in " + shown_);
+            return;  // kustomize fetches it (a remote patch file is refused by kustomize itself)
         }
         if (ref.front() == '/')
             fail("absolute path '" + ref + "' in " + shown_ + ": paths must be relative and stay inside the repository root");

@@ -174,6 +174,11 @@ TEST(FluxEnvsubst, ErrorsAsFluxWordsThem) {
     EXPECT_EQ(subst_error("${#}", v), "bad substitution");
     EXPECT_EQ(subst_error("${x:}", v), "unable to parse substitution within function");
     EXPECT_EQ(subst_error("${x:", v), "bad substitution");
+    EXPECT_EQ(subst_error(std::string("${x:\0}", 6), v), "unable to parse substitution within function")
+        << "a NUL reads as the end, but is one byte wide where the end is none";
+    EXPECT_EQ(subst("${caf\xc3\xa9}", {{"caf\xc3\xa9", "v"}}), "v") << "a letter beyond ASCII is part of a name";
+    EXPECT_EQ(subst_error("${a\xe2\x82\xac}", v), "missing closing brace") << "a symbol is not";
+    EXPECT_EQ(subst_error("${\xff}", v), "unable to parse variable name") << "nor is an invalid byte";
     EXPECT_EQ(subst_error("${x/a}", v), "bad substitution");
     EXPECT_EQ(subst_error("${x:\xc3\xa9}", v), "bad substitution") << "Go's scanner steps back over a multi-byte character";
     EXPECT_EQ(subst("${x:\xff}", v), "X") << "an invalid byte is one character wide: a substring position that is no number";

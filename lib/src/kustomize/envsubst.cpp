@@ -34,15 +34,23 @@ struct Node {
 
 std::pair<char32_t, std::size_t> decode_rune(std::string_view s);
 
-bool ident_byte(char c) {
-    unsigned char u = static_cast<unsigned char>(c);
-    // Go accepts Unicode letters and digits; every non-ASCII byte counts here (docs/build.md).
-    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' || u >= 0x80;
+// Go's unicode.IsLetter || unicode.IsDigit || '_', without Unicode's tables: ASCII exactly; a
+// valid non-ASCII character counts unless it is in a block of symbols, punctuation, marks or
+// private use (docs/build.md); an invalid byte never counts (Go reads it as U+FFFD).
+bool ident_rune(char32_t r) {
+    if (r < 0x80) return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_';
+    if (r <= 0xBF) return r == 0xAA || r == 0xB5 || r == 0xBA;
+    if (r == 0xD7 || r == 0xF7) return false;
+    if (r >= 0x300 && r <= 0x36F) return false;                       // combining marks
+    if (r >= 0x2000 && r <= 0x2BFF) return false;                     // punctuation, symbols, arrows, shapes
+    if (r >= 0x3000 && r <= 0x303F) return false;                     // CJK punctuation
+    if ((r >= 0xE000 && r <= 0xF8FF) || (r >= 0xFE00 && r <= 0xFE0F) || r >= 0xFFF0) return r < 0x10000 ? false : r < 0x1F000 || r > 0x1FAFF;
+    return true;
 }
 
 class Parser {
 public:
-    explicit Parser(std::string_view s) : s_(s.substr(0, s.find('\0'))) {}
+    explicit Parser(std::string_view s) : s_(s.substr(0, s.find('\0'))), nul_end_(s_.size() < s.size()) {}
 
     std::vector<Node> parse() {
         std::vector<Node> nodes;
@@ -76,7 +84,11 @@ private:
     }
     std::string ident() {
         std::size_t start = pos_;
-        while (!end() && ident_byte(s_[pos_])) ++pos_;
+        while (!end()) {
+            auto [r, n] = decode_rune(s_.substr(pos_));
+            if ((r == 0xFFFD && n == 1) || !ident_rune(r)) break;
+            pos_ += n;
+        }
         return std::string(s_.substr(start, pos_ - start));
     }
     bool escape_pair() const {
@@ -128,7 +140,7 @@ private:
                 ++pos_;
                 return n;
             case ':': {
-                if (pos_ + 1 >= s_.size()) bad_substitution();
+                if (pos_ + 1 >= s_.size()) nul_end_ ? bad_operand() : bad_substitution();  // a NUL is one byte wide
                 char next = s_[pos_ + 1];
                 // Go steps back by the width of the character after ':' once too often: a
                 // multi-byte character there lands the scanner before the ':'.
@@ -193,6 +205,7 @@ private:
     }
 
     std::string_view s_;
+    bool nul_end_;  // the text went on after a NUL
     std::size_t pos_ = 0;
 };
 

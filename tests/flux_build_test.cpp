@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "sopskit/envsubst.hpp"
@@ -472,4 +473,100 @@ TEST(FluxBuild, KustomizationManifestShapes) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find(".spec.postBuild.substitute.n"), std::string::npos) << e.what();
     }
+}
+
+// fluxcd/pkg kustomize Test_Images: spec.images merged into the kustomization's own entry by
+// name, then built with the real kubectl kustomize.
+TEST(FluxBuild, ImagesMergeAsFluxsGeneratorTests) {
+    REQUIRE_PROGRAM("kubectl");
+    const std::string app = "ghcr.io/example/app";
+    const std::string digest = "sha256:" + std::string(64, 'a');
+    struct Image {
+        std::string newName, newTag, digest;
+    };
+    struct Case {
+        const char* name;
+        std::optional<Image> existing;
+        Image flux;
+        std::string expected;
+    } cases[] = {
+        {"newTag kept when only newName is set", Image{"", "v1.2.3", ""}, {"registry.example.com/app", "", ""},
+         "registry.example.com/app:v1.2.3"},
+        {"newName kept when only newTag is set", Image{"registry.example.com/app", "", ""}, {"", "v2.0.0", ""},
+         "registry.example.com/app:v2.0.0"},
+        {"digest kept when only newName is set", Image{"", "", digest}, {"registry.example.com/app", "", ""},
+         "registry.example.com/app@" + digest},
+        {"digest cleared when only newTag is set", Image{"", "", digest}, {"", "v2.0.0", ""}, app + ":v2.0.0"},
+        {"newTag cleared when only digest is set", Image{"", "v1.2.3", ""}, {"", "", digest}, app + "@" + digest},
+        {"newName kept when newTag replaces digest", Image{"registry.example.com/app", "", digest}, {"", "v2.0.0", ""},
+         "registry.example.com/app:v2.0.0"},
+        {"newTag and digest together", Image{"", "v1.2.3", ""}, {"", "v2.0.0", digest}, app + ":v2.0.0@" + digest},
+        {"only a name leaves the entry", Image{"registry.example.com/app", "v1.2.3", ""}, {"", "", ""},
+         "registry.example.com/app:v1.2.3"},
+        {"set fields override", Image{"old.example.com/app", "v1.2.3", ""}, {"registry.example.com/app", "v2.0.0", ""},
+         "registry.example.com/app:v2.0.0"},
+        {"no existing entry: appended", std::nullopt, {"registry.example.com/app", "v2.0.0", ""}, "registry.example.com/app:v2.0.0"},
+    };
+    auto fields = [](const Image& i, const std::string& indent) {
+        std::string s;
+        if (!i.newName.empty()) s += indent + "newName: " + i.newName + "\n";
+        if (!i.newTag.empty()) s += indent + "newTag: " + i.newTag + "\n";
+        if (!i.digest.empty()) s += indent + "digest: " + i.digest + "\n";
+        return s;
+    };
+    for (const Case& c : cases) {
+        fs::path root = sopskit::test::make_temp_dir();
+        write_file(root / "deployment.yaml",
+                   "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels:\n      app: app\n"
+                   "  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n        - name: app\n"
+                   "          image: " + app + "\n");
+        std::string k = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deployment.yaml]\n";
+        if (c.existing) k += "images:\n- name: " + app + "\n" + fields(*c.existing, "  ");
+        write_file(root / "kustomization.yaml", k);
+        auto spec = FluxKustomizationSpec::from_manifest(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  images:\n  - name: " + app + "\n" +
+            fields(c.flux, "    "));
+        write_flux_kustomization(root.string(), ".", spec);
+        auto built = run("kubectl kustomize " + q(root));
+        ASSERT_EQ(built.exit_code, 0) << c.name << ": " << built.err;
+        EXPECT_NE(built.out.find("image: " + c.expected + "\n"), std::string::npos) << c.name << "\n" << built.out;
+    }
+}
+
+// fluxcd/pkg kustomize Test_IgnoreMissingComponents and TestGenerator_NoResources.
+TEST(FluxBuild, ComponentsAndEmptyKustomizationsAsFluxsGeneratorTests) {
+    REQUIRE_PROGRAM("kubectl");
+    fs::path root = sopskit::test::make_temp_dir();
+    fs::create_directories(root / "app");
+    fs::create_directories(root / "gen");
+    write_file(root / "app/cm.yaml", kConfigMap);
+    write_file(root / "app/kustomization.yaml", "resources: [cm.yaml]\n");
+    fs::create_directories(root / "app/existing-component");
+    write_file(root / "app/existing-component/kustomization.yaml",
+               "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: comp-\n");
+    const std::string ks = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n"
+                           "  components: [existing-component, missing-component]\n";
+    auto ignoring = FluxKustomizationSpec::from_manifest(ks + "  ignoreMissingComponents: true\n");
+    write_flux_kustomization(root.string(), "app", ignoring);
+    auto built = run("kubectl kustomize " + q(root / "app"));
+    ASSERT_EQ(built.exit_code, 0) << built.err;
+    EXPECT_NE(built.out.find("name: comp-app"), std::string::npos) << built.out;
+
+    write_file(root / "app/kustomization.yaml", "resources: [cm.yaml]\n");
+    write_flux_kustomization(root.string(), "app", FluxKustomizationSpec::from_manifest(ks));
+    auto failed = run("kubectl kustomize " + q(root / "app"));
+    EXPECT_NE(failed.exit_code, 0);
+    EXPECT_NE(failed.err.find("missing-component"), std::string::npos) << failed.err;
+
+    // No resources (a generator only): Flux adds buildMetadata originAnnotations.
+    write_file(root / "gen/kustomization.yaml", "configMapGenerator:\n- name: c\n  literals: [a=b]\n");
+    write_flux_kustomization(root.string(), "gen", {});
+    EXPECT_NE(read_file(root / "gen/kustomization.yaml").find("originAnnotations"), std::string::npos);
+    auto gen = run("kubectl kustomize " + q(root / "gen"));
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    EXPECT_NE(gen.out.find("config.kubernetes.io/origin"), std::string::npos) << gen.out;
+    // An empty folder: the placeholder namespace (TestGenerator_EmptyDir).
+    fs::create_directories(root / "empty");
+    write_flux_kustomization(root.string(), "empty", {});
+    EXPECT_NE(read_file(root / "empty/kustomization.yaml").find("_placeholder"), std::string::npos);
 }

@@ -325,7 +325,8 @@ int run_build(const BuildOptions& b) {
     if (dir.compare(0, root.size(), root) != 0 || (dir.size() > root.size() && dir[root.size()] != '/'))
         throw Error(ErrorCode::Generic, "the build folder must be inside --root");
     std::string rel = dir.size() > root.size() ? dir.substr(root.size() + 1) : std::string(".");
-    if (!fs::is_directory(dir)) throw Error(ErrorCode::Generic, "the build folder '" + rel + "' does not exist");
+    if (!fs::is_directory(dir))  // Flux's wording (it names its own work copy)
+        throw Error(ErrorCode::Generic, "kustomization path not found: stat " + rel + ": no such file or directory");
     const std::string& kubectl = kubectl_path();
     // Decrypted sources live only here: wiped and removed on every way out (see PrivateDir).
     auto work = PrivateDir::create("sopskit-build");

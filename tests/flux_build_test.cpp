@@ -234,6 +234,10 @@ TEST(FluxBuild, GeneratesTheKustomizationAsFluxDoes) {
     auto empty = r.build("repo/empty --root repo");
     EXPECT_EQ(empty.exit_code, 0) << empty.err;
     EXPECT_EQ(canonical(empty.out), "");
+    auto nowhere = r.build("repo/nowhere --root repo");
+    EXPECT_NE(nowhere.exit_code, 0);
+    EXPECT_NE(nowhere.err.find("kustomization path not found: stat nowhere: no such file or directory"), std::string::npos)
+        << nowhere.err;
     // A .yaml that is not YAML stops the generation, naming the file.
     r.file("bad/x.yaml", "a: [\n");
     auto bad = r.build("repo/bad --root repo");

@@ -428,8 +428,8 @@ void copy_root_for_build(const std::string& root_in, const std::string& dest) {
     phase1::RootFolder folder(root.string());
     fs::create_directory(dest);
     std::size_t seen = 0;
-    auto options = fs::directory_options::none;
-    for (auto it = fs::recursive_directory_iterator(root, options); it != fs::recursive_directory_iterator(); ++it) {
+    // Folder symlinks are not descended into (they are links in the copy too).
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
         if (++seen > 10 * kMaxWalk) fail("more than " + std::to_string(10 * kMaxWalk) + " files in the repository");
         const fs::path rel = it->path().lexically_relative(root);
         const fs::path to = fs::path(dest) / rel;
@@ -450,7 +450,6 @@ void write_flux_kustomization(const std::string& root_in, const std::string& dir
     const fs::path root = fs::canonical(root_in);
     const fs::path dir = (root / dir_rel).lexically_normal();
     Branch k;
-    bool created = false;
     fs::path kfile;
     if (auto existing = kustomization_file(dir)) {
         kfile = *existing;
@@ -469,7 +468,6 @@ void write_flux_kustomization(const std::string& root_in, const std::string& dir
                 return l;
             }());
     } else {
-        created = true;
         kfile = dir / "kustomization.yaml";
         std::vector<std::string> files;
         std::size_t seen = 0;
@@ -484,7 +482,6 @@ void write_flux_kustomization(const std::string& root_in, const std::string& dir
             k.push_back(Item{Value::string("resources"), std::move(list)});
         }
     }
-    (void)created;
     if (spec.target_namespace) set_key(k, "namespace", Value::string(*spec.target_namespace));
     if (spec.name_prefix) set_key(k, "namePrefix", Value::string(*spec.name_prefix));
     if (spec.name_suffix) set_key(k, "nameSuffix", Value::string(*spec.name_suffix));

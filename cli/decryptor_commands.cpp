@@ -23,6 +23,7 @@
 #include "sopskit/decryptor.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
+#include "sopskit/flux_build.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/private_dir.hpp"
 
@@ -174,6 +175,20 @@ const std::string& kubectl_path() {
     return path;
 }
 
+// kubectl's own error line, `E1203 07:17:36.956533 6075 run.go:72] "command failed" err="..."`,
+// reduced to the quoted error as Flux prints kustomize's (other text is kept as it is).
+std::string kubectl_error_text(const std::string& err) {
+    const std::string marker = "\"command failed\" err=\"";
+    auto at = err.find(marker);
+    if (at == std::string::npos || err.find('\n') != std::string::npos || err.back() != '"') return err;
+    std::string quoted = err.substr(at + marker.size(), err.size() - at - marker.size() - 1), out;
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+        if (quoted[i] == '\\' && i + 1 < quoted.size() && (quoted[i + 1] == '"' || quoted[i + 1] == '\\')) ++i;
+        out += quoted[i];
+    }
+    return out;
+}
+
 // Output of a program run without a shell, or an Error with its stderr. Both pipes are read
 // as data arrives (poll), so a child filling one while we wait on the other cannot deadlock.
 std::string capture(const std::vector<std::string>& argv_s) {
@@ -240,7 +255,7 @@ std::string capture(const std::vector<std::string>& argv_s) {
     if (rc != 0) {
         wipe(out);
         while (!err.empty() && err.back() == '\n') err.pop_back();
-        throw Error(ErrorCode::Generic, "kustomize build failed: " + err);
+        throw Error(ErrorCode::Generic, "kustomize build failed: " + kubectl_error_text(err));
     }
     if (too_large) {
         wipe(out);
@@ -253,23 +268,81 @@ struct BuildOptions {
     DecryptorFlags flags;
     std::string dir;
     std::string root;
+    std::string kustomization;                 // a Flux Kustomization manifest
+    std::vector<std::string> substitute_from;  // ConfigMap/Secret manifests for postBuild.substituteFrom
+    bool strict_substitute = false;
+    bool no_remote_bases = false;
 };
 
-// The whole reconcile step: work copy, phase 1, kustomize build, phase 2, the Secret guard.
+// The ConfigMaps and Secrets postBuild.substituteFrom may name, read from files; SOPS-encrypted
+// Secrets among them are decrypted with the build's keys (Flux reads them from the cluster).
+Branches substitution_sources(const BuildOptions& b, const Decryptor& d) {
+    Branches all;
+    for (const auto& f : b.substitute_from) {
+        std::string text = read_input(f);
+        Branches docs;
+        try {
+            docs = load_plain(Format::Yaml, text, StoreOptions{2, -1, -1, false});
+        } catch (const Error& e) {
+            wipe(text);
+            throw Error(e.code(), f + ": " + e.what());
+        }
+        wipe(text);
+        std::erase_if(docs, [](const Branch& x) { return x.empty(); });
+        d.decrypt_resources(docs);
+        for (auto& doc : docs) all.push_back(std::move(doc));
+    }
+    return all;
+}
+
+// The folder to build: the argument, or the Kustomization's spec.path under the root (`..`
+// cannot climb above the root, as Flux's securejoin has it).
+std::string build_folder(const BuildOptions& b, const FluxKustomizationSpec& spec, std::string& root) {
+    if (!b.dir.empty()) {
+        root = fs::weakly_canonical(b.root.empty() ? b.dir : b.root).string();
+        return fs::weakly_canonical(b.dir).string();
+    }
+    if (b.kustomization.empty()) throw Error(ErrorCode::Generic, "sopskit build needs a folder or a --kustomization");
+    root = fs::weakly_canonical(b.root.empty() ? "." : b.root).string();
+    std::string rel = fs::path("/" + spec.path.value_or("")).lexically_normal().relative_path().string();  // Flux: "" is the root
+    return fs::weakly_canonical(fs::path(root) / rel).string();
+}
+
+// The whole reconcile step as kustomize-controller takes it: work copy, generated
+// kustomization.yaml with the spec applied, phase 1, kustomize build (files may come from
+// anywhere inside the root), phase 2, postBuild substitution, the Secret guard, commonMetadata.
 int run_build(const BuildOptions& b) {
-    std::string root = fs::weakly_canonical(b.root.empty() ? b.dir : b.root).string();
-    std::string dir = fs::weakly_canonical(b.dir).string();
-    if (dir.compare(0, root.size(), root) != 0) throw Error(ErrorCode::Generic, "the build folder must be inside --root");
+    FluxKustomizationSpec spec;
+    if (!b.kustomization.empty()) {
+        try {
+            spec = FluxKustomizationSpec::from_manifest(read_input(b.kustomization));
+        } catch (const Error& e) {
+            throw Error(e.code(), b.kustomization + ": " + e.what());
+        }
+    }
+    std::string root;
+    std::string dir = build_folder(b, spec, root);
+    if (dir.compare(0, root.size(), root) != 0 || (dir.size() > root.size() && dir[root.size()] != '/'))
+        throw Error(ErrorCode::Generic, "the build folder must be inside --root");
     std::string rel = dir.size() > root.size() ? dir.substr(root.size() + 1) : std::string(".");
+    if (!fs::is_directory(dir))  // Flux's wording (it names its own work copy)
+        throw Error(ErrorCode::Generic, "kustomization path not found: stat " + rel + ": no such file or directory");
     const std::string& kubectl = kubectl_path();
     // Decrypted sources live only here: wiped and removed on every way out (see PrivateDir).
     auto work = PrivateDir::create("sopskit-build");
     std::string copy = work->path() + "/src";
-    fs::copy(root, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    copy_root_for_build(root, copy);
+    write_flux_kustomization(copy, rel, spec);
     auto keys = keys_for(b.flags);
     Decryptor d(keys, DecryptorOptions{b.flags.check_mac, nullptr, 0});
     d.decrypt_sources(copy, rel);
-    std::string built = capture({kubectl, "kustomize", copy + "/" + rel});
+    try {
+        check_build_references(copy, rel, {b.no_remote_bases});
+    } catch (const Error& e) {
+        throw Error(e.code(), std::string("kustomize build failed: ") + e.what());
+    }
+    // Flux's krusty options: LoadRestrictionsNone (the root bound is checked above), no plugins.
+    std::string built = capture({kubectl, "kustomize", copy + "/" + rel, "--load-restrictor", "LoadRestrictionsNone"});
     StoreOptions o;
     o.yaml_timestamps = false;
     o.yaml_indent = 2;
@@ -277,7 +350,13 @@ int run_build(const BuildOptions& b) {
     wipe(built);
     std::erase_if(docs, [](const Branch& x) { return x.empty(); });
     d.decrypt_resources(docs);
+    if (spec.post_build) {
+        auto vars = load_substitution_variables(spec, substitution_sources(b, d));
+        substitute_resources(docs, spec, vars, EnvsubstOptions{b.strict_substitute});
+        for (auto& [k, v] : vars) wipe(v);
+    }
     check_no_encrypted_secrets(docs);
+    apply_common_metadata(docs, spec);
     std::string out = emit_plain(Format::Yaml, docs, o);
     std::cout << out;
     wipe(out);
@@ -289,8 +368,16 @@ int run_build(const BuildOptions& b) {
 void add_decryptor_commands(CLI::App& app, Runner& runner) {
     static BuildOptions build;
     CLI::App* b = app.add_subcommand("build", "Flux's reconcile step: decrypt sources, kustomize build, decrypt resources, print");
-    b->add_option("dir", build.dir, "The kustomization folder (Flux's spec.path)")->required();
-    b->add_option("--root", build.root, "The repository root paths are clamped to (default: the folder)");
+    b->add_option("dir", build.dir, "The kustomization folder (default: --kustomization's spec.path under --root)");
+    b->add_option("--root", build.root, "The repository root paths are clamped to (default: the folder, or . with spec.path)");
+    b->add_option("--kustomization", build.kustomization,
+                  "A Flux Kustomization manifest: targetNamespace, namePrefix/nameSuffix, patches, images, components, "
+                  "commonMetadata and postBuild are applied as kustomize-controller applies them");
+    b->add_option("--substitute-from", build.substitute_from,
+                  "A file of ConfigMaps/Secrets that spec.postBuild.substituteFrom names (repeatable; SOPS Secrets are decrypted)");
+    b->add_flag("--strict-substitute", build.strict_substitute,
+                "Fail on a variable without a value or default (the controller's StrictPostBuildSubstitutions)");
+    b->add_flag("--no-remote-bases", build.no_remote_bases, "Refuse remote bases, as the controller's --no-remote-bases does");
     add_decryptor_flags(*b, build.flags);
     b->callback([&runner] { runner = [] { return run_build(build); }; });
 

@@ -128,6 +128,15 @@ SOPS_AGE_RECIPIENTS="$recipient" "$sopskit" encrypt --age "$recipient" --encrypt
 seed fuzz_resource_list "$work/secret.enc.yaml"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
+# The build step: kustomizations with spec fields to merge and references to check.
+mkdir -p "$seeds/fuzz_flux_build"
+cp "$seeds/fuzz_kustomization/generator" "$seeds/fuzz_kustomization/escape" "$seeds/fuzz_flux_build/"
+printf 'resources: [base, ../x, /etc, abs/etc, github.com/o/r?ref=v1, file:///srv]\nimages:\n- name: nginx\n  newName: n\n  digest: sha256:11\nconfigMapGenerator:\n- name: c\n  files: [k=up/x]\n' > "$seeds/fuzz_flux_build/references"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${a}\n  labels:\n    kustomize.toolkit.fluxcd.io/substitute: enabled\ndata:\n  n: ${n:=1}\n' > "$seeds/fuzz_flux_build/resource"
+# postBuild substitution: a leading flag byte (1: strict), then a manifest using each operator.
+mkdir -p "$seeds/fuzz_envsubst"
+printf '\000data:\n  a: ${a} ${#a} ${a^^} ${a,} ${a:1:3} ${a#*/} ${a##*.} ${a%%.*} ${a%%%%/*}\n  b: ${a/o/0} ${a//o/0} ${a/#h/H} ${a/%%t/T} ${b:=x${n}} $${a} $a\n' > "$seeds/fuzz_envsubst/operators"
+printf '\001apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  path: ./apps\n  postBuild:\n    substitute:\n      n: "1"\n    substituteFrom:\n    - kind: Secret\n      name: s\n      optional: true\n' > "$seeds/fuzz_envsubst/kustomization"
 
 # SSH keys made by ssh-keygen (each kind and format age reads), and plugin protocol exchanges.
 mkdir -p "$seeds/fuzz_ssh_key" "$seeds/fuzz_age_plugin_wire"

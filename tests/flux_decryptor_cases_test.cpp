@@ -409,6 +409,12 @@ TEST(FluxDecryptorCases, SecureLoadKustomizationFile) {
     EXPECT_EQ(error_of([&] { Decryptor(a.keys()).decrypt_sources((base / "subdir").string(), "app"); }),
               "error decrypting sources: no kustomization file found");
     EXPECT_EQ(read_file(base / "s.env"), enc);
+    // What upstream's link does in a folder that exists: "../kustomization.yaml" from the root
+    // names the link itself, a loop, which securejoin ends with ELOOP.
+    fs::path loop = sopskit::test::make_temp_dir();
+    fs::create_symlink("../kustomization.yaml", loop / "kustomization.yaml");
+    EXPECT_EQ(load(loop), "error decrypting sources: failed to secure join kustomization.yaml: SecureJoin " + fs::canonical(loop).string() +
+                              "/kustomization.yaml: too many levels of symbolic links");
     // "error on invalid file": a scalar is no kustomization.
     fs::path bad = sopskit::test::make_temp_dir();
     write_file(bad / "kustomization.yaml", "resources");

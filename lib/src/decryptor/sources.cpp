@@ -140,13 +140,26 @@ private:
         return !path.empty() && path.front() == '/' ? phase1::strip_root(root_, path) : phase1::clean_path(path);
     }
 
+    // A kustomization file name in `dir`; a symlink loop is securejoin's ELOOP in Flux's words
+    // (root_folder's own text names only the rest of the path).
+    Found resolve_kustomization_file(const Found& dir, const char* name) const {
+        try {
+            return folder_.resolve_from(dir.here, name);
+        } catch (const Error& e) {
+            if (!std::string_view(e.what()).starts_with("too many symlinks")) throw;
+            std::string unsafe = phase1::clean_path(dir.shown() + "/" + name);
+            throw Error(ErrorCode::Generic, std::string("failed to secure join ") + name + ": SecureJoin " + root_ + "/" + unsafe +
+                                                ": too many levels of symbolic links");
+        }
+    }
+
     // secureLoadKustomizationFile: each recognised name resolved inside the root (a symlink
     // out of the root lands on a path under it, usually nothing); exactly one regular file.
     Value load_kustomization(const Found& dir) {
         Found file;
         bool found = false;
         for (const char* name : kKustomizationNames) {
-            Found f = folder_.resolve_from(dir.here, name);
+            Found f = resolve_kustomization_file(dir, name);
             if (f.error == ENAMETOOLONG)
                 throw Error(ErrorCode::CannotReadInput, std::string("failed to lstat ") + name + ": lstat " + f.rel + ": " + errno_text(f.error));
             if (!f.exists()) continue;

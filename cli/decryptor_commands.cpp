@@ -34,17 +34,44 @@ namespace sopskit::cli {
 namespace {
 
 struct DecryptorFlags {
-    std::string decryption_secret;
+    std::vector<std::string> decryption_secrets;
+    std::string sops_age_secret;
+    bool no_decryption = false;
     bool check_mac = false;
     FileOptions fo;
 };
 
+// Flux's choice of keys: the Kustomization's secretRef (here one or more Secret files), else
+// the controller's global age Secret, else (sopskit's own default) the user's keys as sops
+// finds them. Without a decryption spec nothing is decrypted, so no key is loaded.
+// A Secret manifest file; errors name it.
+std::string read_secret_file(const std::string& path, const char* what) {
+    try {
+        return read_input(path);
+    } catch (const Error& e) {
+        throw Error(e.code(), std::string("cannot read the ") + what + " '" + path + "': " + e.what());
+    }
+}
+
 std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
-    std::string secret = f.decryption_secret;
-    if (secret.empty())
-        if (const char* env = std::getenv("SOPSKIT_DECRYPTION_SECRET")) secret = env;
-    if (!secret.empty()) {
-        auto keys = DecryptionKeys::from_secret_manifest(read_input(secret));
+    if (f.no_decryption) {
+        auto none = std::make_shared<DecryptionKeys>();
+        none->fingerprint = "decryption-not-configured";
+        return none;
+    }
+    std::vector<std::string> secrets = f.decryption_secrets;
+    if (secrets.empty())
+        if (const char* env = std::getenv("SOPSKIT_DECRYPTION_SECRET"); env && *env) secrets.push_back(env);
+    if (!secrets.empty() || !f.sops_age_secret.empty()) {
+        std::shared_ptr<DecryptionKeys> keys;
+        if (secrets.empty()) {
+            keys = DecryptionKeys::from_global_age_secret_manifest(read_secret_file(f.sops_age_secret, "SOPS age decryption Secret"));
+        } else {
+            std::vector<std::string> texts;
+            for (const auto& s : secrets) texts.push_back(read_secret_file(s, "decryption Secret"));
+            keys = texts.size() == 1 ? DecryptionKeys::from_secret_manifest(texts.front()) : DecryptionKeys::from_secret_manifests(texts);
+            for (auto& t : texts) wipe(t);
+        }
 #ifdef SOPSKIT_WITH_KMS
         kms::add_flux_kms_sources(*keys);  // the Secret's cloud credentials only, never the process's
 #endif
@@ -56,10 +83,28 @@ std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
     return keys;
 }
 
+// `guard`: Flux's pre-apply check on each resource (the output goes to kubectl apply).
+DecryptorOptions options_for(const DecryptorFlags& f, DataKeyCache* cache, bool guard) {
+    DecryptorOptions o;
+    o.check_mac = f.check_mac;
+    o.cache = cache;
+    o.decryption_configured = !f.no_decryption;
+    o.refuse_encrypted_secrets = guard;
+    return o;
+}
+
 void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
-    app.add_option("--decryption-secret", f.decryption_secret,
-                   "A Flux decryption Secret manifest with the keys (*.asc, *.agekey); default: your own keys "
-                   "(or $SOPSKIT_DECRYPTION_SECRET)");
+    auto* secret = app.add_option("--decryption-secret", f.decryption_secrets,
+                                  "A Flux decryption Secret manifest with the keys (*.asc, *.agekey, sops.*); repeat it (or put "
+                                  "several Secret documents in one file) to combine their keys; default: your own keys "
+                                  "(or $SOPSKIT_DECRYPTION_SECRET)")
+                        ->allow_extra_args(false);
+    app.add_option("--sops-age-secret", f.sops_age_secret,
+                   "The controller's global age Secret (Flux's --sops-age-secret): its *.agekey entries are used when no "
+                   "--decryption-secret is given");
+    app.add_flag("--no-decryption", f.no_decryption,
+                 "As a Kustomization without spec.decryption: nothing is decrypted, and a v1 Secret still encrypted is refused")
+        ->excludes(secret);
     app.add_flag("--check-mac", f.check_mac, "Verify each document's MAC (Flux does not: kustomize rewrites resources)");
 }
 
@@ -95,7 +140,7 @@ std::string failure_answer(std::exception_ptr failure) {
 // with an error; every failure is one request's answer, never the end of the server.
 int serve_manifests(const ManifestOptions& m) {
     DataKeyCache cache(m.cache_size, std::chrono::seconds(m.cache_ttl));
-    Decryptor d(keys_for(m.flags), DecryptorOptions{m.flags.check_mac, &cache, 0});
+    Decryptor d(keys_for(m.flags), options_for(m.flags, &cache, true));
     const std::size_t limit = max_input_size();
     std::string request;
     bool oversized = false;
@@ -150,7 +195,7 @@ int run_decrypt_manifests(const ManifestOptions& m) {
     std::string stream;
     if (m.files.empty()) stream = read_input("-");
     for (const auto& f : m.files) stream += "---\n" + read_input(f) + "\n";
-    Decryptor d(keys_for(m.flags), DecryptorOptions{m.flags.check_mac, nullptr, 0});
+    Decryptor d(keys_for(m.flags), options_for(m.flags, nullptr, true));
     std::string out = d.decrypt_manifests(stream);
     wipe(stream);
     std::cout << out;
@@ -161,7 +206,7 @@ int run_decrypt_manifests(const ManifestOptions& m) {
 // A KRM function: ResourceList in, ResourceList with decrypted items out.
 int run_krm(const DecryptorFlags& flags) {
     std::string input = read_input("-");
-    std::string out = Decryptor(keys_for(flags), DecryptorOptions{flags.check_mac, nullptr, 0}).decrypt_resource_list(input);
+    std::string out = Decryptor(keys_for(flags), options_for(flags, nullptr, true)).decrypt_resource_list(input);
     wipe(input);
     std::cout << out;
     wipe(out);
@@ -334,7 +379,7 @@ int run_build(const BuildOptions& b) {
     copy_root_for_build(root, copy);
     write_flux_kustomization(copy, rel, spec);
     auto keys = keys_for(b.flags);
-    Decryptor d(keys, DecryptorOptions{b.flags.check_mac, nullptr, 0});
+    Decryptor d(keys, options_for(b.flags, nullptr, false));  // the guard runs below, on the whole build
     d.decrypt_sources(copy, rel);
     try {
         check_build_references(copy, rel, {b.no_remote_bases});

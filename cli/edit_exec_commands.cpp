@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "cli_support.hpp"
-#include "command_words.hpp"
+#include "core/command_words.hpp"
 #include "commands.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
@@ -119,7 +119,7 @@ std::vector<std::string> find_editor() {
     for (const char* var : {"SOPS_EDITOR", "EDITOR"}) {
         const char* e = std::getenv(var);
         if (!e || !*e) continue;
-        auto words = split_command_words(e);
+        auto words = detail::split_command_words(e);
         if (!words) throw Error(ErrorCode::NoEditorFound, std::string("invalid $") + var + ": an unterminated quote or a trailing backslash");
         if (words->empty()) continue;
         return *words;

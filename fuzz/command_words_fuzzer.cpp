@@ -1,7 +1,7 @@
-// $EDITOR's word splitter (cli/command_words.cpp). Besides not crashing: quoting each word it
+// The shell-words splitter of $EDITOR and the age key commands (lib/src/core/command_words.cpp). Besides not crashing: quoting each word it
 // returns and splitting again gives the same words back, and error text escaping leaves no
 // control byte.
-#include "command_words.hpp"
+#include "core/command_words.hpp"
 #include "fuzz_support.hpp"
 
 using namespace sopskit;
@@ -16,11 +16,11 @@ std::string single_quoted(const std::string& word) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text = fuzz::text_of(data, size);
-    auto words = cli::split_command_words(text);
+    auto words = detail::split_command_words(text);
     if (words) {
         std::string again;
         for (const auto& w : *words) again += single_quoted(w) + " ";
-        auto round = cli::split_command_words(again);
+        auto round = detail::split_command_words(again);
         if (!round || *round != *words) __builtin_trap();
     }
     for (char c : escape_control_chars(text))

@@ -68,9 +68,8 @@ TEST(DecryptionKeys, FluxNamingConventionsAndErrors) {
     Decryptor d(keys);
     std::string out = d.decrypt_manifests(a.encrypt(kSecret));
     EXPECT_NE(out.find("user: admin"), std::string::npos);
-    // A bad .agekey line no longer fails the Secret: it is reported by the files that need it
-    // (AgeKeyFile.ADecryptionSecretEntryThatCannotBeUsedFailsOnlyTheFilesThatNeedIt).
-    EXPECT_NO_THROW(DecryptionKeys::from_entries({{"bad.agekey", "not a key\n"}}, "flux-system/sops-age"));
+    // A bad .agekey line fails the Secret, as sops' import fails it for Flux.
+    EXPECT_THROW(DecryptionKeys::from_entries({{"bad.agekey", "not a key\n"}}, "flux-system/sops-age"), Error);
 }
 
 // Documents are parsed, decrypted and emitted one per core when the stream can be split at

@@ -1,28 +1,17 @@
-// Runs a credential helper program (gcloud's executable-sourced tokens, `az`) without a shell,
-// with a deadline and bounded output.
+// Helper programs for the KMS providers: the library's runner (core/subprocess.hpp) and the
+// blank-separated command lines of Google's executable credential sources.
 #pragma once
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "core/subprocess.hpp"
 
 namespace sopskit::kms {
 
-struct ProgramResult {
-    int exit_code = -1;  // -1: killed (deadline) or ended by a signal
-    bool timed_out = false;
-    std::string out, err;
-};
-
-inline constexpr std::size_t kMaxProgramOutput = 256 << 10;
-
-// argv[0] is looked up on PATH. `extra_env` is added to the process environment. Output beyond
-// `max_output` bytes per stream is dropped. Throws std::runtime_error when it cannot start.
-ProgramResult run_program(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& extra_env,
-                          long timeout_ms, std::size_t max_output = kMaxProgramOutput);
-
-// The first executable `name` in the colon-separated `path` (a name with a slash is taken as
-// it is); empty when there is none.
-std::string find_program(const std::string& name, const std::string& path);
+using detail::find_program;
+using detail::kMaxProgramOutput;
+using detail::ProgramResult;
+using detail::run_program;
 
 // A command line split on blanks (no quoting), as Google's libraries split an executable
 // credential source's command.

@@ -36,6 +36,16 @@ struct DecryptionKeys {
                                                         const std::string& secret = "");
     // A Secret manifest (YAML): `data` (base64) and `stringData` both count.
     static std::shared_ptr<DecryptionKeys> from_secret_manifest(std::string_view yaml);
+
+    // Several decryption Secrets as one key set: every PGP and age key of each. A `sops.*`
+    // credential entry may come from one Secret only (two would leave the choice to chance).
+    // Each text may hold several Secret documents; errors name the Secret of the entry.
+    static std::shared_ptr<DecryptionKeys> from_secret_manifests(const std::vector<std::string>& yamls);
+    // The controller's global age Secret (Flux's --sops-age-secret), used for a Kustomization
+    // whose spec.decryption has no secretRef: its `*.agekey` entries only, everything else is
+    // ignored; errors read "failed to import '<entry>' data from sops SOPS age decryption
+    // Secret '<ns>/<name>': <cause>".
+    static std::shared_ptr<DecryptionKeys> from_global_age_secret_manifest(std::string_view yaml);
 };
 
 // A bounded cache of unwrapped data keys, keyed by the wrapped key material and the key set,
@@ -67,6 +77,12 @@ struct DecryptorOptions {
     bool check_mac = false;           // Flux never checks it (kustomize rewrites resources)
     DataKeyCache* cache = nullptr;    // optional, kept by the caller across reconciles
     unsigned threads = 0;             // documents decrypted in parallel; 0: one per core
+    // false: a Kustomization without spec.decryption (or with a provider other than sops), as
+    // Flux treats it: phase 1 and phase 2 leave every file and resource as it is.
+    bool decryption_configured = true;
+    // Each resource also passes Flux's pre-apply guard (check_no_encrypted_secrets) once
+    // decrypted: for callers that hand the result straight to kubectl apply.
+    bool refuse_encrypted_secrets = false;
 };
 
 class Decryptor {
@@ -90,13 +106,16 @@ public:
 
 private:
     void decrypt_resource(Branch& doc) const;
+    void decrypt_resource_unguarded(Branch& doc) const;
     SecureBytes data_key_for(const Metadata& md) const;
     std::string decrypt_payload(std::string_view payload, Format in, Format out) const;
     std::shared_ptr<DecryptionKeys> keys_;
     DecryptorOptions opts_;
 };
 
-// The v1 Secret guard Flux applies before apply: throws when a Secret still carries `sops`.
+// The v1 Secret guard Flux applies before apply: throws when a Secret still carries `sops`
+// (and is not opted out), with Flux's text "Secret/<ns>/<name> is SOPS encrypted, configuring
+// decryption is required for this secret to be reconciled" ("Secret/<name>" without a namespace).
 void check_no_encrypted_secrets(const Branches& resources);
 
 }  // namespace sopskit

@@ -3,13 +3,20 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
 #include "age/age_internal.hpp"
+#include "core/command_words.hpp"
+#include "core/subprocess.hpp"
 #include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
@@ -209,30 +216,34 @@ std::vector<std::string> recipients_from_string(std::string_view list) {
 
 namespace {
 
-// `text` as one single-quoted shell word (SSH recipients hold spaces and comments).
-std::string shell_quoted(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-// Output of SOPS_AGE_KEY_CMD (or `variable`), run through the shell with SOPS_AGE_RECIPIENT set, as sops runs it.
-std::string run_key_command(const std::string& cmd, std::string_view recipient, const std::string& variable = "SOPS_AGE_KEY_CMD") {
-    std::string full = cmd;
-    if (!recipient.empty() && is_valid_recipient(recipient)) full = "SOPS_AGE_RECIPIENT=" + shell_quoted(recipient) + " " + cmd;
-    FILE* p = ::popen(full.c_str(), "r");
-    if (!p) throw Error(ErrorCode::CouldNotRetrieveKey, "failed to run " + variable);
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = ::pclose(p);
-    if (status != 0) {
-        wipe(out);
-        throw Error(ErrorCode::CouldNotRetrieveKey, variable + " failed with exit code " +
-                                                        std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+// Output of SOPS_AGE_KEY_CMD (or SOPS_AGE_SSH_PRIVATE_KEY_CMD), as sops runs it: split into
+// words as a shell would quote them (shlex), run without a shell with SOPS_AGE_RECIPIENT set,
+// standard output taken. Throws Error with sops' "failed to parse command" / "failed to
+// execute command" texts.
+std::string run_key_command(const std::string& cmd, std::string_view recipient) {
+    auto words = sopskit::detail::split_command_words(cmd);
+    if (!words || words->empty())
+        throw Error(ErrorCode::CouldNotRetrieveKey, "failed to parse command " + cmd + ": " + (words ? "no program named" : "unterminated quote or escape"));
+    const char* path = std::getenv("PATH");
+    if (words->front().find('/') == std::string::npos && sopskit::detail::find_program(words->front(), path ? path : "").empty())
+        throw Error(ErrorCode::CouldNotRetrieveKey,
+                    "failed to execute command " + cmd + ": exec: \"" + words->front() + "\": executable file not found in $PATH");
+    std::vector<std::pair<std::string, std::string>> env;
+    if (!recipient.empty()) env.emplace_back("SOPS_AGE_RECIPIENT", std::string(recipient));
+    sopskit::detail::ProgramResult r;
+    try {
+        // sops waits as long as the command takes (it may ask for a passphrase); a day bounds it.
+        r = sopskit::detail::run_program(*words, env, 24L * 3600 * 1000, max_input_size());
+    } catch (const std::runtime_error& e) {
+        throw Error(ErrorCode::CouldNotRetrieveKey, "failed to execute command " + cmd + ": " + e.what());
     }
-    return out;
+    wipe(r.err);
+    if (r.exit_code != 0) {
+        wipe(r.out);
+        throw Error(ErrorCode::CouldNotRetrieveKey, "failed to execute command " + cmd + ": " +
+                                                        (r.exit_code < 0 ? std::string("signal: killed") : "exit status " + std::to_string(r.exit_code)));
+    }
+    return std::move(r.out);
 }
 
 std::string default_keys_file() {
@@ -268,8 +279,7 @@ void add_ssh_identities(IdentitySet& ids, std::string_view recipient) {
     if (const char* file = std::getenv("SOPS_AGE_SSH_PRIVATE_KEY_FILE"))
         add_ssh_key(ids, std::string("SOPS_AGE_SSH_PRIVATE_KEY_FILE (") + file + ")", [&] { return read_input(file); });
     if (const char* cmd = std::getenv("SOPS_AGE_SSH_PRIVATE_KEY_CMD"); cmd && *cmd)
-        add_ssh_key(ids, "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
-                    [&] { return run_key_command(cmd, recipient, "SOPS_AGE_SSH_PRIVATE_KEY_CMD"); });
+        add_ssh_key(ids, "SOPS_AGE_SSH_PRIVATE_KEY_CMD", [&] { return run_key_command(cmd, recipient); });
     const char* home = std::getenv("HOME");
     if (!home || !*home) return;
     for (const char* name : {"id_ed25519", "id_rsa"}) {
@@ -285,11 +295,30 @@ IdentitySet load_identities_from_environment(std::string_view recipient) {
     IdentitySet ids;
     add_ssh_identities(ids, recipient);
     if (const char* key = std::getenv("SOPS_AGE_KEY"); key && *key) add_text(ids, key, "SOPS_AGE_KEY", true);
-    if (const char* file = std::getenv("SOPS_AGE_KEY_FILE"); file && *file) {
-        if (std::filesystem::exists(file)) add_text(ids, read_input(file), "SOPS_AGE_KEY_FILE");
+    // A file or command that cannot be read is recorded, as sops records it, and the other
+    // sources still count.
+    if (const char* file = std::getenv("SOPS_AGE_KEY_FILE")) {
+        int fd = *file ? ::open(file, O_RDONLY | O_CLOEXEC) : (errno = ENOENT, -1);  // set but empty: sops opens ""
+        if (fd < 0) {
+            std::string why = std::strerror(errno);
+            if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));  // Go's errno text
+            ids.add_problem(std::string("failed to open SOPS_AGE_KEY_FILE file: open ") + file + ": " + why);
+        } else {
+            ::close(fd);
+            try {
+                add_text(ids, read_input(file), "SOPS_AGE_KEY_FILE");
+            } catch (const Error& e) {
+                ids.add_problem(std::string("SOPS_AGE_KEY_FILE: ") + e.what());
+            }
+        }
     }
-    if (const char* cmd = std::getenv("SOPS_AGE_KEY_CMD"); cmd && *cmd)
-        add_text(ids, run_key_command(cmd, recipient), "SOPS_AGE_KEY_CMD");
+    if (const char* cmd = std::getenv("SOPS_AGE_KEY_CMD"); cmd && *cmd) {
+        try {
+            add_text(ids, run_key_command(cmd, recipient), "SOPS_AGE_KEY_CMD");
+        } catch (const Error& e) {
+            ids.add_problem(e.what());
+        }
+    }
     std::string def = default_keys_file();
     if (!def.empty() && std::filesystem::exists(def)) add_text(ids, read_input(def), def);
     return ids;

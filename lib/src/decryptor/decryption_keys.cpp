@@ -1,6 +1,8 @@
 // Loading a Flux decryption Secret into a key ring.
 #include <openssl/evp.h>
 
+#include <deque>
+
 #include "core/base64.hpp"
 #include "sopskit/age.hpp"
 #include "sopskit/age_keys.hpp"
@@ -45,24 +47,65 @@ public:
     std::string describe(const StoredKey& key) const override { return key.field("fp"); }
 };
 
+// One Secret's entries as the import sees them.
+struct SecretEntries {
+    std::string label;  // "<ns>/<name>", for messages
+    const std::map<std::string, std::string>* entries;
+    std::string noun = "sops decryption Secret";  // how Flux's messages name it
+    bool age_only = false;                         // the global age Secret: *.agekey entries only
+};
+
+// sops' ParsedIdentities.Import: every non-blank, non-comment line must be an identity, or
+// the entry is refused (Flux then fails the Kustomization).
+void import_age_identities(age::IdentitySet& ids, const std::string& text) {
+    age::IdentitySet these;
+    these.add_from_text(text, "");
+    if (!these.problems().empty()) {
+        std::string why = these.problems().front();
+        if (auto colon = why.find(": ", why.find("line ")); colon != std::string::npos) why = why.substr(colon + 2);
+        throw Error(ErrorCode::Generic, "failed to parse and add to age identities: " + why);
+    }
+    if (ids.size() == 0) ids = std::move(these);
+    else ids.add_from_text(text, "age identities");
+}
+
+std::shared_ptr<DecryptionKeys> import_secrets(const std::vector<SecretEntries>& secrets);
+
 }  // namespace
 
 std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std::string, std::string>& entries,
                                                              const std::string& secret) {
+    return import_secrets({{secret, &entries}});
+}
+
+namespace {
+
+std::shared_ptr<DecryptionKeys> import_secrets(const std::vector<SecretEntries>& secrets) {
     auto keys = std::make_shared<DecryptionKeys>();
     age::IdentitySet ids;
     std::shared_ptr<GnupgHome> home;
     std::string all;
-    for (const auto& [name, value] : entries) {  // sorted: deterministic, unlike Go's map order
-        all += name + '\0' + value + '\0';
+    std::map<std::string, std::string> credential_from;  // sops.* entry -> the Secret giving it
+    // Every entry of every Secret, in order, with the Secret it comes from.
+    std::vector<std::pair<const SecretEntries*, const std::pair<const std::string, std::string>*>> all_entries;
+    for (const SecretEntries& from : secrets)
+        for (const auto& entry : *from.entries) all_entries.emplace_back(&from, &entry);  // sorted: deterministic, unlike Go's map order
+    for (const auto& [source, entry] : all_entries) {
+        const SecretEntries& from = *source;
+        const auto& [name, value] = *entry;
+        const std::string& secret = from.label;
+        std::string ext = extension_of(name);
+        if (from.age_only && ext != ".agekey") continue;
+        if (name.starts_with("sops.") && !credential_from.emplace(name, secret).second)
+            throw Error(ErrorCode::Generic, "'" + name + "' is given by both decryption Secrets '" + credential_from[name] + "' and '" +
+                                                secret + "': give each credential once");
+        all += secret + '\0' + name + '\0' + value + '\0';
         try {
-            std::string ext = extension_of(name);
             if (ext == ".asc") {
                 if (!home) home = GnupgHome::create_temporary();
                 home->import_keys(value);
             } else if (ext == ".agekey") {
-                // A bad line costs only the files no other key opens; they report it in Flux's words.
-                ids.add_from_text(value, "failed to import '" + name + "' data from sops decryption Secret '" + secret + "'");
+                import_age_identities(ids, value);
             } else if (name == "sops.vault-token") {
                 keys->vault_token = detail::trim(value);
             } else if (name == "sops.vault-allowlist") {  // sopskit's own entry (Flux ignores it)
@@ -75,8 +118,7 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std:
                 keys->gcp_kms = detail::trim(value);
             }
         } catch (const Error& e) {
-            throw Error(ErrorCode::Generic,
-                        "failed to import '" + name + "' data from sops decryption Secret '" + secret + "': " + e.what());
+            throw Error(ErrorCode::Generic, "failed to import '" + name + "' data from " + from.noun + " '" + secret + "': " + e.what());
         }
     }
     keys->fingerprint = sha256_hex(all);
@@ -87,12 +129,10 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std:
     return keys;
 }
 
-std::shared_ptr<DecryptionKeys> DecryptionKeys::from_secret_manifest(std::string_view yaml) {
-    Branches docs = load_plain(Format::Yaml, yaml);
-    if (docs.empty()) throw Error(ErrorCode::Generic, "the decryption Secret manifest is empty");
+// A Secret document's "<ns>/<name>" and entries (`data` base64-decoded, `stringData` over it).
+std::map<std::string, std::string> secret_entries(const Branch& doc, std::string& label) {
     Value root = Value::empty_map();
-    root.map = docs.front();
-    std::string label;
+    root.map = doc;
     if (const Value* md = root.find("metadata")) {
         const Value* ns = md->find("namespace");
         const Value* name = md->find("name");
@@ -112,9 +152,54 @@ std::shared_ptr<DecryptionKeys> DecryptionKeys::from_secret_manifest(std::string
     if (const Value* sd = root.find("stringData"); sd && sd->kind == Kind::Map)
         for (const auto& item : sd->map)
             if (!item.is_comment()) entries[item.key.text] = item.value.text;
+    return entries;
+}
+
+// Every Secret document of the texts, imported together.
+std::shared_ptr<DecryptionKeys> import_manifests(const std::vector<std::string_view>& yamls, const std::string& noun, bool age_only) {
+    std::deque<std::map<std::string, std::string>> maps;  // stable addresses for `secrets`
+    std::vector<SecretEntries> secrets;
+    for (std::string_view yaml : yamls) {
+        Branches docs = load_plain(Format::Yaml, yaml);
+        std::erase_if(docs, [](const Branch& b) { return b.empty(); });
+        if (docs.empty()) throw Error(ErrorCode::Generic, "the decryption Secret manifest is empty");
+        for (const Branch& doc : docs) {
+            std::string label;
+            maps.push_back(secret_entries(doc, label));
+            secrets.push_back({label, &maps.back(), noun, age_only});
+        }
+    }
+    std::shared_ptr<DecryptionKeys> keys;
+    try {
+        keys = import_secrets(secrets);
+    } catch (...) {
+        for (auto& m : maps)
+            for (auto& [k, v] : m) wipe(v);
+        throw;
+    }
+    for (auto& m : maps)
+        for (auto& [k, v] : m) wipe(v);
+    return keys;
+}
+
+}  // namespace
+
+std::shared_ptr<DecryptionKeys> DecryptionKeys::from_secret_manifest(std::string_view yaml) {
+    Branches docs = load_plain(Format::Yaml, yaml);
+    if (docs.empty()) throw Error(ErrorCode::Generic, "the decryption Secret manifest is empty");
+    std::string label;
+    auto entries = secret_entries(docs.front(), label);
     auto keys = from_entries(entries, label);
     for (auto& [k, v] : entries) wipe(v);
     return keys;
+}
+
+std::shared_ptr<DecryptionKeys> DecryptionKeys::from_secret_manifests(const std::vector<std::string>& yamls) {
+    return import_manifests({yamls.begin(), yamls.end()}, "sops decryption Secret", false);
+}
+
+std::shared_ptr<DecryptionKeys> DecryptionKeys::from_global_age_secret_manifest(std::string_view yaml) {
+    return import_manifests({yaml}, "sops SOPS age decryption Secret", true);
 }
 
 }  // namespace sopskit

@@ -119,6 +119,18 @@ SecureBytes Decryptor::data_key_for(const Metadata& md) const {
 }
 
 namespace {
+// Flux's sopsFormatToString: the names its messages use.
+std::string flux_format_name(Format f) {
+    switch (f) {
+        case Format::Binary: return "binary";
+        case Format::Dotenv: return "dotenv";
+        case Format::Ini: return "INI";
+        case Format::Json: return "JSON";
+        case Format::Yaml: return "YAML";
+    }
+    return "binary";
+}
+
 std::string decrypt_tree_with(Branches& docs, const Metadata& md, const SecureBytes& key, bool check_mac) {
     ValueCipher cipher(key);
     std::string mac;
@@ -128,6 +140,9 @@ std::string decrypt_tree_with(Branches& docs, const Metadata& md, const SecureBy
         throw Error(ErrorCode::ErrorDecryptingTree, std::string("error decrypting sops tree: ") + e.what());
     }
     if (check_mac) {
+        // Flux's text for a file without a MAC (sops decrypts an empty MAC to ""); a MAC itself
+        // is never printed.
+        if (md.mac.empty()) throw Error(ErrorCode::MacMismatch, "failed to verify sops data integrity: expected mac 'no MAC', got '<redacted>'");
         try {
             verify_mac(md.mac, md.last_modified, mac, cipher);
         } catch (const Error& e) {
@@ -143,7 +158,7 @@ std::string Decryptor::decrypt_payload(std::string_view payload, Format in, Form
     try {
         split = load_encrypted(in, payload);
     } catch (const Error& e) {
-        throw Error(ErrorCode::CannotReadInput, "failed to load encrypted " + std::string(format_name(in)) + " data: " + e.what());
+        throw Error(ErrorCode::CannotReadInput, "failed to load encrypted " + flux_format_name(in) + " data: " + e.what());
     }
     Metadata md = parse_metadata(split.metadata);
     SecureBytes key = data_key_for(md);
@@ -151,8 +166,26 @@ std::string Decryptor::decrypt_payload(std::string_view payload, Format in, Form
     return emit_plain(out, split.branches);
 }
 
-void Decryptor::decrypt_resource(Branch& doc) const {
+namespace {
+
+// Flux's pre-apply guard for one resource (FmtUnstructured names it: no namespace, no slash).
+void refuse_if_encrypted_secret(const Branch& doc) {
+    if (text_at(doc, "kind") != "Secret" || text_at(doc, "apiVersion") != "v1" || !field(doc, "sops")) return;
     if (decryption_disabled(doc)) return;
+    std::string ns = text_at(doc, "metadata", "namespace");
+    throw Error(ErrorCode::Generic, "Secret/" + (ns.empty() ? "" : ns + "/") + text_at(doc, "metadata", "name") +
+                                        " is SOPS encrypted, configuring decryption is required for this secret to be reconciled");
+}
+
+}  // namespace
+
+void Decryptor::decrypt_resource(Branch& doc) const {
+    decrypt_resource_unguarded(doc);
+    if (opts_.refuse_encrypted_secrets) refuse_if_encrypted_secret(doc);
+}
+
+void Decryptor::decrypt_resource_unguarded(Branch& doc) const {
+    if (!opts_.decryption_configured || decryption_disabled(doc)) return;
     // Names for errors, taken before the document is touched.
     const std::string id = gvk_name(doc), where = ns_name(doc), kind = text_at(doc, "kind");
     if (is_sops_resource(doc)) {
@@ -318,12 +351,7 @@ std::string Decryptor::decrypt_resource_list(std::string_view resource_list) con
 }
 
 void check_no_encrypted_secrets(const Branches& resources) {
-    for (const auto& doc : resources) {
-        if (text_at(doc, "kind") != "Secret" || text_at(doc, "apiVersion") != "v1" || !field(doc, "sops")) continue;
-        if (decryption_disabled(doc)) continue;
-        throw Error(ErrorCode::Generic, "Secret/" + ns_name(doc) +
-                                            " is SOPS encrypted, configuring decryption is required for this secret to be reconciled");
-    }
+    for (const auto& doc : resources) refuse_if_encrypted_secret(doc);
 }
 
 }  // namespace sopskit

@@ -30,10 +30,6 @@ constexpr std::uintmax_t kMaxFileSize = 5u << 20;  // Flux's 5 MiB limit
 constexpr std::size_t kMaxKustomizations = 100000;  // folders one walk visits at most (docs/security.md)
 constexpr const char* kKustomizationNames[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
 
-std::string relative_to(const std::string& root, const std::string& path) {
-    return path.size() > root.size() && path.compare(0, root.size(), root) == 0 ? path.substr(root.size() + 1) : path;
-}
-
 // Go's url.Parse(p) succeeding with both a scheme and a host, as Flux's isRemoteURL asks:
 // "https://host/x" is remote, "file:///x" (no host) and "a/b" are paths.
 bool is_remote_url(std::string_view p) {
@@ -99,7 +95,9 @@ public:
             p.parent.reset();
             if (!visited_.insert(dir.rel).second) continue;
             if (!dir.exists() || !S_ISDIR(dir.st.st_mode)) {
-                if (p.top) throw Error(ErrorCode::Generic, "no kustomization file found");
+                // The spec.path itself must be a folder, in Flux's words (its lstat, root stripped).
+                if (p.top && !dir.exists()) throw Error(ErrorCode::CannotReadInput, "lstat " + dir.shown() + ": " + errno_text(dir.error));
+                if (p.top) throw Error(ErrorCode::Generic, "not a directory");
                 continue;  // a URL, a file or nothing: kustomize's business, not ours
             }
             if (++visits > kMaxKustomizations)
@@ -142,13 +140,26 @@ private:
         return !path.empty() && path.front() == '/' ? phase1::strip_root(root_, path) : phase1::clean_path(path);
     }
 
+    // A kustomization file name in `dir`; a symlink loop is securejoin's ELOOP in Flux's words
+    // (root_folder's own text names only the rest of the path).
+    Found resolve_kustomization_file(const Found& dir, const char* name) const {
+        try {
+            return folder_.resolve_from(dir.here, name);
+        } catch (const Error& e) {
+            if (!std::string_view(e.what()).starts_with("too many symlinks")) throw;
+            std::string unsafe = phase1::clean_path(dir.shown() + "/" + name);
+            throw Error(ErrorCode::Generic, std::string("failed to secure join ") + name + ": SecureJoin " + root_ + "/" + unsafe +
+                                                ": too many levels of symbolic links");
+        }
+    }
+
     // secureLoadKustomizationFile: each recognised name resolved inside the root (a symlink
     // out of the root lands on a path under it, usually nothing); exactly one regular file.
     Value load_kustomization(const Found& dir) {
         Found file;
         bool found = false;
         for (const char* name : kKustomizationNames) {
-            Found f = folder_.resolve_from(dir.here, name);
+            Found f = resolve_kustomization_file(dir, name);
             if (f.error == ENAMETOOLONG)
                 throw Error(ErrorCode::CannotReadInput, std::string("failed to lstat ") + name + ": lstat " + f.rel + ": " + errno_text(f.error));
             if (!f.exists()) continue;
@@ -243,6 +254,7 @@ bool has_sops_marker(std::string_view data, Format format) {
 }
 
 void Decryptor::decrypt_sources(const std::string& root_in, const std::string& path) const {
+    if (!opts_.decryption_configured) return;  // Flux: no spec.decryption, no phase 1
     auto decrypt = [this](const RootFolder& folder, const Found& file, Format format) {
         std::string data = folder.read_file(file, kMaxFileSize);
         if (!has_sops_marker(data, format)) return;  // not a SOPS file: left alone
@@ -258,8 +270,14 @@ void Decryptor::decrypt_sources(const std::string& root_in, const std::string& p
     };
     try {
         std::string root = canonical_path(root_in);
-        // `path` is relative to the root (as Flux's spec.path), or absolute inside it.
-        std::string rel = !path.empty() && path[0] == '/' ? relative_to(root, canonical_path(path)) : path;
+        // `path` is relative to the root (as Flux's spec.path), or absolute inside it: Flux strips
+        // the root's prefix by its text and resolves the rest inside the root, so nothing of an
+        // absolute path is looked up on the machine (a link in it stays inside the root).
+        std::string rel = path;
+        if (!path.empty() && path[0] == '/') {
+            std::string given = phase1::clean_path(root_in);
+            if (path.starts_with(given + "/") || path == given) rel = phase1::strip_root(given, path);
+        }
         SourceWalker(root, decrypt).walk(rel);
     } catch (const Error& e) {
         throw Error(e.code(), std::string("error decrypting sources: ") + e.what());

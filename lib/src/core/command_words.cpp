@@ -1,6 +1,6 @@
-#include "command_words.hpp"
+#include "core/command_words.hpp"
 
-namespace sopskit::cli {
+namespace sopskit::detail {
 
 namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -50,4 +50,4 @@ std::optional<std::vector<std::string>> split_command_words(std::string_view lin
     return words;
 }
 
-}  // namespace sopskit::cli
+}  // namespace sopskit::detail

@@ -1,5 +1,5 @@
-// Splitting $EDITOR into a program and its arguments without a shell, as sops does (it uses
-// github.com/google/shlex): quotes and backslashes group words, and nothing else of the shell
+// Splitting $EDITOR, SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD into a program and its
+// arguments without a shell, as sops does (it uses github.com/google/shlex): quotes and backslashes group words, and nothing else of the shell
 // applies, so `;`, `|`, `$(...)` are plain characters of a word.
 #pragma once
 #include <optional>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sopskit::cli {
+namespace sopskit::detail {
 
 // Words separated by spaces, tabs, CR or LF. 'single quotes' keep everything literally;
 // "double quotes" and a bare backslash take the next character literally; a `#` at the start
@@ -15,4 +15,4 @@ namespace sopskit::cli {
 // trailing backslash.
 std::optional<std::vector<std::string>> split_command_words(std::string_view line);
 
-}  // namespace sopskit::cli
+}  // namespace sopskit::detail

@@ -128,6 +128,10 @@ SOPS_AGE_RECIPIENTS="$recipient" "$sopskit" encrypt --age "$recipient" --encrypt
 seed fuzz_resource_list "$work/secret.enc.yaml"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
+# Notation trust policies: a valid one with x509 identities and overrides, and a broken one.
+mkdir -p "$seeds/fuzz_notation_trust_policy"
+printf '{"version":"1.0","trustPolicies":[{"name":"prod","registryScopes":["registry.example.com/app","localhost:5000/x_y"],"signatureVerification":{"level":"strict","override":{"revocation":"log"},"verifyTimestamp":"afterCertExpiry"},"trustStores":["ca:prod","tsa:ts"],"trustedIdentities":["x509.subject:C=US, ST=WA, O=Org\\\\, Inc., OU=a\\\\2b","x509.subject:C=US,S=WA,O=Other"]},{"name":"skip","registryScopes":["*"],"signatureVerification":{"level":"skip"}}]}' > "$seeds/fuzz_notation_trust_policy/policy"
+printf '{"version":"1.0","trustPolicies":[{"name":"\\ud83d\\ude00","registryScopes":[1],"signatureVerification":null}],"x":[[[{}]]]}' > "$seeds/fuzz_notation_trust_policy/broken"
 
 # SSH keys made by ssh-keygen (each kind and format age reads), and plugin protocol exchanges.
 mkdir -p "$seeds/fuzz_ssh_key" "$seeds/fuzz_age_plugin_wire"

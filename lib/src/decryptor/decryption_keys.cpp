@@ -50,6 +50,7 @@ public:
 std::shared_ptr<DecryptionKeys> DecryptionKeys::from_entries(const std::map<std::string, std::string>& entries,
                                                              const std::string& secret) {
     auto keys = std::make_shared<DecryptionKeys>();
+    keys->secret = secret;
     age::IdentitySet ids;
     std::shared_ptr<GnupgHome> home;
     std::string all;

@@ -123,7 +123,6 @@ std::string regex_error(const std::string& msg, const std::string& re, const std
 const char* const kLabelKeyFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const char* const kLabelKeyMsg =
     "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const char* const kDns1123LabelFmt = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const char* const kDns1123SubdomainFmt = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 
 bool full_match(const std::string& value, const char* fmt) {
@@ -198,7 +197,12 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
     return labels;
 }
 
-bool is_dns1123_label(const std::string& value) { return value.size() <= 63 && full_match(value, kDns1123LabelFmt); }
+// By hand rather than with a regex: every sopskit start reads FLUX_SYSTEM_NAMESPACE.
+bool is_dns1123_label(const std::string& value) {
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (value.empty() || value.size() > 63 || !alnum(value.front()) || !alnum(value.back())) return false;
+    return std::all_of(value.begin(), value.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
 
 std::string flux_secret_content(const FluxSecret& secret) {
     Value metadata = Value::empty_map();

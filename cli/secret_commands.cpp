@@ -143,7 +143,7 @@ int run_create_git(GitOptions& g) {
     g.secret.name = g.common.name;
     g.secret.ns = g.common.ns;
     g.secret.labels = parse_labels(g.common.labels);
-    if (!g.private_key_file.empty()) g.secret.private_key_file_bytes = read_input(expand_home(g.private_key_file));
+    if (!g.private_key_file.empty()) g.secret.private_key_file_bytes = read_for(g.private_key_file, "failed to open private key file");
     if (!g.ca_crt_file.empty()) g.secret.ca_crt = read_for(g.ca_crt_file, "unable to read TLS CA file");
     std::string manifest = git_secret_manifest(g.secret);
     // As `flux create secret git` does, show the deploy key (the public key) to paste into the
@@ -368,9 +368,9 @@ void add_secret_commands(CLI::App& app, Runner& runner) {
     g->add_option("-u,--username", git.secret.username, "basic authentication username");
     g->add_option("-p,--password", git.secret.password, "basic authentication password");
     g->add_option("--bearer-token", git.secret.bearer_token, "bearer authentication token");
-    g->add_option("--ssh-key-algorithm", git.secret.ssh_key_algorithm, "SSH public key algorithm (rsa, ecdsa, ed25519)")->capture_default_str();
+    g->add_option("--ssh-key-algorithm", git.secret.ssh_key_algorithm, "SSH public key algorithm")->capture_default_str();
     g->add_option("--ssh-rsa-bits", git.secret.ssh_rsa_bits, "SSH RSA public key bit size (multiplies of 8, min 1024)")->capture_default_str();
-    g->add_option("--ssh-ecdsa-curve", git.secret.ssh_ecdsa_curve, "SSH ECDSA public key curve (p256, p384, p521)")->capture_default_str();
+    g->add_option("--ssh-ecdsa-curve", git.secret.ssh_ecdsa_curve, "SSH ECDSA public key curve")->capture_default_str();
     g->add_option("--private-key-file", git.private_key_file, "path to a passwordless private key file used for authenticating to the Git SSH server");
     g->add_option("--ca-crt-file", git.ca_crt_file, "path to TLS CA certificate file used for validating self-signed certificates");
     add_encrypt_flags(*g, git.enc);

@@ -491,3 +491,28 @@ TEST_F(FluxCreateSecret, SopsDecryptionSecretUsesMakeSOPSSecretsWords) {
     expect_error("sops keys --age-key-file=empty.txt", "Age key cannot be empty");
     expect_error("sops keys --pgp-key-file=empty.txt", "GPG key cannot be empty");
 }
+
+// --- git (flux2 create_secret_git_test.go, the cases that need no network) ------------------
+
+TEST_F(FluxCreateSecret, GitTable) {
+    expect_error("git", "name is required");
+    const std::string head = "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: podinfo-auth\n  namespace: my-namespace\nstringData:\n";
+    expect_output("git podinfo-auth --url=https://github.com/stefanprodan/podinfo --username=my-username --password=my-password "
+                  "--namespace=my-namespace --export",
+                  head + "  password: my-password\n  username: my-username\n\n");
+    expect_output("git bearer-token-auth --url=https://github.com/stefanprodan/podinfo --bearer-token=ghp_token --namespace=my-namespace --export",
+                  "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: bearer-token-auth\n  namespace: my-namespace\nstringData:\n"
+                  "  bearerToken: ghp_token\n\n");
+    write_file(dir_ / "ca.crt", "ca-data");
+    expect_output("git ca-crt --url=https://github.com/stefanprodan/podinfo --password=my-password --username=my-username "
+                  "--ca-crt-file=ca.crt --namespace=my-namespace --export",
+                  "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: ca-crt\n  namespace: my-namespace\nstringData:\n"
+                  "  ca.crt: ca-data\n  password: my-password\n  username: my-username\n\n");
+    expect_error("git podinfo-auth --url=https://github.com/stefanprodan/podinfo --username=aaa --password=zzzz --bearer-token=aaaa "
+                 "--namespace=my-namespace --export",
+                 "user credentials and bearer token cannot be used together");
+    expect_error("git podinfo-auth --url=ssh://git@127.0.0.1:1/x --private-key-file=nope",
+                 "failed to open private key file: open nope: no such file or directory");
+    expect_error("git podinfo-auth --url=https://h/r -u u -p p --ca-crt-file=nope.crt",
+                 "unable to read TLS CA file: open nope.crt: no such file or directory");
+}

@@ -87,8 +87,18 @@ void add_kms_sources(KeyRing& ring, const KmsSettings& settings) {
 }
 
 void add_flux_kms_sources(DecryptionKeys& keys) {
-    add_kms_sources(keys.ring,
-                    settings_from_flux_entries(keys.aws_kms, keys.gcp_kms, keys.azure_kv, keys.vault_token, keys.vault_allowlist));
+    KmsSettings settings;
+    try {
+        settings = settings_from_flux_entries(keys.aws_kms, keys.gcp_kms, keys.azure_kv, keys.vault_token, keys.vault_allowlist);
+    } catch (const Error& e) {
+        // kustomize-controller's shape: "failed to import '<entry>' data from sops decryption Secret '<ns>/<name>': ...".
+        std::string what = e.what();
+        const std::string head = "failed to import '";
+        auto end = what.find("': ");
+        if (what.rfind(head, 0) != 0 || end == std::string::npos) throw;
+        throw Error(e.code(), what.substr(0, end) + "' data from sops decryption Secret '" + keys.secret + "': " + what.substr(end + 3));
+    }
+    add_kms_sources(keys.ring, settings);
 }
 
 std::vector<Recipient> kms_recipients(const std::string& arns, const std::string& aws_profile,

@@ -137,6 +137,10 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${a}\n  labels:\n   
 mkdir -p "$seeds/fuzz_envsubst"
 printf '\000data:\n  a: ${a} ${#a} ${a^^} ${a,} ${a:1:3} ${a#*/} ${a##*.} ${a%%.*} ${a%%%%/*}\n  b: ${a/o/0} ${a//o/0} ${a/#h/H} ${a/%%t/T} ${b:=x${n}} $${a} $a\n' > "$seeds/fuzz_envsubst/operators"
 printf '\001apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  path: ./apps\n  postBuild:\n    substitute:\n      n: "1"\n    substituteFrom:\n    - kind: Secret\n      name: s\n      optional: true\n' > "$seeds/fuzz_envsubst/kustomization"
+# Notation trust policies: a valid one with x509 identities and overrides, and a broken one.
+mkdir -p "$seeds/fuzz_notation_trust_policy"
+printf '{"version":"1.0","trustPolicies":[{"name":"prod","registryScopes":["registry.example.com/app","localhost:5000/x_y"],"signatureVerification":{"level":"strict","override":{"revocation":"log"},"verifyTimestamp":"afterCertExpiry"},"trustStores":["ca:prod","tsa:ts"],"trustedIdentities":["x509.subject:C=US, ST=WA, O=Org\\\\, Inc., OU=a\\\\2b","x509.subject:C=US,S=WA,O=Other"]},{"name":"skip","registryScopes":["*"],"signatureVerification":{"level":"skip"}}]}' > "$seeds/fuzz_notation_trust_policy/policy"
+printf '{"version":"1.0","trustPolicies":[{"name":"\\ud83d\\ude00","registryScopes":[1],"signatureVerification":null}],"x":[[[{}]]]}' > "$seeds/fuzz_notation_trust_policy/broken"
 
 # SSH keys made by ssh-keygen (each kind and format age reads), and plugin protocol exchanges.
 mkdir -p "$seeds/fuzz_ssh_key" "$seeds/fuzz_age_plugin_wire"

@@ -5,6 +5,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sopskit/secure.hpp"
@@ -54,15 +56,35 @@ std::optional<std::string> identity_pub_of(const Branches& docs);
 // Validates a Kubernetes object name as Flux does (RFC 1123, 2..63 characters).
 void validate_flux_name(const std::string& name);
 
-// Parses "--label k=v" values (repeatable, comma-separated allowed).
+// Splits one value of a repeatable list flag as pflag's StringSlice does (encoding/csv: commas
+// separate, double quotes group); `flag` names the flag in the error.
+std::vector<std::string> split_flag_list(const std::string& value, const std::string& flag);
+
+// Parses "--label k=v" values (repeatable, comma-separated allowed) and validates each key and
+// value as Flux does (Kubernetes' label key and label value rules, Flux's messages).
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& values);
+
+// Kubernetes' IsDNS1123Label: the rule FLUX_SYSTEM_NAMESPACE must meet to be used.
+bool is_dns1123_label(const std::string& value);
 
 // A Flux decryption Secret from key files, entries named "<adler32 of the key>.agekey" /
 // ".asc" as Flux's MakeSOPSSecret names them (stringData, type Opaque).
 std::string flux_decryption_secret(const std::string& name, const std::string& ns, const std::vector<std::string>& age_keys,
                                    const std::vector<std::string>& pgp_keys);
 
-// The YAML Flux's CLI renders (sigs.k8s.io/yaml: keys sorted, 2-space indent).
+// A Secret as Flux's generators build it; empty maps and an empty type are left out, as
+// sigs.k8s.io/yaml leaves out Kubernetes' omitempty fields.
+struct FluxSecret {
+    std::string name, ns;
+    std::map<std::string, std::string> labels, annotations, string_data;
+    std::string type;
+};
+
+// Flux's manifest content: "---\n" and the YAML (sigs.k8s.io/yaml: keys sorted, 2-space indent).
+// The commands print it with Println (one more newline), `create secret tls` with Print.
+std::string flux_secret_content(const FluxSecret& secret);
+
+// flux_secret_content + "\n": what the Println commands print.
 std::string flux_secret_yaml(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
                              const std::string& type, const std::map<std::string, std::string>& string_data);
 
@@ -81,8 +103,41 @@ std::string helm_secret_manifest(const std::string& name, const std::string& ns,
 // `flux create secret tls`: a pair (kubernetes.io/tls) or a CA only (Opaque).
 std::string tls_secret_manifest(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
                                 const TlsMaterial& tls);
-// `flux create secret oci`: kubernetes.io/dockerconfigjson for one registry.
+// `flux create secret oci`: kubernetes.io/dockerconfigjson for one registry; the JSON is
+// json.MarshalIndent's (Go's string escaping: control characters, <, >, &, U+2028/U+2029).
 std::string oci_secret_manifest(const std::string& name, const std::string& ns, const std::string& url,
                                 const std::string& username, const std::string& password);
+
+// `flux create secret proxy`: address (required, parsed as a URL), optional basic auth; Opaque.
+std::string proxy_secret_manifest(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
+                                  const std::string& address, const std::string& username, const std::string& password);
+
+struct GitHubAppOptions {
+    std::string app_id, installation_owner, installation_id, private_key, base_url;
+};
+// `flux create secret githubapp`: app ID and private key, exactly one of installation owner or
+// ID, optional base URL; Opaque. Flux sets no labels on it.
+std::string githubapp_secret_manifest(const std::string& name, const std::string& ns, const GitHubAppOptions& app);
+
+// The receiver types notification-controller knows, in Flux's order.
+const std::vector<std::string>& flux_receiver_types();
+
+struct ReceiverOptions {
+    std::string type, token, hostname, email_claim, audience_claim;
+};
+// `flux create secret receiver`: the token (32 random bytes in hex when none is given), the
+// webhook URL annotation (https://<hostname>/hook/<sha256(token+name+namespace)>), and for gcr
+// the email and audience claims.
+std::string receiver_secret_manifest(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
+                                     const ReceiverOptions& receiver);
+
+// Checks a Notation trust policy document as `flux create secret notation` does: decoded as Go's
+// encoding/json decodes it into notation-go's trustpolicy.Document (`file` names it in
+// the error), then Document.Validate. Throws Error with Flux's and notation-go's messages.
+void validate_notation_trust_policy(std::string_view json, const std::string& file);
+
+// `flux create secret notation`: one entry per CA file (its base name) and trustpolicy.json.
+std::string notation_secret_manifest(const std::string& name, const std::string& ns, const std::map<std::string, std::string>& labels,
+                                     const std::vector<std::pair<std::string, std::string>>& ca_certs, const std::string& trust_policy);
 
 }  // namespace sopskit

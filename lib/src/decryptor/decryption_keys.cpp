@@ -82,6 +82,7 @@ namespace {
 
 std::shared_ptr<DecryptionKeys> import_secrets(const std::vector<SecretEntries>& secrets) {
     auto keys = std::make_shared<DecryptionKeys>();
+    keys->secret = secret;
     age::IdentitySet ids;
     std::shared_ptr<GnupgHome> home;
     std::string all;

@@ -17,6 +17,7 @@
 #include "sopskit/engine.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/format.hpp"
+#include "sopskit/secure.hpp"
 
 namespace sopskit {
 
@@ -140,14 +141,21 @@ std::string decrypt_tree_with(Branches& docs, const Metadata& md, const SecureBy
         throw Error(ErrorCode::ErrorDecryptingTree, std::string("error decrypting sops tree: ") + e.what());
     }
     if (check_mac) {
-        // Flux's text for a file without a MAC (sops decrypts an empty MAC to ""); a MAC itself
-        // is never printed.
-        if (md.mac.empty()) throw Error(ErrorCode::MacMismatch, "failed to verify sops data integrity: expected mac 'no MAC', got '<redacted>'");
+        // kustomize-controller's words; it prints both MACs, sopskit shows neither (a MAC is a
+        // hash of the plaintext).
+        const std::string prefix = "failed to verify sops data integrity: ";
+        if (md.mac.empty()) throw Error(ErrorCode::MacMismatch, prefix + "expected mac 'no MAC', got the computed one (not shown)");
+        Value stored;
         try {
-            verify_mac(md.mac, md.last_modified, mac, cipher);
+            stored = cipher.decrypt(md.mac, md.last_modified);
         } catch (const Error& e) {
-            throw Error(e.code(), std::string("failed to verify sops data integrity: ") + e.what());
+            std::string why = e.what();
+            const std::string inner = "Could not decrypt value: ";  // sops' MAC decryption has no such prefix
+            if (why.rfind(inner, 0) == 0) why = why.substr(inner.size());
+            throw Error(ErrorCode::MacMismatch, prefix + why);
         }
+        if (!constant_time_equal(stored.text, mac))
+            throw Error(ErrorCode::MacMismatch, prefix + "expected mac (not shown), got a different one (not shown)");
     }
     return mac;
 }

@@ -1,13 +1,16 @@
 #include "sopskit/cipher.hpp"
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <re2/re2.h>
 
 #include "core/base64.hpp"
 #include "core/go_format.hpp"
+#include "core/value_bytes.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit {
@@ -37,9 +40,11 @@ const char* type_name(Kind k) {
     }
 }
 
-// The pieces of an envelope, matched with the same (Go/RE2) pattern sops uses.
+// The pieces of an envelope, matched with the same (Go/RE2) pattern sops uses. The views
+// point into the envelope, or into `matched` when RE2 had to decide.
 struct Envelope {
-    std::string data, iv, tag, type;
+    std::string_view data, iv, tag, type;
+    std::array<std::string, 4> matched;
 };
 
 // The well-formed case, where the pattern can only match one way: each separator once, in
@@ -48,31 +53,43 @@ struct Envelope {
 bool parse_plain_envelope(std::string_view s, Envelope& e) {
     constexpr std::string_view kPrefix = "ENC[AES256_GCM,data:";
     if (!s.starts_with(kPrefix) || !s.ends_with(']')) return false;
-    for (char c : s)
-        if (c == '\n' || static_cast<unsigned char>(c) >= 0x80) return false;
     std::string_view body = s.substr(kPrefix.size(), s.size() - kPrefix.size() - 1);
-    if (body.find(']') != std::string_view::npos) return false;
-    std::string_view seps[] = {",iv:", ",tag:", ",type:"};
-    for (const auto& sep : seps) {
-        std::size_t first = body.find(sep);
-        if (first == std::string_view::npos || first != body.rfind(sep)) return false;
+    // One pass over the body: where each separator stands and how often (the separators all
+    // start with the only ',' they contain, so occurrences cannot overlap).
+    constexpr std::string_view seps[] = {",iv:", ",tag:", ",type:"};
+    std::size_t at[3] = {0, 0, 0};
+    int seen[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (c == '\n' || c == ']' || static_cast<unsigned char>(c) >= 0x80) return false;
+        if (c != ',') continue;
+        for (int k = 0; k < 3; ++k)
+            if (body.substr(i).starts_with(seps[k])) {
+                at[k] = i;
+                ++seen[k];
+            }
     }
-    std::string* parts[] = {&e.data, &e.iv, &e.tag};
-    for (int i = 0; i < 3; ++i) {
-        std::size_t at = body.find(seps[i]);
-        if (at == 0 || at == std::string_view::npos) return false;  // out of order, or an empty group
-        parts[i]->assign(body.substr(0, at));
-        body.remove_prefix(at + seps[i].size());
-    }
-    if (body.empty()) return false;
-    e.type.assign(body);
+    if (seen[0] != 1 || seen[1] != 1 || seen[2] != 1) return false;
+    // In order, and no group empty.
+    std::size_t iv_from = at[0] + seps[0].size(), tag_from = at[1] + seps[1].size(), type_from = at[2] + seps[2].size();
+    if (at[0] == 0 || at[1] <= iv_from || at[2] <= tag_from || type_from >= body.size()) return false;
+    e.data = body.substr(0, at[0]);
+    e.iv = body.substr(iv_from, at[1] - iv_from);
+    e.tag = body.substr(tag_from, at[2] - tag_from);
+    e.type = body.substr(type_from);
     return true;
 }
 
 bool parse_envelope(std::string_view s, Envelope& e) {
     if (parse_plain_envelope(s, e)) return true;
     static const RE2 re(R"(^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\])");
-    return RE2::PartialMatch(s, re, &e.data, &e.iv, &e.tag, &e.type);
+    auto& m = e.matched;
+    if (!RE2::PartialMatch(s, re, &m[0], &m[1], &m[2], &m[3])) return false;
+    e.data = m[0];
+    e.iv = m[1];
+    e.tag = m[2];
+    e.type = m[3];
+    return true;
 }
 
 // strconv.ParseBool.
@@ -96,7 +113,7 @@ std::optional<std::int64_t> parse_go_atoi(std::string_view s) {
     return v;
 }
 
-Value typed_value(std::string plaintext, const std::string& type) {
+Value typed_value(std::string plaintext, std::string_view type) {
     if (type == "str") return Value::string(std::move(plaintext));
     if (type == "comment") return Value::comment(std::move(plaintext));
     if (type == "bytes") return Value::bytes(std::move(plaintext));
@@ -113,22 +130,27 @@ Value typed_value(std::string plaintext, const std::string& type) {
         fail("Could not decrypt value: invalid bool");
     }
     if (type == "time") return Value::time(std::move(plaintext));
-    fail("Could not decrypt value: Unknown datatype: " + type);
+    fail("Could not decrypt value: Unknown datatype: " + std::string(type));
 }
 
 }  // namespace
 
-std::string value_bytes(const Value& v) {
+std::string_view detail::value_bytes_view(const Value& v, std::string& scratch) {
     switch (v.kind) {
         case Kind::String:
         case Kind::Bytes:
         case Kind::Time:
         case Kind::Comment: return v.text;
-        case Kind::Int: return std::to_string(v.integer);
-        case Kind::Float: return detail::go_format_float(v.number, 'f');
+        case Kind::Int: scratch = std::to_string(v.integer); return scratch;
+        case Kind::Float: scratch = detail::go_format_float(v.number, 'f'); return scratch;
         case Kind::Bool: return v.boolean ? "True" : "False";
         default: throw Error(ErrorCode::ErrorEncryptingTree, "Could not convert value to bytes: unsupported type");
     }
+}
+
+std::string value_bytes(const Value& v) {
+    std::string scratch;
+    return std::string(detail::value_bytes_view(v, scratch));
 }
 
 IvStash::~IvStash() {
@@ -159,6 +181,22 @@ std::string_view IvStash::find(std::string_view aad, const Value& plain) const {
 struct ValueCipher::Impl {
     Ctx enc{EVP_CIPHER_CTX_new()};
     Ctx dec{EVP_CIPHER_CTX_new()};
+    // Fresh IVs come from the CSPRNG in batches: one getrandom(2) per value was a tenth of
+    // encrypting a file of small values. IVs are public (written in the envelope).
+    std::array<unsigned char, 32 * 128> iv_pool{};
+    std::size_t iv_pool_used = 32 * 128;
+    // Buffers reused from value to value (ciphertext, decoded pieces); none holds plaintext.
+    std::string cipher_text, raw_data, raw_iv, raw_tag;
+
+    std::string_view fresh_iv() {
+        if (iv_pool_used + kIvSize > iv_pool.size()) {
+            randombytes_buf(iv_pool.data(), iv_pool.size());
+            iv_pool_used = 0;
+        }
+        std::string_view iv(reinterpret_cast<const char*>(iv_pool.data() + iv_pool_used), kIvSize);
+        iv_pool_used += kIvSize;
+        return iv;
+    }
 };
 
 ValueCipher::ValueCipher(const SecureBytes& data_key) : impl_(std::make_unique<Impl>()) {
@@ -179,11 +217,13 @@ std::string ValueCipher::encrypt(const Value& v, std::string_view aad, std::stri
     const char* type = type_name(v.kind);
     if (!type) throw Error(ErrorCode::ErrorEncryptingTree, "Value to encrypt has unsupported type");
     if ((v.kind == Kind::String || v.kind == Kind::Comment || v.kind == Kind::Bytes) && v.text.empty()) return "";
-    std::string plain = value_bytes(v);
-    std::string iv = iv_in.size() == kIvSize ? std::string(iv_in) : std::string(SecureBytes::random(kIvSize).view());
+    std::string scratch;
+    std::string_view plain = detail::value_bytes_view(v, scratch);
+    std::string_view iv = iv_in.size() == kIvSize ? iv_in : impl_->fresh_iv();
     EVP_CIPHER_CTX* c = impl_->enc.get();
-    std::string out(plain.size(), '\0');
-    std::string tag(kTagSize, '\0');
+    std::string& out = impl_->cipher_text;
+    out.resize(plain.size());
+    std::array<char, kTagSize> tag{};
     int len = 0;
     bool ok = EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, reinterpret_cast<const unsigned char*>(iv.data())) == 1 &&
               EVP_EncryptUpdate(c, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()), static_cast<int>(aad.size())) == 1 &&
@@ -191,14 +231,16 @@ std::string ValueCipher::encrypt(const Value& v, std::string_view aad, std::stri
                                 reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size())) == 1 &&
               EVP_EncryptFinal_ex(c, nullptr, &len) == 1 &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTagSize, tag.data()) == 1;
-    wipe(plain);
+    wipe(scratch);
     if (!ok) throw Error(ErrorCode::ErrorEncryptingTree, "AES-256-GCM encryption failed");
-    std::string env = "ENC[AES256_GCM,data:";
-    env += detail::base64_encode(out);
+    std::string env;
+    env.reserve(64 + (out.size() + 2) / 3 * 4 + (kIvSize + 2) / 3 * 4 + (kTagSize + 2) / 3 * 4);
+    env += "ENC[AES256_GCM,data:";
+    detail::base64_encode_append(env, out);
     env += ",iv:";
-    env += detail::base64_encode(iv);
+    detail::base64_encode_append(env, iv);
     env += ",tag:";
-    env += detail::base64_encode(tag);
+    detail::base64_encode_append(env, std::string_view(tag.data(), tag.size()));
     env += ",type:";
     env += type;
     env += ']';
@@ -209,12 +251,12 @@ Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad, std:
     if (envelope.empty()) return Value::string("");
     Envelope e;
     if (!parse_envelope(envelope, e)) fail("Could not decrypt value: input string does not match sops' data format");
-    auto data = detail::base64_decode(e.data);
-    if (!data) fail("Could not decrypt value: Error base64-decoding data");
-    auto iv = detail::base64_decode(e.iv);
-    if (!iv) fail("Could not decrypt value: Error base64-decoding iv");
-    auto tag = detail::base64_decode(e.tag);
-    if (!tag) fail("Could not decrypt value: Error base64-decoding tag");
+    std::string* data = &impl_->raw_data;
+    std::string* iv = &impl_->raw_iv;
+    std::string* tag = &impl_->raw_tag;
+    if (!detail::base64_decode_into(e.data, *data)) fail("Could not decrypt value: Error base64-decoding data");
+    if (!detail::base64_decode_into(e.iv, *iv)) fail("Could not decrypt value: Error base64-decoding iv");
+    if (!detail::base64_decode_into(e.tag, *tag)) fail("Could not decrypt value: Error base64-decoding tag");
     if (tag->size() != kTagSize || iv->empty()) fail("Could not decrypt value: Could not decrypt with AES_GCM: message authentication failed");
     EVP_CIPHER_CTX* c = impl_->dec.get();
     std::string plain(data->size(), '\0');
@@ -230,7 +272,7 @@ Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad, std:
         wipe(plain);
         fail("Could not decrypt value: Could not decrypt with AES_GCM: message authentication failed");
     }
-    if (iv_out) *iv_out = std::move(*iv);
+    if (iv_out) *iv_out = *iv;
     return typed_value(std::move(plain), e.type);
 }
 

@@ -187,6 +187,7 @@ struct ValueCipher::Impl {
     std::size_t iv_pool_used = 32 * 128;
     // Buffers reused from value to value (ciphertext, decoded pieces); none holds plaintext.
     std::string cipher_text, raw_data, raw_iv, raw_tag;
+    std::size_t dec_iv_length = kIvSize;  // the decrypting context's IV length, set when it changes
 
     std::string_view fresh_iv() {
         if (iv_pool_used + kIvSize > iv_pool.size()) {
@@ -261,8 +262,12 @@ Value ValueCipher::decrypt(std::string_view envelope, std::string_view aad, std:
     EVP_CIPHER_CTX* c = impl_->dec.get();
     std::string plain(data->size(), '\0');
     int len = 0;
-    bool ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv->size()), nullptr) == 1 &&
-              EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, reinterpret_cast<const unsigned char*>(iv->data())) == 1 &&
+    if (iv->size() != impl_->dec_iv_length) {
+        if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv->size()), nullptr) != 1)
+            fail("Could not decrypt value: Could not decrypt with AES_GCM: message authentication failed");
+        impl_->dec_iv_length = iv->size();
+    }
+    bool ok = EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, reinterpret_cast<const unsigned char*>(iv->data())) == 1 &&
               EVP_DecryptUpdate(c, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()), static_cast<int>(aad.size())) == 1 &&
               EVP_DecryptUpdate(c, reinterpret_cast<unsigned char*>(plain.data()), &len,
                                 reinterpret_cast<const unsigned char*>(data->data()), static_cast<int>(data->size())) == 1 &&

@@ -57,18 +57,22 @@ bool parse_plain_envelope(std::string_view s, Envelope& e) {
     // One pass over the body: where each separator stands and how often (the separators all
     // start with the only ',' they contain, so occurrences cannot overlap).
     constexpr std::string_view seps[] = {",iv:", ",tag:", ",type:"};
+    // Written without branches so that the compiler vectorises it: a 4 KiB value's envelope
+    // is scanned once per decryption.
+    unsigned bad = 0;
+    for (char ch : body) {
+        auto c = static_cast<unsigned char>(ch);
+        bad |= static_cast<unsigned>(c == '\n') | static_cast<unsigned>(c == ']') | (c & 0x80u);
+    }
+    if (bad) return false;
     std::size_t at[3] = {0, 0, 0};
     int seen[3] = {0, 0, 0};
-    for (std::size_t i = 0; i < body.size(); ++i) {
-        char c = body[i];
-        if (c == '\n' || c == ']' || static_cast<unsigned char>(c) >= 0x80) return false;
-        if (c != ',') continue;
+    for (std::size_t i = body.find(','); i != std::string_view::npos; i = body.find(',', i + 1))
         for (int k = 0; k < 3; ++k)
             if (body.substr(i).starts_with(seps[k])) {
                 at[k] = i;
                 ++seen[k];
             }
-    }
     if (seen[0] != 1 || seen[1] != 1 || seen[2] != 1) return false;
     // In order, and no group empty.
     std::size_t iv_from = at[0] + seps[0].size(), tag_from = at[1] + seps[1].size(), type_from = at[2] + seps[2].size();

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "stores/stores_internal.hpp"
 #include "stores/yaml_scalars.hpp"
@@ -618,6 +619,9 @@ void check_yaml_characters(std::string_view s) {
         throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: " + place_of(s, at) + ": " + what);
     };
     for (std::size_t i = 0; i < s.size();) {
+        // Printable ASCII (most of any file) needs no look.
+        i += ascii_run(s.substr(i), 0x20);
+        if (i == s.size()) break;
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             if (c < 0x20 ? (c != '\t' && c != '\r' && c != '\n') : c == 0x7F) fail(i, "control characters are not allowed");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/go_format.hpp"
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "stores/stores_internal.hpp"
 #include "stores/yaml_scalars.hpp"
@@ -53,8 +54,7 @@ struct ScalarAnalysis {
 // Visible ASCII only (no spaces, breaks or multi-byte characters), as every envelope is: the
 // general scan below reduces to the indicator checks, and this is the writer's hot path.
 std::optional<ScalarAnalysis> analyze_visible_ascii(std::string_view v) {
-    for (char c : v)
-        if (c < 0x21 || c > 0x7E) return std::nullopt;
+    if (ascii_run(v, 0x21) != v.size()) return std::nullopt;
     ScalarAnalysis a;
     char first = v[0];
     bool indicators = v.starts_with("---") || v.starts_with("...") ||

@@ -86,8 +86,11 @@ TEST(YamlStore, OneLinePlainScalarsReadAsLibfyamlTokensHaveThem) {
     EXPECT_EQ(get(b, "e").map.at(0).value.text, "v w");
     EXPECT_EQ(get(b, "f").text, "ENC[x]");
     EXPECT_EQ(get(b, "g").text, "a#b");
-    // A plain scalar over two lines is folded by libfyaml, not copied.
+    // A plain scalar over two lines is folded by libfyaml, not copied. NEL and LS are no line
+    // breaks to it (YAML 1.2): they stay in the text as written.
     EXPECT_EQ(get(one_doc("a: x\n  y\n"), "a").text, "x y");
+    EXPECT_EQ(get(one_doc("a: x\xc2\x85 y\n"), "a").text, "x\xc2\x85 y");
+    EXPECT_EQ(get(one_doc("a: x\xe2\x80\xa8y z\n"), "a").text, "x\xe2\x80\xa8y z");
 }
 
 // The tree keeps no growth slack: in a file of many small maps it was a quarter of the memory.

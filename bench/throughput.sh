@@ -13,21 +13,7 @@ trap 'rm -rf "$work"' EXIT
 recipient="$(sed -n 's/^public key: //p' "$work/pub")"
 export SOPS_AGE_KEY_FILE="$work/key.txt"
 
-python3 - "$work" <<'PY'
-import base64, os, sys
-work = sys.argv[1]
-target = 10 * 1024 * 1024
-def write(name, block):
-    out, size, i = [], 0, 0
-    while size < target:
-        b = block(i)
-        out.append(b); size += len(b); i += 1
-    open(os.path.join(work, name), "w").write("".join(out))
-write("small.yaml", lambda i: f"app{i}:\n    name: service-{i}\n    password: p4ssw0rd-{i}-{'x' * 40}\n"
-      f"    port: {1000 + i % 50000}\n    enabled: true\n    tags:\n        - a{i}\n        - b{i}\n")
-blob = base64.b64encode(os.urandom(3072)).decode()
-write("blobs.yaml", lambda i: f"cert{i}: {blob}\n")
-PY
+python3 "$(dirname "$0")/make_large_yaml.py" "$work"
 
 measure() {  # prints "seconds peak_kb"
   /usr/bin/time -f "%e %M" -o "$work/t" "$@" > "$work/out" && cat "$work/t"

@@ -96,7 +96,9 @@ void add_flux_kms_sources(DecryptionKeys& keys) {
         const std::string head = "failed to import '";
         auto end = what.find("': ");
         if (what.rfind(head, 0) != 0 || end == std::string::npos) throw;
-        throw Error(e.code(), what.substr(0, end) + "' data from sops decryption Secret '" + keys.secret + "': " + what.substr(end + 3));
+        auto from = keys.credential_secrets.find(what.substr(head.size(), end - head.size()));
+        const std::string secret = from == keys.credential_secrets.end() ? "" : from->second;
+        throw Error(e.code(), what.substr(0, end) + "' data from sops decryption Secret '" + secret + "': " + what.substr(end + 3));
     }
     add_kms_sources(keys.ring, settings);
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 #include <vector>
+#include <set>
 
 #include "core/base64.hpp"
 #include "sopskit/cipher.hpp"
@@ -85,12 +86,33 @@ TEST(Envelope, OddShapesAreSplitAsSopsPatternDoes) {
              "ENC[AES256_GCM,data:QUJD,tag:QUJD,iv:" + iv + ",type:str]",
              "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:]",
              "xENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str]",
+             // The one-pass splitter: a separator twice, or inside another group, or out of order.
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,tag:QUJD,type:str]",
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:str,type:int]",
+             "ENC[AES256_GCM,data:QUJD,type:str,iv:" + iv + ",tag:QUJD]",
+             std::string("ENC[AES256_GCM,data:QUJD,iv:,tag:QUJD,type:str]"),
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:,type:str]",
+             "ENC[AES256_GCM,data:QUJD,iv:" + iv + ",tag:QUJD,type:s,tr]",
+             "ENC[AES256_GCM,data:QU,JD,iv:" + iv + ",tag:QUJD,type:str]",
          }) {
         std::string re_iv;
         bool matches = RE2::PartialMatch(s, pattern, nullptr, &re_iv);
         EXPECT_EQ(ValueCipher::is_envelope(s), matches) << s;
         if (matches) EXPECT_EQ(ValueCipher::envelope_iv(s), detail::base64_decode(re_iv).value_or("")) << s;
     }
+}
+
+// IVs come from the CSPRNG in batches: across several batches every value still gets its own.
+TEST(Envelope, FreshIvsNeverRepeatAcrossBatches) {
+    ValueCipher c(fixed_key());
+    std::set<std::string> ivs;
+    for (int i = 0; i < 1000; ++i) ivs.insert(ValueCipher::envelope_iv(c.encrypt(Value::string("same"), "a:")));
+    EXPECT_EQ(ivs.size(), 1000u);
+    EXPECT_EQ(ivs.count(std::string(32, '\0')), 0u);
+    // A given IV is used as given, between fresh ones.
+    std::string fixed(32, 'i');
+    EXPECT_EQ(ValueCipher::envelope_iv(c.encrypt(Value::string("x"), "a:", fixed)), fixed);
+    EXPECT_NE(ValueCipher::envelope_iv(c.encrypt(Value::string("x"), "a:")), fixed);
 }
 
 TEST(Envelope, EmptyStringsStayEmpty) {

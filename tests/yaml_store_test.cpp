@@ -72,6 +72,41 @@ TEST(YamlStore, UsesSingleQuotesForIndicatorsAndDoubleForSpecialCharacters) {
               "a: 'x: y'\nb: '- z'\nc: '#c'\nd: ' lead'\ne: \"tab\\there\"\nf: it's\n");
 }
 
+// One-line plain scalars are copied from the input rather than through libfyaml's token
+// iterator: the text must still end before trailing blanks and comments, keep inner blanks and
+// tabs, and stop at CR LF or a lone CR.
+TEST(YamlStore, OneLinePlainScalarsReadAsLibfyamlTokensHaveThem) {
+    Branch b = one_doc("a: x y  \nb: x\ty\t# c\nc: p:q #r\r\nd: [s t , u]\re: {k: v w}\nf: ENC[x]\ng: a#b\n");
+    EXPECT_EQ(get(b, "a").text, "x y");
+    EXPECT_EQ(get(b, "b").text, "x\ty");
+    EXPECT_EQ(get(b, "c").text, "p:q");
+    ASSERT_EQ(get(b, "d").list.size(), 2u);
+    EXPECT_EQ(get(b, "d").list[0].text, "s t");
+    EXPECT_EQ(get(b, "d").list[1].text, "u");
+    EXPECT_EQ(get(b, "e").map.at(0).value.text, "v w");
+    EXPECT_EQ(get(b, "f").text, "ENC[x]");
+    EXPECT_EQ(get(b, "g").text, "a#b");
+    // A plain scalar over two lines is folded by libfyaml, not copied. NEL and LS are no line
+    // breaks to it (YAML 1.2): they stay in the text as written.
+    EXPECT_EQ(get(one_doc("a: x\n  y\n"), "a").text, "x y");
+    EXPECT_EQ(get(one_doc("a: x\xc2\x85 y\n"), "a").text, "x\xc2\x85 y");
+    EXPECT_EQ(get(one_doc("a: x\xe2\x80\xa8y z\n"), "a").text, "x\xe2\x80\xa8y z");
+}
+
+// The tree keeps no growth slack: in a file of many small maps it was a quarter of the memory.
+TEST(YamlStore, CollectionsHoldNoUnusedCapacity) {
+    // Looked at in place: a copy of a vector has no slack whatever the original had.
+    Branches docs = load_plain(Format::Yaml, "m:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  e: 5\nl:\n  - 1\n  - 2\n  - 3\n");
+    ASSERT_EQ(docs.size(), 1u);
+    const Branch& b = docs.front();
+    const Value& m = get(b, "m");
+    EXPECT_EQ(m.map.size(), 5u);
+    EXPECT_EQ(m.map.capacity(), m.map.size());
+    const Value& l = get(b, "l");
+    EXPECT_EQ(l.list.size(), 3u);
+    EXPECT_EQ(l.list.capacity(), l.list.size());
+}
+
 TEST(YamlStore, MultiLineStringsBecomeLiteralBlocks) {
     EXPECT_EQ(round_trip("a: \"x\\ny\"\nb: \"x\\ny\\n\"\nc: \"x\\n\\n\"\n"),
               "a: |-\n    x\n    y\nb: |\n    x\n    y\nc: |+\n    x\n\n");

@@ -29,7 +29,8 @@ struct DecryptionKeys {
     std::string fingerprint;  // SHA-256 of the entries: caches never cross key sets
     std::optional<std::string> vault_token, aws_kms, azure_kv, gcp_kms;
     std::optional<std::string> vault_allowlist;  // sops.vault-allowlist: where vault_token may go
-    std::string secret;  // "<ns>/<name>" of the Secret the entries came from, for errors
+    // sops.* entry -> "<ns>/<name>" of the Secret that gave it, for the credential import errors
+    std::map<std::string, std::string> credential_secrets;
 
     // `secret` names the Secret in errors ("<ns>/<name>"). Throws Error in Flux's shape:
     // failed to import '<entry>' data from sops decryption Secret '<ns>/<name>': <cause>.

@@ -19,8 +19,13 @@ constexpr auto kDecode = make_decode_table();
 
 std::string base64_encode(std::string_view in) {
     std::string out;
-    out.resize((in.size() + 2) / 3 * 4);
-    std::size_t o = 0, i = 0;
+    base64_encode_append(out, in);
+    return out;
+}
+
+void base64_encode_append(std::string& out, std::string_view in) {
+    std::size_t o = out.size(), i = 0;
+    out.resize(o + (in.size() + 2) / 3 * 4);
     auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
     for (; i + 3 <= in.size(); i += 3) {
         std::uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
@@ -37,30 +42,49 @@ std::string base64_encode(std::string_view in) {
         out[o++] = rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
         out[o++] = '=';
     }
-    return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
-    if (in.size() % 4 != 0) return std::nullopt;
     std::string out;
-    out.reserve(in.size() / 4 * 3);
-    for (std::size_t i = 0; i < in.size(); i += 4) {
+    if (!base64_decode_into(in, out)) return std::nullopt;
+    return out;
+}
+
+bool base64_decode_into(std::string_view in, std::string& out) {
+    out.clear();
+    if (in.size() % 4 != 0) return false;
+    out.resize(in.size() / 4 * 3);
+    std::size_t o = 0;
+    std::size_t i = 0;
+    // Every quad but the last has no padding: decoded four characters at a time, one check.
+    for (; i + 4 < in.size(); i += 4) {
+        auto d = [&](std::size_t k) { return kDecode[static_cast<unsigned char>(in[i + k])]; };
+        std::int8_t a = d(0), b = d(1), c = d(2), e = d(3);
+        if ((a | b | c | e) < 0) return false;
+        std::uint32_t n = static_cast<std::uint32_t>(a) << 18 | static_cast<std::uint32_t>(b) << 12 |
+                          static_cast<std::uint32_t>(c) << 6 | static_cast<std::uint32_t>(e);
+        out[o++] = static_cast<char>(n >> 16);
+        out[o++] = static_cast<char>((n >> 8) & 0xFF);
+        out[o++] = static_cast<char>(n & 0xFF);
+    }
+    for (; i < in.size(); i += 4) {
         bool last = i + 4 == in.size();
         int pad = 0;
         if (last) pad = (in[i + 3] == '=') + (in[i + 3] == '=' && in[i + 2] == '=');
         std::uint32_t n = 0;
         for (int k = 0; k < 4 - pad; ++k) {
             std::int8_t d = kDecode[static_cast<unsigned char>(in[i + k])];
-            if (d < 0) return std::nullopt;
+            if (d < 0) return false;
             n |= static_cast<std::uint32_t>(d) << (18 - 6 * k);
         }
         // Go rejects non-zero bits in the padding position only in strict mode; StdEncoding
         // accepts them, so do we.
-        out += static_cast<char>(n >> 16);
-        if (pad < 2) out += static_cast<char>((n >> 8) & 0xFF);
-        if (pad < 1) out += static_cast<char>(n & 0xFF);
+        out[o++] = static_cast<char>(n >> 16);
+        if (pad < 2) out[o++] = static_cast<char>((n >> 8) & 0xFF);
+        if (pad < 1) out[o++] = static_cast<char>(n & 0xFF);
     }
-    return out;
+    out.resize(o);
+    return true;
 }
 
 }  // namespace sopskit::detail

@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "core/value_bytes.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit {
@@ -197,12 +198,17 @@ private:
         fill_additional_data();
         const std::string& aad = aad_;
         if (dir_ == Direction::Encrypt) {
-            if (!is_comment && (!policy_.mac_only_encrypted() || encrypted)) mac_.add(value_bytes(v));
+            if (!is_comment && (!policy_.mac_only_encrypted() || encrypted)) hash_value(v);
             if (encrypted) replace_with_ciphertext(v, aad);
         } else {
             if (encrypted) replace_with_plaintext(v, aad);
-            if (!is_comment && (!policy_.mac_only_encrypted() || encrypted)) mac_.add(value_bytes(v));
+            if (!is_comment && (!policy_.mac_only_encrypted() || encrypted)) hash_value(v);
         }
+    }
+
+    void hash_value(const Value& v) {
+        mac_.add(detail::value_bytes_view(v, scratch_));
+        wipe(scratch_);
     }
 
     void fill_additional_data() {
@@ -260,6 +266,7 @@ private:
     std::vector<std::vector<std::string_view>> stack_views_;
     std::vector<std::string_view> path_views_;
     std::string aad_;
+    std::string scratch_;  // a number's or bool's bytes for the MAC
 };
 
 }  // namespace

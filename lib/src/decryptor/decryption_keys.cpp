@@ -82,7 +82,6 @@ namespace {
 
 std::shared_ptr<DecryptionKeys> import_secrets(const std::vector<SecretEntries>& secrets) {
     auto keys = std::make_shared<DecryptionKeys>();
-    keys->secret = secret;
     age::IdentitySet ids;
     std::shared_ptr<GnupgHome> home;
     std::string all;
@@ -122,6 +121,7 @@ std::shared_ptr<DecryptionKeys> import_secrets(const std::vector<SecretEntries>&
             throw Error(ErrorCode::Generic, "failed to import '" + name + "' data from " + from.noun + " '" + secret + "': " + e.what());
         }
     }
+    keys->credential_secrets = std::move(credential_from);
     keys->fingerprint = sha256_hex(all);
     wipe(all);
     keys->ring.add(make_age_key_source(std::move(ids)));

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "stores/stores_internal.hpp"
 #include "stores/yaml_scalars.hpp"
@@ -234,6 +235,10 @@ private:
         flush_comments_before(m ? m->input_pos : text_.size());
         Frame f = std::move(frames_.back());
         frames_.pop_back();
+        // Growth by doubling leaves up to half of each vector unused: in a file of many small
+        // mappings that slack was a quarter of the tree (an Item is 208 bytes).
+        f.value.map.shrink_to_fit();
+        f.value.list.shrink_to_fit();
         if (!f.anchor.empty()) remember_anchor(f.anchor, f.value);
         place(std::move(f.value), -1);
     }
@@ -250,7 +255,9 @@ private:
         block_scalar_next_ = style == FYSS_LITERAL || style == FYSS_FOLDED;
         flush_comments_before(start ? start->input_pos : 0);
         block_scalar_next_ = false;
-        std::string text = style == FYSS_SINGLE_QUOTED && start && end ? single_quoted_text(start, end) : token_text(tok);
+        std::string text = style == FYSS_SINGLE_QUOTED && start && end ? single_quoted_text(start, end)
+                           : tok && is_one_line_plain(style, start, end) ? std::string(source_between(start, end))
+                                                                    : token_text(tok);
         // A block scalar that runs to the end of an input with no final line break has no final
         // line break either (go-yaml); libfyaml adds one.
         if ((style == FYSS_LITERAL || style == FYSS_FOLDED) && end && end->input_pos >= text_.size() && !text_.empty() &&
@@ -264,7 +271,10 @@ private:
         if (!tok) v = Value::null();  // an empty document or value: no token at all
         else if (is_key) v = Value::string(std::move(text));
         else if (!tag.empty() && tag != "!") v = resolve_tagged_scalar(text, tag, style == FYSS_PLAIN);
-        else if (style == FYSS_PLAIN && tag.empty()) v = resolve_plain_scalar(text);
+        else if (style == FYSS_PLAIN && tag.empty()) {
+            if (auto resolved = resolve_plain_non_string(text)) v = std::move(*resolved);
+            else v = Value::string(std::move(text));
+        }
         else v = Value::string(std::move(text));  // not read again: only resolved kinds can be Time
         if (!timestamps_ && v.kind == Kind::Time) v = Value::string(std::string(text));
         std::string anchor = token_text(fy_event_get_anchor_token(ev));
@@ -381,6 +391,17 @@ private:
             }
         }
         return out;
+    }
+
+    // A plain scalar on one line is its source text as written: no escapes and no folding
+    // (trailing blanks are not part of the token). Copying it from the input is much cheaper
+    // than libfyaml's token iterator, the reader's largest cost on a file of envelopes.
+    bool is_one_line_plain(enum fy_scalar_style style, const fy_mark* start, const fy_mark* end) const {
+        return style == FYSS_PLAIN && start && end && start->line == end->line && start->input_pos < end->input_pos &&
+               end->input_pos <= text_.size();
+    }
+    std::string_view source_between(const fy_mark* start, const fy_mark* end) const {
+        return text_.substr(start->input_pos, end->input_pos - start->input_pos);
     }
 
     // libfyaml marks a quoted scalar from just inside its opening quote; the entry's column is
@@ -598,6 +619,9 @@ void check_yaml_characters(std::string_view s) {
         throw Error(ErrorCode::Generic, "Error unmarshaling input YAML: " + place_of(s, at) + ": " + what);
     };
     for (std::size_t i = 0; i < s.size();) {
+        // Printable ASCII (most of any file) needs no look.
+        i += ascii_run(s.substr(i), 0x20);
+        if (i == s.size()) break;
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             if (c < 0x20 ? (c != '\t' && c != '\r' && c != '\n') : c == 0x7F) fail(i, "control characters are not allowed");

@@ -134,14 +134,26 @@ std::optional<std::string> parse_yaml_timestamp(std::string_view s) {
     return out;
 }
 
-Value resolve_plain_scalar(std::string_view text) {
-    if (auto v = resolve_keyword(text)) return *v;
+// Whether a scalar starting with `c` may be anything but a string: every keyword, YAML 1.1
+// bool, number and timestamp starts with one of these. Most texts (every envelope) do not.
+bool may_resolve_to_non_string(char c) {
+    return is_digit(c) || std::string_view("~nNtTfFyYoO.+-").find(c) != std::string_view::npos;
+}
+
+std::optional<Value> resolve_plain_non_string(std::string_view text) {
+    if (!text.empty() && !may_resolve_to_non_string(text[0])) return std::nullopt;
+    if (auto v = resolve_keyword(text)) return v;
     char first = text[0];
     if (is_digit(first) || first == '+' || first == '-') {
-        if (auto v = resolve_numeric(text)) return *v;
+        if (auto v = resolve_numeric(text)) return v;
     } else if (first == '.') {
         if (auto f = go_parse_float(text)) return Value::float_value(*f);
     }
+    return std::nullopt;
+}
+
+Value resolve_plain_scalar(std::string_view text) {
+    if (auto v = resolve_plain_non_string(text)) return std::move(*v);
     return Value::string(std::string(text));
 }
 
@@ -159,7 +171,8 @@ Value resolve_tagged_scalar(std::string_view text, std::string_view tag, bool pl
 }
 
 bool plain_string_would_change_type(std::string_view s) {
-    if (resolve_plain_scalar(s).kind != Kind::String) return true;
+    if (!s.empty() && !may_resolve_to_non_string(s[0])) return false;
+    if (resolve_plain_non_string(s)) return true;
     // go-yaml also quotes YAML 1.1 booleans and base-60 floats so older parsers agree.
     static const std::array<std::string_view, 22> old_bools{
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",

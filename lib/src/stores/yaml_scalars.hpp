@@ -11,6 +11,9 @@ namespace sopskit::detail {
 // The value an untagged plain scalar decodes to in go-yaml v3 (null, bool, int, float,
 // timestamp, or string).
 Value resolve_plain_scalar(std::string_view text);
+// The same when the scalar is not a string (null, bool, number, timestamp); nullopt for a
+// string, which the caller keeps without a copy.
+std::optional<Value> resolve_plain_non_string(std::string_view text);
 
 // The value of a scalar with an explicit tag such as !!str, !!int, !!binary; unknown tags give
 // strings, as go-yaml does when decoding into an interface.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/go_format.hpp"
+#include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "stores/stores_internal.hpp"
 #include "stores/yaml_scalars.hpp"
@@ -53,8 +54,7 @@ struct ScalarAnalysis {
 // Visible ASCII only (no spaces, breaks or multi-byte characters), as every envelope is: the
 // general scan below reduces to the indicator checks, and this is the writer's hot path.
 std::optional<ScalarAnalysis> analyze_visible_ascii(std::string_view v) {
-    for (char c : v)
-        if (c < 0x21 || c > 0x7E) return std::nullopt;
+    if (ascii_run(v, 0x21) != v.size()) return std::nullopt;
     ScalarAnalysis a;
     char first = v[0];
     bool indicators = v.starts_with("---") || v.starts_with("...") ||
@@ -212,6 +212,13 @@ public:
     }
 
     std::string documents(const Branches& docs) {
+        // One allocation for the whole output: growing by doubling copied it each time and held
+        // the old and the new buffer at once, up to three times the output. Pages reserved but
+        // never written cost no memory, so the estimate errs on the large side.
+        std::size_t estimate = 4096;
+        for (const auto& branch : docs)
+            for (const auto& item : branch) estimate += estimated_size(item, 0);
+        out_.reserve(estimate + estimate / 4);
         for (std::size_t d = 0; d < docs.size(); ++d) {
             if (d > 0) out_ += "---\n";
             document(docs[d]);
@@ -240,6 +247,18 @@ private:
             return;
         }
         map_value(branch, 0, false, true);
+    }
+
+    // About the bytes an entry takes in the output: its texts, indentation and punctuation.
+    std::size_t estimated_size(const Item& item, std::size_t depth) const {
+        return item.key.text.size() + estimated_size(item.value, depth) + 8;
+    }
+    std::size_t estimated_size(const Value& v, std::size_t depth) const {
+        std::size_t indent = (depth + 1) * static_cast<std::size_t>(best_ + 2);
+        std::size_t n = indent + v.text.size() + 24;
+        for (const auto& item : v.map) n += estimated_size(item, depth + 1);
+        for (const auto& e : v.list) n += estimated_size(e, depth + 1);
+        return n;
     }
 
     // The column where a block collection or block scalar under a key at `col` starts.
@@ -369,6 +388,14 @@ private:
             return;
         }
         out_ += ' ';
+        if ((v.kind == Kind::String || v.kind == Kind::Bytes) && v.text != "<<" &&
+            choose_string_style(v.text, false) == Style::Plain) {
+            // The common case (every envelope): the text as it is, without a copy.
+            out_ += v.text;
+            append_line_comments(line_comments);
+            out_ += '\n';
+            return;
+        }
         int block_col = in_list ? col + 2 : child_column(col);
         std::string text = scalar_text(v, block_col, false, !line_comments.empty(), block_col - col);
         std::size_t indicator_end = text.find('\n');

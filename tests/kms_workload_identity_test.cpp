@@ -300,6 +300,29 @@ TEST_F(WorkloadIdentityTest, ProcessIdentityIsTheFallbackWithoutASecretCredentia
     EXPECT_EQ(count("AssumeRoleWithWebIdentity"), 1u) << log();
 }
 
+// The CLI flags: a ServiceAccount manifest and a token command, as `kubectl create token` would be.
+TEST_F(WorkloadIdentityTest, CliDecryptsWithTheServiceAccountFlags) {
+    start({{"aws", aws_trust()}});
+    std::string transport = "env -i PATH=/usr/bin:/bin HOME=" + home_.string() + " AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_KMS=" +
+                            server_->url() + " AWS_ENDPOINT_URL_STS=" + server_->url() + " AWS_CA_BUNDLE=" + env_["AWS_CA_BUNDLE"] + " ";
+    sopskit::test::write_file(home_ / "plain.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n    name: db\nstringData:\n    password: correct-horse\n");
+    auto enc = sopskit::test::run(transport + "AWS_ACCESS_KEY_ID=AKIDPROCESS000000001 AWS_SECRET_ACCESS_KEY=process/secret/0000000000000000000000 " +
+                                  sopskit::test::cli_path() + " encrypt --encrypted-regex '^stringData$' --kms " + kArn + " " + (home_ / "plain.yaml").string());
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    sopskit::test::write_file(home_ / "stream.yaml", enc.out);
+    sopskit::test::write_file(home_ / "sa.yaml", std::string("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: tenant\n  namespace: apps\n"
+                                                             "  annotations:\n    eks.amazonaws.com/role-arn: ") + kRole + "\n");
+    sopskit::test::write_file(home_ / "sa-token", cluster().token("sts.amazonaws.com"));
+    std::string base = transport + sopskit::test::cli_path() + " decrypt-manifests --decryption-service-account " + (home_ / "sa.yaml").string();
+    auto r = sopskit::test::run(base + " --service-account-token-command 'cat " + (home_ / "sa-token").string() + "' " + (home_ / "stream.yaml").string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("password: correct-horse"), std::string::npos) << r.out;
+    EXPECT_EQ(count(std::string("sts AssumeRoleWithWebIdentity ") + kRole + " 200"), 1u) << log();
+    auto no_token = sopskit::test::run(base + " " + (home_ / "stream.yaml").string());
+    EXPECT_NE(no_token.exit_code, 0);
+    EXPECT_NE(no_token.err.find("needs --service-account-token-file or --service-account-token-command"), std::string::npos) << no_token.err;
+}
+
 TEST_F(WorkloadIdentityTest, TokenSourcesAndManifests) {
     sopskit::test::write_file(home_ / "token", "  file-token\n");
     EXPECT_EQ(kms::token_source_from_file((home_ / "token").string())("aud"), "file-token");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "command_words.hpp"
 #include "commands.hpp"
 #ifdef SOPSKIT_WITH_KMS
 #include "sopskit/kms.hpp"
@@ -39,7 +40,55 @@ struct DecryptorFlags {
     bool no_decryption = false;
     bool check_mac = false;
     FileOptions fo;
+    // Workload identity (kustomize-controller's spec.decryption.serviceAccountName and
+    // --sops-vault-configmap, without an API server): see docs/decryptor.md.
+    std::string service_account, token_file, token_command, vault_login_config;
+    bool no_process_identity = false;
 };
+
+#ifdef SOPSKIT_WITH_KMS
+std::string flag_or_env(const std::string& flag, const char* env) {
+    if (!flag.empty()) return flag;
+    const char* v = std::getenv(env);
+    return v ? v : "";
+}
+
+// The identity a decryption key set uses for providers its Secret has no credential for.
+kms::WorkloadIdentity workload_identity_for(const DecryptorFlags& f) {
+    kms::WorkloadIdentity id;
+    std::string token_file = flag_or_env(f.token_file, "SOPSKIT_SERVICE_ACCOUNT_TOKEN_FILE");
+    std::string token_command = flag_or_env(f.token_command, "SOPSKIT_SERVICE_ACCOUNT_TOKEN_COMMAND");
+    if (!token_file.empty() && !token_command.empty())
+        throw Error(ErrorCode::Generic, "--service-account-token-file and --service-account-token-command exclude each other");
+    if (!token_file.empty()) id.token = kms::token_source_from_file(token_file);
+    if (!token_command.empty()) {
+        auto words = split_command_words(token_command);
+        if (!words || words->empty()) throw Error(ErrorCode::Generic, "--service-account-token-command: cannot split the command into words");
+        id.token = kms::token_source_from_command(*words);
+    }
+    std::string sa = flag_or_env(f.service_account, "SOPSKIT_DECRYPTION_SERVICE_ACCOUNT");
+    if (!sa.empty()) {
+        if (!id.token) throw Error(ErrorCode::Generic, "--decryption-service-account needs --service-account-token-file or --service-account-token-command");
+        try {
+            id.service_account = kms::service_account_from_manifest(read_input(sa));
+        } catch (const Error& e) {
+            throw Error(ErrorCode::Generic, sa + ": " + e.what());
+        }
+    }
+    std::string vault = flag_or_env(f.vault_login_config, "SOPSKIT_VAULT_LOGIN_CONFIG");
+    if (!vault.empty()) {
+        if (!id.token) throw Error(ErrorCode::Generic, "--vault-login-config needs --service-account-token-file or --service-account-token-command");
+        try {
+            id.vault_login_paths = kms::vault_login_paths_from(read_input(vault));
+        } catch (const Error& e) {
+            throw Error(ErrorCode::Generic, vault + ": " + e.what());
+        }
+    }
+    // As Flux: the controller's own identity unless a service account locks it out.
+    id.process_identity = !f.no_process_identity && !std::getenv("SOPSKIT_NO_PROCESS_IDENTITY");
+    return id;
+}
+#endif
 
 // Flux's choice of keys: the Kustomization's secretRef (here one or more Secret files), else
 // the controller's global age Secret, else (sopskit's own default) the user's keys as sops
@@ -73,10 +122,18 @@ std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
             for (auto& t : texts) wipe(t);
         }
 #ifdef SOPSKIT_WITH_KMS
-        kms::add_flux_kms_sources(*keys);  // the Secret's cloud credentials only, never the process's
+        kms::add_flux_kms_sources(*keys, workload_identity_for(f));
 #endif
         return keys;
     }
+#ifdef SOPSKIT_WITH_KMS
+    if (!flag_or_env(f.service_account, "SOPSKIT_DECRYPTION_SERVICE_ACCOUNT").empty()) {
+        // Flux with serviceAccountName and no secretRef: the cloud keys of that account only.
+        auto keys = DecryptionKeys::from_entries({}, "");
+        kms::add_flux_kms_sources(*keys, workload_identity_for(f));
+        return keys;
+    }
+#endif
     auto keys = std::make_shared<DecryptionKeys>();  // the user's own keys, as sops finds them
     keys->ring = keyring_for(f.fo);
     keys->fingerprint = "user-environment";
@@ -106,6 +163,23 @@ void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
                  "As a Kustomization without spec.decryption: nothing is decrypted, and a v1 Secret still encrypted is refused")
         ->excludes(secret);
     app.add_flag("--check-mac", f.check_mac, "Verify each document's MAC (Flux does not: kustomize rewrites resources)");
+#ifdef SOPSKIT_WITH_KMS
+    app.add_option("--decryption-service-account", f.service_account,
+                   "A ServiceAccount manifest (Flux's spec.decryption.serviceAccountName): its annotations name the AWS role, "
+                   "GCP provider/service account and Azure identity used for keys the decryption Secret has no credential for "
+                   "(or $SOPSKIT_DECRYPTION_SERVICE_ACCOUNT)");
+    app.add_option("--service-account-token-file", f.token_file,
+                   "The service account's token, read again at each exchange (or $SOPSKIT_SERVICE_ACCOUNT_TOKEN_FILE)");
+    app.add_option("--service-account-token-command", f.token_command,
+                   "A command printing the service account's token, run without a shell; {audience} in it (and "
+                   "$SOPSKIT_TOKEN_AUDIENCE) is the audience wanted (or $SOPSKIT_SERVICE_ACCOUNT_TOKEN_COMMAND)");
+    app.add_option("--vault-login-config", f.vault_login_config,
+                   "Flux's --sops-vault-configmap: a ConfigMap (or its config.yaml) mapping Vault addresses to login paths for "
+                   "the Kubernetes login with the service account token (or $SOPSKIT_VAULT_LOGIN_CONFIG)");
+    app.add_flag("--no-process-identity", f.no_process_identity,
+                 "Never use this process's own cloud identity for keys the decryption Secret has no credential for "
+                 "(or $SOPSKIT_NO_PROCESS_IDENTITY)");
+#endif
 }
 
 struct ManifestOptions {

@@ -179,6 +179,7 @@ KmsSettings settings_from_flux_entries(const std::optional<std::string>& aws_kms
         } else if (!m["tenantId"].empty() && !m["clientId"].empty() && !m["clientCertificate"].empty()) {
             a.tenant_id = m["tenantId"], a.client_id = m["clientId"], a.client_certificate = m["clientCertificate"];
             a.client_certificate_password = m["clientCertificatePassword"];
+            a.send_certificate_chain = m["clientCertificateSendChain"] == "true";
         } else if (!m["tenant"].empty() && !m["appId"].empty() && !m["password"].empty()) {
             a.tenant_id = m["tenant"], a.client_id = m["appId"], a.client_secret = m["password"];
         } else if (!m["clientId"].empty()) {

@@ -210,6 +210,16 @@ hc_seed securitykey '\x03{"credential":{"access":"A","secret":"S","securitytoken
 hc_seed projects '\x03{"projects":[{"id":"0a1b2c3d","name":"tr-west-1"}]}'
 hc_seed authorization '\x04SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624'
 
+# Workload identity: a case byte (00 ServiceAccount, 01 Vault login config, 02 annotation, 03 token).
+mkdir -p "$seeds/fuzz_workload_identity"
+wi_seed() { printf "$2" > "$seeds/fuzz_workload_identity/$1"; }
+wi_seed sa '\x00apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: tenant\n  namespace: apps\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/r\n'
+wi_seed vault-cm '\x01kind: ConfigMap\ndata:\n  config.yaml: |\n    instances:\n      - address: https://vault.example.com:8200\n        loginPath: auth/kubernetes/login\n'
+wi_seed arn '\x02arn:aws-us-gov:iam::111122223333:role/a/b'
+wi_seed provider '\x02projects/123/locations/global/workloadIdentityPools/p/providers/x'
+wi_seed email '\x02sops@p.iam.gserviceaccount.com'
+wi_seed token '\x03eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YXBwczp0ZW5hbnQifQ.c2ln'
+
 # Key identifiers from file metadata: a case byte (00 ARN, 01 GCP id, 02 Azure URL, 03 challenge,
 # 04 Vault URI, 05 age recipient, 06 PGP fingerprint, 07 host), then the string (key_ids_fuzzer.cpp).
 mkdir -p "$seeds/fuzz_key_ids"

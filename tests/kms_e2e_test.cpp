@@ -29,6 +29,13 @@ const char* kVaultToken = "hvs.e2e-token";
 const char* kVaultHost = "kv.vault.azure.net";  // pinned to 127.0.0.1 with SOPSKIT_KMS_RESOLVE
 const char* kPlain = "apiVersion: v1\nkind: Secret\nmetadata:\n    name: db\nstringData:\n    password: correct-horse-battery\n";
 
+// The credentials file with Google's own token endpoint (a decryption Secret's may name no other).
+std::string google_token_uri(const std::string& credentials) {
+    json j = json::parse(credentials);
+    j["token_uri"] = "https://oauth2.googleapis.com/token";
+    return j.dump();
+}
+
 class KmsEndToEnd : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -42,7 +49,7 @@ protected:
         emu::Options o;
         o.state_path = (*dir_ / "state.json").string();
         o.log_path = (*dir_ / "calls.log").string();
-        o.extra_names = {kVaultHost};
+        o.extra_names = {kVaultHost, "oauth2.googleapis.com"};
         server_ = new emu::Emulator(o);
         server_->start();
         sopskit::test::write_file(*dir_ / "ca.pem", server_->cert_pem());
@@ -70,7 +77,8 @@ protected:
         return "env -i PATH=/usr/bin:/bin HOME=" + dir_->string() + " AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_KMS=" + url() +
                " AWS_ENDPOINT_URL_STS=" + url() + " AWS_CA_BUNDLE=" + ca + " SSL_CERT_FILE=" + ca + " VAULT_CACERT=" + ca +
                " SOPS_GCP_KMS_ENDPOINT=" + url() + " AZURE_AUTHORITY_HOST=" + url() + " SOPSKIT_KMS_RESOLVE=" + kVaultHost + ":" +
-               std::to_string(server_->port()) + ":127.0.0.1 SOPSKIT_KMS_RETRY_BASE_MS=5 SOPSKIT_KMS_TIMEOUT_S=10 ";
+               std::to_string(server_->port()) + ":127.0.0.1,oauth2.googleapis.com:443:127.0.0.1:" + std::to_string(server_->port()) +
+               " SOPSKIT_KMS_RETRY_BASE_MS=5 SOPSKIT_KMS_TIMEOUT_S=10 ";
     }
     static std::string credentials_env() {
         return std::string("AWS_ACCESS_KEY_ID=") + kAwsKeyId + " AWS_SECRET_ACCESS_KEY=" + kAwsSecret +
@@ -245,7 +253,7 @@ TEST_F(KmsEndToEnd, FluxDecryptionSecretEntriesDriveTheDecryptor) {
                    {"metadata", {{"name", "sops-keys"}, {"namespace", "tenant-a"}}},
                    {"stringData",
                     {{"sops.aws-kms", std::string("aws_access_key_id: ") + kAwsKeyId + "\naws_secret_access_key: " + kAwsSecret + "\n"},
-                     {"sops.gcp-kms", sopskit::test::read_file(*dir_ / "gcp.json")},
+                     {"sops.gcp-kms", google_token_uri(sopskit::test::read_file(*dir_ / "gcp.json"))},
                      {"sops.azure-kv", json{{"tenantId", kAzureTenant}, {"clientId", kAzureClient}, {"clientSecret", kAzureSecret}}.dump()},
                      {"sops.vault-token", kVaultToken},
                      {"sops.vault-allowlist", url()}}}};
@@ -262,11 +270,32 @@ TEST_F(KmsEndToEnd, FluxDecryptionSecretEntriesDriveTheDecryptor) {
     json vault_only = secret;
     vault_only["stringData"] = {{"sops.vault-token", kVaultToken}, {"sops.vault-allowlist", url()}};
     sopskit::test::write_file(*dir_ / "vault-only.json", vault_only.dump());
-    auto partial = cli("decrypt-manifests --decryption-secret " + (*dir_ / "vault-only.json").string() + " " +
+    // Flux falls back to the controller's own identity for a provider the Secret has no
+    // credential for; --no-process-identity locks that out.
+    auto fallback = cli("decrypt-manifests --decryption-secret " + (*dir_ / "vault-only.json").string() + " " +
+                                (*dir_ / "stream.yaml").string(),
+                            credentials_env(), false);
+    ASSERT_EQ(fallback.exit_code, 0) << fallback.err;  // the process's AWS, GCP and Azure credentials
+    EXPECT_EQ(count(fallback.out, "password: correct-horse-battery"), 4u) << fallback.out;
+    auto partial = cli("decrypt-manifests --no-process-identity --decryption-secret " + (*dir_ / "vault-only.json").string() + " " +
                                (*dir_ / "stream.yaml").string(),
                            credentials_env(), false);
     EXPECT_EQ(partial.exit_code, 128) << partial.err;
     EXPECT_NE(partial.err.find(kArn), std::string::npos) << partial.err;
+    EXPECT_NE(partial.err.find("no AWS credentials were given"), std::string::npos) << partial.err;
+
+    // A Secret's Google credentials send their grant only to Google's OAuth endpoint.
+    json elsewhere = secret;
+    json gcp = json::parse(sopskit::test::read_file(*dir_ / "gcp.json"));
+    gcp["token_uri"] = url() + "/token";
+    elsewhere["stringData"] = {{"sops.gcp-kms", gcp.dump()}};
+    sopskit::test::write_file(*dir_ / "gcp-elsewhere.json", elsewhere.dump());
+    sopskit::test::write_file(*dir_ / "gcp-stream.yaml", encrypt("flux-gcp-2", std::string("--gcp-kms ") + kGcpKey));
+    auto refused = cli("decrypt-manifests --no-process-identity --decryption-secret " + (*dir_ / "gcp-elsewhere.json").string() + " " +
+                           (*dir_ / "gcp-stream.yaml").string(),
+                       "", false);
+    EXPECT_EQ(refused.exit_code, 128) << refused.err;
+    EXPECT_NE(refused.err.find("is not Google's OAuth endpoint"), std::string::npos) << refused.err;
 }
 
 // The sops section as sops 3.13.2 writes it for each KMS kind (stores/stores.go: each entry's

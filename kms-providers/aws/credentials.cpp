@@ -252,8 +252,9 @@ Creds resolve_credentials(const Context& ctx, const std::string& profile, const 
         if (!ctx.federated->token) throw TransportError("web identity: no token provider was given");
         std::string token = ctx.federated->token();
         if (token.empty()) throw TransportError("web identity: the token provider handed an empty token");
-        std::string session = ctx.federated->aws_role_session_name.empty() ? role_session_name(hostname())
-                                                                           : ctx.federated->aws_role_session_name;
+        std::string session = ctx.federated->aws_role_session_name_for_region ? ctx.federated->aws_role_session_name_for_region(region)
+                              : ctx.federated->aws_role_session_name.empty() ? role_session_name(hostname())
+                                                                             : ctx.federated->aws_role_session_name;
         Creds c = assume_role_with_web_identity(ctx, ctx.federated->aws_role_arn, token, session, region);
         wipe(token);
         return c;

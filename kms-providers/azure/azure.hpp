@@ -54,7 +54,8 @@ struct Token {
 // AZURE_TENANT_ID/AZURE_CLIENT_ID + AZURE_CLIENT_SECRET | AZURE_CLIENT_CERTIFICATE_PATH |
 // AZURE_FEDERATED_TOKEN_FILE). `challenge_tenant` is used when the credential names none.
 // Throws std::runtime_error.
-Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const Env& env, bool isolated,
+Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const std::optional<FederatedToken>& federated,
+                    const Env& env, bool isolated,
                     const std::string& scope, const std::string& challenge_tenant, const HttpOptions& http);
 
 // The Azure CLI credential: `az account get-access-token --output json --resource R
@@ -66,6 +67,7 @@ Token parse_cli_token(const std::string& json_text, std::time_t now);
 
 // The client-certificate assertion: RS256 JWT with x5t = base64url(SHA-1 of the cert DER).
 std::string client_assertion(const std::string& pem_cert_and_key, const std::string& password,
-                             const std::string& client_id, const std::string& token_url, std::time_t now);
+                             const std::string& client_id, const std::string& token_url, std::time_t now,
+                             bool send_chain = false);
 
 }  // namespace sopskit::kms::azure

@@ -175,6 +175,7 @@ using nlohmann::json;
 class AzureKvSource final : public KeySource {
 public:
     explicit AzureKvSource(const KmsSettings& s) : env_(env_of(s)), creds_(s.azure), isolated_(s.isolated) {
+        if (s.federated && !s.federated->azure_client_id.empty()) federated_ = s.federated;
         http_ = http_options_from(env_);
     }
 
@@ -300,7 +301,7 @@ private:
         auto it = tokens_.find(id);
         std::time_t now = std::time(nullptr);
         if (it != tokens_.end() && (it->second.expires == 0 || it->second.expires - 60 > now)) return it->second.access_token;
-        azure::Token t = azure::acquire_token(creds_, env_, isolated_, ch->second.scope, ch->second.tenant, http_);
+        azure::Token t = azure::acquire_token(creds_, federated_, env_, isolated_, ch->second.scope, ch->second.tenant, http_);
         tokens_[id] = t;
         return t.access_token;
     }
@@ -318,6 +319,7 @@ private:
 
     Env env_;
     std::optional<AzureCredentials> creds_;
+    std::optional<FederatedToken> federated_;
     bool isolated_;
     HttpOptions http_;
     std::mutex mu_;

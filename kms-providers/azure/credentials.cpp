@@ -2,6 +2,7 @@
 // client certificate, workload identity (federated token file), managed identity (IMDS), then
 // the Azure CLI (cli_credential.cpp); against AZURE_AUTHORITY_HOST.
 #include <nlohmann/json.hpp>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -58,7 +59,7 @@ Token managed_identity_token(const Env& env, const std::string& client_id, const
 }  // namespace
 
 std::string client_assertion(const std::string& pem, const std::string& password, const std::string& client_id,
-                             const std::string& token_url, std::time_t now) {
+                             const std::string& token_url, std::time_t now, bool send_chain) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
     std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
     if (!cert) throw std::runtime_error("the client certificate file has no PEM certificate");
@@ -66,17 +67,40 @@ std::string client_assertion(const std::string& pem, const std::string& password
     unsigned int len = 0;
     X509_digest(cert.get(), EVP_sha1(), sha1, &len);
     nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"x5t", b64url_encode(std::string_view(reinterpret_cast<char*>(sha1), len))}};
+    if (send_chain) {
+        // azidentity's SendCertificateChain (subject name/issuer authentication): x5c lists the
+        // certificates of the PEM, the leaf first, as standard base64 DER.
+        nlohmann::json chain = nlohmann::json::array();
+        for (X509* c = cert.get(); c;) {
+            unsigned char* der = nullptr;
+            int n = i2d_X509(c, &der);
+            if (n > 0) chain.push_back(b64_encode(std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(n))));
+            OPENSSL_free(der);
+            if (c != cert.get()) X509_free(c);
+            c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+        }
+        ERR_clear_error();  // the read past the last certificate
+        header["x5c"] = chain;
+    }
     nlohmann::json claims = {{"aud", token_url}, {"iss", client_id}, {"sub", client_id}, {"jti", random_id()},
                              {"nbf", now}, {"iat", now}, {"exp", now + 600}};
     return sign_jwt_rs256(header.dump(), claims.dump(), pem, password);
 }
 
-Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const Env& env, bool isolated,
+Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const std::optional<FederatedToken>& federated,
+                    const Env& env, bool isolated,
                     const std::string& scope, const std::string& challenge_tenant, const HttpOptions& http) {
     AzureCredentials c;
     std::string federated_token;
     if (explicit_creds) {
         c = *explicit_creds;
+    } else if (federated && !federated->azure_client_id.empty()) {
+        // Workload identity with a handed token: the same client assertion as a token file.
+        if (!federated->token) throw std::runtime_error("workload identity: no token provider was given");
+        c.tenant_id = federated->azure_tenant_id;
+        c.client_id = federated->azure_client_id;
+        federated_token = trim(federated->token());
+        if (federated_token.empty()) throw std::runtime_error("workload identity: the token provider handed an empty token");
     } else if (isolated) {
         throw std::runtime_error("no Azure credentials were given (sops.azure-kv)");
     } else {
@@ -111,7 +135,8 @@ Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const
         std::string url = authority + "/" + tenant + "/oauth2/v2.0/token";
         form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
         form.emplace_back("client_assertion",
-                          client_assertion(c.client_certificate, c.client_certificate_password, c.client_id, url, std::time(nullptr)));
+                          client_assertion(c.client_certificate, c.client_certificate_password, c.client_id, url, std::time(nullptr),
+                                           c.send_certificate_chain));
     } else if (!c.client_id.empty() && !tenant.empty() && !federated_token.empty()) {
         form.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
         form.emplace_back("client_assertion", federated_token);
@@ -138,6 +163,7 @@ Token acquire_token(const std::optional<AzureCredentials>& explicit_creds, const
     std::string url = authority + "/" + tenant + "/oauth2/v2.0/token";
     HttpRequest req{"POST", url, {{"Content-Type", "application/x-www-form-urlencoded"}}, form_encode(form)};
     for (auto& [k, v] : form) wipe(v);
+    wipe(federated_token);
     return parse_token(http_send(std::move(req), opts), url);
 }
 

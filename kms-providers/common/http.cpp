@@ -107,6 +107,10 @@ bool send_once(const HttpRequest& req, const HttpOptions& opts, HttpResponse& re
     for (const auto& r : opts.resolve) resolve = curl.slist_append(resolve, r.c_str());
     std::unique_ptr<curl_slist, decltype(curl.slist_free_all)> resolve_guard(resolve, curl.slist_free_all);
     if (resolve) curl.easy_setopt(c.h, CURLOPT_RESOLVE, resolve);
+    curl_slist* connect_to = nullptr;
+    for (const auto& r : opts.connect_to) connect_to = curl.slist_append(connect_to, r.c_str());
+    std::unique_ptr<curl_slist, decltype(curl.slist_free_all)> connect_guard(connect_to, curl.slist_free_all);
+    if (connect_to) curl.easy_setopt(c.h, CURLOPT_CONNECT_TO, connect_to);
     curl.easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
     curl.easy_setopt(c.h, CURLOPT_TIMEOUT_MS, opts.total_timeout_ms);
     curl.easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -202,7 +206,11 @@ HttpOptions http_options_from(const Env& env, const std::string& ca_override) {
         while (start <= r->size()) {
             std::size_t end = r->find(',', start);
             if (end == std::string::npos) end = r->size();
-            if (end > start) o.resolve.push_back(r->substr(start, end - start));
+            // host:port:addr pins a name (CURLOPT_RESOLVE); host:port:addr:port2 also moves the
+            // port (CURLOPT_CONNECT_TO), for fixed https URLs such as Google's STS in tests.
+            std::string entry = r->substr(start, end - start);
+            if (std::count(entry.begin(), entry.end(), ':') == 3) o.connect_to.push_back(entry);
+            else if (end > start) o.resolve.push_back(entry);
             start = end + 1;
         }
     }

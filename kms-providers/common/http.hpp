@@ -40,6 +40,8 @@ struct HttpOptions {
     // curl-style "host:port:address" pins (SOPSKIT_KMS_RESOLVE, comma-separated), so tests can
     // reach a local server under the DNS name a protocol requires.
     std::vector<std::string> resolve;
+    // "host:port:connect-host:connect-port" (SOPSKIT_KMS_RESOLVE entries with four fields).
+    std::vector<std::string> connect_to;
     // Larger bodies (or a Content-Length announcing one) end the transfer with a TransportError:
     // every KMS answer is a few KiB, and the server may be the file author's.
     std::size_t max_body_bytes = kMaxBodyBytes;

@@ -7,6 +7,7 @@
 #include "aws_auth.hpp"
 #include "codec.hpp"
 #include "handlers.hpp"
+#include "workload_tokens.hpp"
 
 namespace sopskit::kms_emulator {
 
@@ -80,9 +81,24 @@ void aws_sts(Context& ctx, const Request& req, Response& res, Call& call) {
             if (!found) return sts_error(res, 400, "InvalidIdentityToken", "Couldn't verify the web identity token.");
         }
         if (!role_allowed(ctx, form["RoleArn"])) return sts_error(res, 403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+        // A role with a trust policy for an OIDC provider (aws.web_identity_roles: role ARN ->
+        // {"issuer", "audience", "subject"}) takes only that provider's signed tokens, for
+        // that audience and subject, as IAM checks an IRSA role's trust policy.
+        std::string subject = "emulator", audience = "sts.amazonaws.com";
+        nlohmann::json trust = ctx.keys.section("aws").value("web_identity_roles", nlohmann::json::object());
+        if (trust.is_object() && trust.contains(form["RoleArn"]) && trust[form["RoleArn"]].is_object()) {
+            const nlohmann::json& rule = trust[form["RoleArn"]];
+            audience = rule.value("audience", "sts.amazonaws.com");
+            WorkloadTokenCheck check = verify_workload_token(ctx, form["WebIdentityToken"], audience);
+            if (!check.ok || check.issuer != rule.value("issuer", ""))
+                return sts_error(res, 400, "InvalidIdentityToken", "Couldn't verify the web identity token: " + (check.ok ? std::string("issuer is not the role's provider") : check.why));
+            if (check.subject != rule.value("subject", ""))
+                return sts_error(res, 403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+            subject = check.subject;
+        }
         auto c = ctx.tokens.issue_aws(form["RoleArn"], duration(ctx, form));
-        return xml_ok(res, action, credentials_xml(c, form["RoleArn"], form["RoleSessionName"]) +
-                                       "<SubjectFromWebIdentityToken>emulator</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience>");
+        return xml_ok(res, action, credentials_xml(c, form["RoleArn"], form["RoleSessionName"]) + "<SubjectFromWebIdentityToken>" +
+                                       xml_escape(subject) + "</SubjectFromWebIdentityToken><Audience>" + xml_escape(audience) + "</Audience>");
     }
     AwsAuth auth = authenticate_aws(ctx, req, "sts");
     switch (auth.failure) {

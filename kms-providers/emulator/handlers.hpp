@@ -39,6 +39,8 @@ void azure_error(Response& res, int status, const std::string& code, const std::
 // vault_transit_api.cpp: PUT|POST /v1/{mount…}/encrypt|decrypt/{name}
 void vault_transit(Context& ctx, const Request& req, Response& res, Call& call);
 void vault_error(Response& res, int status, const std::string& message);
+// POST /v1/auth/{mount}/login with {"role", "jwt"}: Kubernetes (JWT) auth; see vault_transit_api.cpp.
+void vault_login(Context& ctx, const Request& req, Response& res, Call& call);
 // Whether the request's X-Vault-Token (or bearer token) is one of the state file's, for namespace ns.
 bool vault_token_allowed(Context& ctx, const Request& req, const std::string& ns);
 // vault_kv_api.cpp: GET|PUT|POST|DELETE /v1/kv/{path} (KV v1), /v1/secret/data/{path} (KV v2)

@@ -140,6 +140,8 @@ struct Emulator::Impl {
         s.Get("/v3/projects", wrap("hckms", hckms_iam_projects));
         s.Put("/meta-data/latest/api/token", wrap("hckms-metadata", hckms_metadata));
         s.Get("/openstack/latest/securitykey", wrap("hckms-metadata", hckms_metadata));
+        s.Post(R"(/v1/(auth/.+)/login)", wrap("vault", vault_login));
+        s.Put(R"(/v1/(auth/.+)/login)", wrap("vault", vault_login));
         s.Post(vault, wrap("vault", vault_transit));
         s.Put(vault, wrap("vault", vault_transit));
         kv_routes(s);

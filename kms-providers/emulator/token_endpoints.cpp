@@ -7,6 +7,7 @@
 #include "codec.hpp"
 #include "crypto.hpp"
 #include "handlers.hpp"
+#include "workload_tokens.hpp"
 
 namespace sopskit::kms_emulator {
 
@@ -118,11 +119,22 @@ void gcp_sts_token(Context& ctx, const Request& req, Response& res, Call& call) 
     auto pool = pools.is_object() ? pools.find(form["audience"]) : pools.end();
     if (pool == pools.end() || !pool->is_object())
         return oauth_error(res, 400, "invalid_target", "The target service indicated by the \"audience\" parameters is invalid.");
-    bool known = false;
-    for (const auto& t : pool->value("subject_tokens", nlohmann::json::array())) known = known || t == form["subject_token"];
-    if (!known) return oauth_error(res, 400, "invalid_grant", "The provided subject token is invalid.");
-    long long ttl = ctx.token_ttl();
     std::string subject = pool->value("subject", "principal://emulator/" + form["audience"]);
+    if (pool->contains("issuer")) {
+        // An OIDC provider of the pool: a JWT from its issuer, for the provider's own name as
+        // audience; the principal is the pool's subject/<sub>, as Google maps google.subject.
+        if (form["subject_token_type"] != "urn:ietf:params:oauth:token-type:jwt")
+            return oauth_error(res, 400, "invalid_request", "Invalid subject_token_type for an OIDC provider");
+        WorkloadTokenCheck check = verify_workload_token(ctx, form["subject_token"], form["audience"]);
+        if (!check.ok || check.issuer != pool->value("issuer", ""))
+            return oauth_error(res, 400, "invalid_grant", "The provided subject token is invalid: " + (check.ok ? std::string("issuer mismatch") : check.why));
+        subject = pool->value("principal_prefix", "principal://iam.googleapis.com/emulator/subject/") + check.subject;
+    } else {
+        bool known = false;
+        for (const auto& t : pool->value("subject_tokens", nlohmann::json::array())) known = known || t == form["subject_token"];
+        if (!known) return oauth_error(res, 400, "invalid_grant", "The provided subject token is invalid.");
+    }
+    long long ttl = ctx.token_ttl();
     nlohmann::json body = {{"access_token", ctx.tokens.issue({"gcp", subject, "", now_seconds() + ttl})},
                            {"issued_token_type", "urn:ietf:params:oauth:token-type:access_token"},
                            {"token_type", "Bearer"},
@@ -172,6 +184,26 @@ void azure_token(Context& ctx, const Request& req, Response& res, Call& call) {
     if (form.count("client_assertion")) {
         if (form["client_assertion_type"] != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
             return oauth_error(res, 400, "invalid_request", "AADSTS50027: Invalid client_assertion_type.", 50027);
+        auto peek = jwt_peek(form["client_assertion"]);
+        nlohmann::json federated = it->value("federated_credentials", nlohmann::json::array());
+        if (peek && peek->claims.value("iss", "") != form["client_id"] && federated.is_array()) {
+            // A federated identity credential (workload identity): a token of a trusted issuer
+            // whose issuer, subject and audience match one of the app's credentials.
+            bool matched = false;
+            std::string why = "no federated identity credential matches the assertion's issuer and subject";
+            for (const auto& fic : federated) {
+                if (!fic.is_object() || fic.value("issuer", "") != peek->claims.value("iss", "") ||
+                    fic.value("subject", "") != peek->claims.value("sub", ""))
+                    continue;
+                WorkloadTokenCheck check = verify_workload_token(ctx, form["client_assertion"], fic.value("audience", "api://AzureADTokenExchange"));
+                if (check.ok) matched = true;
+                else why = check.why;
+            }
+            if (!matched)
+                return oauth_error(res, 400, "invalid_client", "AADSTS70021: No matching federated identity record found for presented assertion: " + why, 70021);
+            long long ttl = ctx.token_ttl();
+            return token_reply(res, ctx.tokens.issue({"azure", form["client_id"], tenant, now_seconds() + ttl}), ttl, true);
+        }
         auto jwt = jwt_verify_rs256(form["client_assertion"], it->value("certificate_pem", ""));
         if (!jwt) return oauth_error(res, 401, "invalid_client", "AADSTS700027: Client assertion failed signature validation.", 700027);
         if (jwt->claims.value("iss", "") != form["client_id"] || jwt->claims.value("sub", "") != form["client_id"])

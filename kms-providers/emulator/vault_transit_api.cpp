@@ -4,6 +4,7 @@
 #include "codec.hpp"
 #include "crypto.hpp"
 #include "handlers.hpp"
+#include "workload_tokens.hpp"
 
 namespace sopskit::kms_emulator {
 
@@ -31,6 +32,7 @@ bool vault_token_allowed(Context& ctx, const Request& req, const std::string& ns
     std::string token = req.get_header_value("X-Vault-Token");
     if (token.empty()) token = bearer_token(req);
     if (token.empty()) return false;
+    if (auto issued = ctx.tokens.find(token); issued && issued->service == "vault") return true;  // from a login
     nlohmann::json tokens = ctx.keys.section("vault").value("tokens", nlohmann::json::object());
     if (tokens.is_array()) {
         for (const auto& t : tokens)
@@ -41,6 +43,48 @@ bool vault_token_allowed(Context& ctx, const Request& req, const std::string& ns
     if (it == tokens.end()) return false;
     std::string token_ns = it->is_object() ? it->value("namespace", "") : "";
     return token_ns.empty() || ns == token_ns || ns.rfind(token_ns + "/", 0) == 0;
+}
+
+// Vault's Kubernetes auth method as configured in vault.kubernetes_auth: mount ("auth/kubernetes")
+// -> {"issuer", "audience", "roles": {role: {"bound_service_account_names": [...],
+// "bound_service_account_namespaces": [...]}}}. The JWT must be the issuer's, for the audience,
+// and its subject system:serviceaccount:<ns>:<name> bound to the role.
+void vault_login(Context& ctx, const Request& req, Response& res, Call& call) {
+    std::string mount = req.matches[1];
+    call.operation = "login";
+    call.key = mount;
+    nlohmann::json methods = ctx.keys.section("vault").value("kubernetes_auth", nlohmann::json::object());
+    if (!methods.is_object() || !methods.contains(mount) || !methods[mount].is_object())
+        return vault_error(res, 404, "no handler for route \"" + mount + "/login\". route entry not found.");
+    const nlohmann::json& method = methods[mount];
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("jwt") || !body["jwt"].is_string() || !body.contains("role") || !body["role"].is_string())
+        return vault_error(res, 400, "missing role or jwt");
+    std::string role = body["role"];
+    call.key = mount + " " + role;
+    nlohmann::json roles = method.value("roles", nlohmann::json::object());
+    if (!roles.is_object() || !roles.contains(role)) return vault_error(res, 400, "invalid role name \"" + role + "\"");
+    WorkloadTokenCheck check = verify_workload_token(ctx, body["jwt"].get<std::string>(), method.value("audience", ""));
+    if (!check.ok || check.issuer != method.value("issuer", "")) return vault_error(res, 403, "permission denied");
+    const std::string prefix = "system:serviceaccount:";
+    std::string rest = check.subject.rfind(prefix, 0) == 0 ? check.subject.substr(prefix.size()) : std::string();
+    auto colon = rest.find(':');
+    if (colon == std::string::npos) return vault_error(res, 403, "permission denied");
+    auto bound = [&](const char* field, const std::string& value) {
+        for (const auto& v : roles[role].value(field, nlohmann::json::array()))
+            if (v == value || v == "*") return true;
+        return false;
+    };
+    if (!bound("bound_service_account_namespaces", rest.substr(0, colon)) || !bound("bound_service_account_names", rest.substr(colon + 1)))
+        return vault_error(res, 403, "service account name not authorized");
+    long long ttl = ctx.token_ttl();
+    std::string token = ctx.tokens.issue({"vault", check.subject, "", now_seconds() + ttl});
+    res.status = 200;
+    res.set_content(nlohmann::json{{"request_id", hex_encode(random_bytes(16))},
+                                   {"auth", {{"client_token", token}, {"lease_duration", ttl}, {"renewable", true},
+                                             {"policies", {"default"}}, {"token_type", "service"}}}}
+                        .dump(),
+                    "application/json");
 }
 
 void vault_error(Response& res, int status, const std::string& message) {

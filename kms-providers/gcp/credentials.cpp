@@ -38,6 +38,25 @@ bool retry_token_error(const HttpResponse& r) { return r.status >= 500; }
 
 }  // namespace
 
+namespace {
+
+// A decryption Secret's document is the tenant's: its token_uri may only be Google's OAuth
+// endpoint, or the file would send a signed grant or a refresh token wherever it says.
+std::string checked_token_uri(const nlohmann::json& j, const LocalSources& local, const char* type) {
+    std::string uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+    if (local.allowed) return uri;
+    UrlParts parts;
+    bool google = is_google_api_url(uri, "oauth2") ||
+                  (parse_url(uri, parts) && parts.scheme == "https" && parts.port.empty() &&
+                   (parts.host == "accounts.google.com" || parts.host == "www.googleapis.com"));
+    if (!google)
+        throw std::runtime_error(std::string(type) + ": token_uri '" + excerpt(uri, 200) +
+                                 "' is not Google's OAuth endpoint (oauth2.googleapis.com)");
+    return uri;
+}
+
+}  // namespace
+
 Token token_from_credentials_json(const std::string& json_text, const HttpOptions& http, std::time_t now,
                                   const LocalSources& local, const std::string& scope) {
     auto j = nlohmann::json::parse(json_text, nullptr, false);
@@ -47,7 +66,7 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
     opts.retryable = retry_token_error;
     if (type == "service_account") {
         std::string email = j.value("client_email", ""), key = j.value("private_key", "");
-        std::string token_uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+        std::string token_uri = checked_token_uri(j, local, "service_account");
         if (email.empty() || key.empty()) throw std::runtime_error("service account credentials lack client_email or private_key");
         nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
         if (j.contains("private_key_id") && j["private_key_id"].is_string()) header["kid"] = j["private_key_id"];
@@ -58,7 +77,7 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
         return parse_token_response(http_send(req, opts), token_uri, now);
     }
     if (type == "authorized_user") {
-        std::string token_uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+        std::string token_uri = checked_token_uri(j, local, "authorized_user");
         HttpRequest req{"POST", token_uri, {{"Content-Type", "application/x-www-form-urlencoded"}},
                         form_encode({{"grant_type", "refresh_token"},
                                      {"client_id", j.value("client_id", "")},

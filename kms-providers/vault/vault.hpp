@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/env.hpp"
 #include "common/http.hpp"
 
 namespace sopskit::kms::vault {
@@ -30,5 +31,12 @@ bool address_allowed(const std::string& allowlist, const std::string& address);
 std::optional<std::string> tenant_address_refusal(const std::optional<std::string>& operator_allowlist,
                                                   const std::optional<std::string>& tenant_allowlist,
                                                   const std::string& address);
+
+// Vault's JWT-backed login (the Kubernetes auth method): writes {"role", "jwt"} to
+// <address>/v1/<login_path> and returns auth.client_token. The login path is the operator's
+// (e.g. auth/kubernetes/login, maybe under a namespace): plain segments only. TLS as the
+// transit calls (VAULT_CACERT). Throws std::runtime_error naming the address, path and role.
+std::string kubernetes_login(const Env& env, const std::string& address, const std::string& login_path,
+                             const std::string& role, const std::string& jwt);
 
 }  // namespace sopskit::kms::vault

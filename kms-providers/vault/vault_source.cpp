@@ -124,6 +124,39 @@ std::optional<std::string> tenant_address_refusal(const std::optional<std::strin
            "SOPS_HC_VAULT_ALLOWLIST (plain http:// only when named with http://)";
 }
 
+std::string kubernetes_login(const Env& env, const std::string& address, const std::string& login_path,
+                             const std::string& role, const std::string& jwt) {
+    std::string where = "Vault '" + address + "' at login path '" + excerpt(login_path, 200) + "' as role '" + excerpt(role, 200) + "'";
+    bool plain = !login_path.empty() && login_path.size() <= 512;
+    std::size_t start = 0;
+    while (plain && start <= login_path.size()) {
+        std::size_t end = login_path.find('/', start);
+        if (end == std::string::npos) end = login_path.size();
+        std::string_view seg(login_path.data() + start, end - start);
+        plain = !seg.empty() && seg != "." && seg != "..";
+        for (char c : seg) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+        start = end + 1;
+    }
+    if (!plain) throw std::runtime_error("invalid login path for " + where);
+    HttpOptions http = http_options_from(env, env_or(env, "VAULT_CACERT"));
+    http.max_retries = 2;
+    std::string base = address;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string body = nlohmann::json{{"role", role}, {"jwt", jwt}}.dump();
+    HttpRequest req{"PUT", base + "/v1/" + login_path,
+                    {{"X-Vault-Request", "true"}, {"Content-Type", "application/json"}}, body};
+    wipe(body);
+    if (auto ns = env("VAULT_NAMESPACE")) req.headers.emplace_back("X-Vault-Namespace", *ns);
+    HttpResponse resp = http_send(std::move(req), http);
+    if (resp.status != 200) throw std::runtime_error("failed to authenticate with " + where + ": " + error_text(resp));
+    auto j = nlohmann::json::parse(resp.body, nullptr, false);
+    wipe(resp.body);
+    if (!j.is_object() || !j.contains("auth") || !j["auth"].is_object() || !j["auth"].contains("client_token") ||
+        !j["auth"]["client_token"].is_string() || j["auth"]["client_token"].get<std::string>().empty())
+        throw std::runtime_error(where + " returned no token");
+    return j["auth"]["client_token"].get<std::string>();
+}
+
 }  // namespace vault
 
 namespace {
@@ -133,7 +166,7 @@ using nlohmann::json;
 class VaultTransitSource final : public KeySource {
 public:
     explicit VaultTransitSource(const KmsSettings& s)
-        : env_(env_of(s)), home_(home_of(s)), token_(s.vault_token), tenant_allowlist_(s.vault_allowlist), isolated_(s.isolated) {
+        : env_(env_of(s)), home_(home_of(s)), token_(s.vault_token), tenant_allowlist_(s.vault_allowlist), isolated_(s.isolated), login_(s.vault_login) {
         http_ = http_options_from(env_, env_or(env_, "VAULT_CACERT"));
         http_.max_retries = 2;
         http_.retryable = [](const HttpResponse& r) { return r.status == 412 || (r.status >= 500 && r.status != 501); };
@@ -193,14 +226,26 @@ private:
     }
 
     json call(const vault::KeyUri& key, const char* op, const std::string& payload, const std::string& what) {
-        if (isolated_) {
+        bool login = !(token_ && !token_->empty()) && static_cast<bool>(login_);
+        if (login) {
+            // Kubernetes login: the login map is the list of servers (login_ refuses others).
+        } else if (isolated_) {
             // A decryption Secret's token goes only where the Secret or the operator allows.
             if (auto why = vault::tenant_address_refusal(env_("SOPS_HC_VAULT_ALLOWLIST"), tenant_allowlist_, key.address))
                 throw Error(ErrorCode::Generic, what + ": address " + key.address + " is not allowed: " + *why);
         } else if (!vault::address_allowed(env_or(env_, "SOPS_HC_VAULT_ALLOWLIST"), key.address)) {
             throw Error(ErrorCode::Generic, what + ": address " + key.address + " is not allowed by SOPS_HC_VAULT_ALLOWLIST");
         }
-        auto tok = token();
+        std::optional<std::string> tok;
+        if (login) {
+            try {
+                tok = login_(key.address);
+            } catch (const std::exception& e) {
+                throw Error(ErrorCode::Generic, what + ": " + e.what());
+            }
+        } else {
+            tok = token();
+        }
         if (!tok) throw Error(ErrorCode::Generic, what + ": no Vault token (VAULT_TOKEN, ~/.vault-token)");
         std::string address = env_or(env_, "VAULT_AGENT_ADDR", key.address);
         while (!address.empty() && address.back() == '/') address.pop_back();
@@ -229,6 +274,7 @@ private:
     std::optional<std::string> token_;
     std::optional<std::string> tenant_allowlist_;
     bool isolated_;
+    std::function<std::string(const std::string&)> login_;
     HttpOptions http_;
 };
 

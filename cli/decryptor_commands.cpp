@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
-#include "command_words.hpp"
+#include "core/command_words.hpp"
 #include "commands.hpp"
 #ifdef SOPSKIT_WITH_KMS
 #include "sopskit/kms.hpp"
@@ -62,7 +62,7 @@ kms::WorkloadIdentity workload_identity_for(const DecryptorFlags& f) {
         throw Error(ErrorCode::Generic, "--service-account-token-file and --service-account-token-command exclude each other");
     if (!token_file.empty()) id.token = kms::token_source_from_file(token_file);
     if (!token_command.empty()) {
-        auto words = split_command_words(token_command);
+        auto words = detail::split_command_words(token_command);
         if (!words || words->empty()) throw Error(ErrorCode::Generic, "--service-account-token-command: cannot split the command into words");
         id.token = kms::token_source_from_command(*words);
     }

@@ -47,6 +47,10 @@ std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
 #ifdef SOPSKIT_WITH_KMS
         kms::add_flux_kms_sources(*keys);  // the Secret's cloud credentials only, never the process's
 #endif
+        // The Secret's keys first (the local key service), then the operator's key services.
+        KeyServiceClientOptions ks = key_service_options(f.fo);
+        ks.local = true;
+        use_key_services(keys->ring, ks);
         return keys;
     }
     auto keys = std::make_shared<DecryptionKeys>();  // the user's own keys, as sops finds them
@@ -60,6 +64,10 @@ void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
                    "A Flux decryption Secret manifest with the keys (*.asc, *.agekey); default: your own keys "
                    "(or $SOPSKIT_DECRYPTION_SECRET)");
     app.add_flag("--check-mac", f.check_mac, "Verify each document's MAC (Flux does not: kustomize rewrites resources)");
+    app.add_option("--keyservice", f.fo.keyservices,
+                   "A sops key service to ask after the decryption keys, e.g. tcp://host:5000 (repeatable; also SOPS_KEYSERVICE)")
+        ->delimiter(',')
+        ->envname("SOPS_KEYSERVICE");
 }
 
 struct ManifestOptions {

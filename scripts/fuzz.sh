@@ -129,6 +129,11 @@ seed fuzz_resource_list "$work/secret.enc.yaml"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
 
+# Key service requests (byte 0: 0 decrypt, 1 encrypt): an age and a kms key with a context.
+mkdir -p "$seeds/fuzz_keyservice_request"
+printf '\x00\x0a\x0b\x32\x09\x0a\x07age1abc\x12\x03enc' > "$seeds/fuzz_keyservice_request/age-decrypt"
+printf '\x01\x0a\x14\x0a\x12\x0a\x03arn\x1a\x08\x0a\x01k\x12\x03val\x22\x01p\x12\x01x' > "$seeds/fuzz_keyservice_request/kms-encrypt"
+
 # SSH keys made by ssh-keygen (each kind and format age reads), and plugin protocol exchanges.
 mkdir -p "$seeds/fuzz_ssh_key" "$seeds/fuzz_age_plugin_wire"
 if command -v ssh-keygen >/dev/null; then

@@ -165,6 +165,15 @@ TEST_F(KeyServiceInteropJs, TheirClientOurServerAgeAndPgpOverUnixAndTcp) {
                                 nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL), 0);
     armored.resize(len);
     EXPECT_EQ(armored.rfind("-----BEGIN AGE ENCRYPTED FILE-----", 0), 0u) << armored;
+    // Oversized and malformed requests are refused with a status, and the server keeps serving.
+    auto huge = node_client(target, "decrypt", "age", recipient_, b64(std::string(70 * 1024, 'x')));  // over the 64 KiB cap, under argv's 128 KiB
+    EXPECT_NE(huge.err.find("grpc error 8:"), std::string::npos) << huge.err;  // RESOURCE_EXHAUSTED
+    auto long_key = node_client(target, "encrypt", "age", recipient_, b64(std::string(2000, 'k')));
+    EXPECT_NE(long_key.err.find("grpc error 3:"), std::string::npos) << long_key.err;  // INVALID_ARGUMENT
+    auto bad_recipient = node_client(target, "encrypt", "age", "age1notarecipient", b64(std::string(32, 'k')));
+    EXPECT_NE(bad_recipient.err.find("grpc error 2:"), std::string::npos) << bad_recipient.err;
+    auto again = node_client(target, "encrypt", "age", recipient_, b64(std::string(32, 'k')));
+    EXPECT_EQ(again.exit_code, 0) << again.err;
     if (!pgp) GTEST_SKIP() << "age checked; PGP needs gpg and ../shared/conformance";
 }
 

@@ -15,6 +15,7 @@ load="$build/bench/sopskit_bench_keyservice"
 work="$(mktemp -d)"
 cleanup() { for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # through the EXIT trap
 export HOME="$work"
 # The load client is not beside sopskit: tell the library where the gRPC module is.
 export SOPSKIT_KEYSERVICE_MODULE="$build/cli/sopskit-keyservice.so"

@@ -66,6 +66,7 @@ void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
     app.add_flag("--check-mac", f.check_mac, "Verify each document's MAC (Flux does not: kustomize rewrites resources)");
     app.add_option("--keyservice", f.fo.keyservices,
                    "A sops key service to ask after the decryption keys, e.g. tcp://host:5000 (repeatable; also SOPS_KEYSERVICE)")
+        ->allow_extra_args(false)
         ->delimiter(',')
         ->envname("SOPS_KEYSERVICE");
 }

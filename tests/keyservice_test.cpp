@@ -225,3 +225,25 @@ TEST_F(KeyService, BadPolicyStopsTheServerNamingThePlace) {
     EXPECT_NE(r.err.find("key service policy policy.yaml: rules[0].operations: expected encrypt or decrypt, got unwrap"), std::string::npos)
         << r.err;
 }
+
+namespace {
+
+TEST_F(KeyService, DecryptorAsksTheKeyServiceAfterTheDecryptionSecret) {
+    ServerProcess server = keyservice(dir_, {"--network", "unix", "--address", (dir_ / "ks.sock").string()}, server_env());
+    ASSERT_FALSE(server.address().empty()) << server.log();
+    write_file(dir_ / "secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n");
+    auto enc = sopskit({"encrypt", "-i", "--age", recipient_, "--encrypted-regex", "^(data|stringData)$", "secret.yaml"}, client_env());
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    // The Secret holds another age key: only the key service can open the file.
+    write_file(dir_ / "decryption.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-age\nstringData:\n  other.agekey: " +
+                                             sopskit::age::X25519Identity::generate().encode() + "\n");
+    auto alone = sopskit({"decrypt-manifests", "--decryption-secret", "decryption.yaml", "secret.yaml"}, client_env());
+    EXPECT_NE(alone.exit_code, 0);
+    auto r = sopskit({"decrypt-manifests", "--decryption-secret", "decryption.yaml", "--keyservice", server.address(), "secret.yaml"},
+                     client_env());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("password: hunter2"), std::string::npos) << r.out;
+    EXPECT_NE(server.log().find("op=decrypt key=age " + recipient_ + " result=OK"), std::string::npos) << server.log();
+}
+
+}  // namespace

@@ -17,11 +17,11 @@ namespace sopskit::keyservice_detail {
 
 namespace {
 
-constexpr const char* kModuleName = "sopskit-keyservice.so";
+[[maybe_unused]] constexpr const char* kModuleName = "sopskit-keyservice.so";
 
 // Where the module may be: $SOPSKIT_KEYSERVICE_MODULE (tests, relocated installs), beside the
 // running program (the build tree), then the installed library folder.
-std::vector<std::string> candidates() {
+[[maybe_unused]] std::vector<std::string> candidates() {
     std::vector<std::string> out;
     if (const char* env = std::getenv("SOPSKIT_KEYSERVICE_MODULE"); env && *env == '/') out.emplace_back(env);
     char exe[PATH_MAX];

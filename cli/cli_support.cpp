@@ -13,6 +13,7 @@
 #include "keyring_setup.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
+#include "sopskit/keyservice.hpp"
 
 namespace sopskit::cli {
 
@@ -158,10 +159,25 @@ std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::str
     }
 }
 
+KeyServiceClientOptions key_service_options(const FileOptions& o) {
+    KeyServiceClientOptions ks;
+    ks.local = o.local_keyservice && root_options().local_keyservice;
+    const FileOptions& root = root_options();
+    for (const auto* list : {&o.keyservices, &root.keyservices})
+        for (const auto& uri : *list)
+            if (std::find(ks.uris.begin(), ks.uris.end(), uri) == ks.uris.end()) ks.uris.push_back(uri);
+    if (const char* t = std::getenv("SOPSKIT_KEYSERVICE_TIMEOUT_S"); t && std::atoi(t) > 0)
+        ks.timeout = std::chrono::seconds(std::atoi(t));
+    ks.tls_ca_file = env_or("SOPSKIT_KEYSERVICE_CA", "");
+    ks.tls_cert_file = env_or("SOPSKIT_KEYSERVICE_CERT", "");
+    ks.tls_key_file = env_or("SOPSKIT_KEYSERVICE_KEY", "");
+    ks.tls_server_name = env_or("SOPSKIT_KEYSERVICE_SERVER_NAME", "");
+    return ks;
+}
+
 KeyRing keyring_for(const FileOptions& o) {
-    require_local_keyservice(root_options());
-    require_local_keyservice(o);
     KeyRing ring = make_user_keyring();
+    use_key_services(ring, key_service_options(o));
     std::string order = env_or("SOPS_DECRYPTION_ORDER", o.decryption_order);
     if (!order.empty()) {
         // sops' decryptionOrder: the list split on commas as written; a kind named twice is

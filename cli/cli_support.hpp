@@ -12,6 +12,7 @@
 #include "sopskit/fileio.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/keys.hpp"
+#include "sopskit/keyservice.hpp"
 
 namespace sopskit::cli {
 
@@ -53,7 +54,14 @@ std::optional<std::string> config_path_for(const FileOptions& o);
 // The .sops.yaml creation rule for a path, from the config config_path_for picks.
 std::optional<CreationRule> config_rule_for(const FileOptions& o, const std::string& path);
 
-// The user's key ring with --decryption-order / SOPS_DECRYPTION_ORDER applied.
+// The key services of a run: the subcommand's and the root's --keyservice (both also read
+// SOPS_KEYSERVICE, so an address is kept once) and --enable-local-keyservice; TLS for sopskit
+// servers from SOPSKIT_KEYSERVICE_CA/_CERT/_KEY/_SERVER_NAME, the per-call timeout from
+// SOPSKIT_KEYSERVICE_TIMEOUT_S.
+KeyServiceClientOptions key_service_options(const FileOptions& o);
+
+// The user's key ring with --decryption-order / SOPS_DECRYPTION_ORDER applied, routed through
+// the key services.
 KeyRing keyring_for(const FileOptions& o);
 
 // Writes to the file (-i), --output, or standard output; `privacy` picks a new file's mode.

@@ -124,6 +124,10 @@ std::shared_ptr<DecryptionKeys> keys_for(const DecryptorFlags& f) {
 #ifdef SOPSKIT_WITH_KMS
         kms::add_flux_kms_sources(*keys, workload_identity_for(f));
 #endif
+        // The Secret's keys first (the local key service), then the operator's key services.
+        KeyServiceClientOptions ks = key_service_options(f.fo);
+        ks.local = true;
+        use_key_services(keys->ring, ks);
         return keys;
     }
 #ifdef SOPSKIT_WITH_KMS
@@ -180,6 +184,11 @@ void add_decryptor_flags(CLI::App& app, DecryptorFlags& f) {
                  "Never use this process's own cloud identity for keys the decryption Secret has no credential for "
                  "(or $SOPSKIT_NO_PROCESS_IDENTITY)");
 #endif
+    app.add_option("--keyservice", f.fo.keyservices,
+                   "A sops key service to ask after the decryption keys, e.g. tcp://host:5000 (repeatable; also SOPS_KEYSERVICE)")
+        ->allow_extra_args(false)
+        ->delimiter(',')
+        ->envname("SOPS_KEYSERVICE");
 }
 
 struct ManifestOptions {

@@ -56,19 +56,13 @@ void add_file_options(CLI::App& app, FileOptions& o, bool with_file) {
 }
 
 void add_keyservice_flags(CLI::App& app, FileOptions& o) {
-    app.add_flag("--enable-local-keyservice", o.local_keyservice, "Use the local key service (sops' default; sopskit has no other)")
+    app.add_flag("--enable-local-keyservice", o.local_keyservice, "Use the local key service: this machine's keys (default true)")
         ->envname("SOPS_ENABLE_LOCAL_KEYSERVICE");
-    app.add_option("--keyservice", o.keyservices, "sops' remote key service: refused, sopskit has no key service client")
+    app.add_option("--keyservice", o.keyservices,
+                   "A key service to use after the local one, e.g. tcp://host:5000 or unix:///run/sops.sock; repeatable")
         ->allow_extra_args(false)
+        ->delimiter(',')
         ->envname("SOPS_KEYSERVICE");
-}
-
-void require_local_keyservice(const FileOptions& o) {
-    if (!o.keyservices.empty())
-        throw Error(ErrorCode::Generic, "--keyservice " + o.keyservices.front() +
-                                            ": sopskit has no key service client; it uses the keys on this machine only");
-    if (!o.local_keyservice)
-        throw Error(ErrorCode::Generic, "--enable-local-keyservice=false: sopskit has no other key service to use");
 }
 
 void finish_file_options(FileOptions& o) {

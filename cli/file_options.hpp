@@ -47,7 +47,7 @@ struct FileOptions {
     // batch runs
     bool json = false;
     bool fail_fast = false;
-    // sops' key services: sopskit has only the local one (sops' default), in-process
+    // sops' key services: the local one (this process's keys) unless disabled, then these
     bool local_keyservice = true;
     std::vector<std::string> keyservices;
     // sops' logging and version-check switches: accepted, no effect in sopskit
@@ -59,11 +59,9 @@ struct FileOptions {
 void finish_file_options(FileOptions& opts);
 
 void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
-// sops' --enable-local-keyservice (default true) and --keyservice URI, for the commands that
-// take them; require_local_keyservice refuses what sopskit cannot do: a remote key service, or
-// none at all.
+// sops' --enable-local-keyservice (default true) and --keyservice URI (repeatable), for the
+// commands that take them; keyring_for routes the keys through them.
 void add_keyservice_flags(CLI::App& app, FileOptions& opts);
-void require_local_keyservice(const FileOptions& opts);
 
 int run_encrypt(const FileOptions& opts);
 int run_decrypt(const FileOptions& opts);

@@ -142,6 +142,11 @@ mkdir -p "$seeds/fuzz_notation_trust_policy"
 printf '{"version":"1.0","trustPolicies":[{"name":"prod","registryScopes":["registry.example.com/app","localhost:5000/x_y"],"signatureVerification":{"level":"strict","override":{"revocation":"log"},"verifyTimestamp":"afterCertExpiry"},"trustStores":["ca:prod","tsa:ts"],"trustedIdentities":["x509.subject:C=US, ST=WA, O=Org\\\\, Inc., OU=a\\\\2b","x509.subject:C=US,S=WA,O=Other"]},{"name":"skip","registryScopes":["*"],"signatureVerification":{"level":"skip"}}]}' > "$seeds/fuzz_notation_trust_policy/policy"
 printf '{"version":"1.0","trustPolicies":[{"name":"\\ud83d\\ude00","registryScopes":[1],"signatureVerification":null}],"x":[[[{}]]]}' > "$seeds/fuzz_notation_trust_policy/broken"
 
+# Key service requests (byte 0: 0 decrypt, 1 encrypt): an age and a kms key with a context.
+mkdir -p "$seeds/fuzz_keyservice_request"
+printf '\x00\x0a\x0b\x32\x09\x0a\x07age1abc\x12\x03enc' > "$seeds/fuzz_keyservice_request/age-decrypt"
+printf '\x01\x0a\x14\x0a\x12\x0a\x03arn\x1a\x08\x0a\x01k\x12\x03val\x22\x01p\x12\x01x' > "$seeds/fuzz_keyservice_request/kms-encrypt"
+
 # SSH keys made by ssh-keygen (each kind and format age reads), and plugin protocol exchanges.
 mkdir -p "$seeds/fuzz_ssh_key" "$seeds/fuzz_age_plugin_wire"
 if command -v ssh-keygen >/dev/null; then

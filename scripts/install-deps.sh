@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libfyaml-dev libre2-dev libsodium-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libgpgme-dev nettle-dev zlib1g-dev libssh-dev libcurl4-openssl-dev libcpp-httplib-dev openssh-server dpkg-dev file
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   age gnupg openssh-client openssl python3 bc time
 )

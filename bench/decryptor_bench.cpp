@@ -1,9 +1,18 @@
 // The controller's reconcile: N encrypted Secrets in one stream, cold (age), cold (PGP), and
 // warm with the data-key cache. Prints key=value lines (milliseconds) for bench/run.
+//   sopskit_bench_decryptor [AGE_DOCS [PGP_DOCS]]
+// Or writes a manifest stream for the CLI (bench/stream.sh) and the decryption Secret that opens it:
+//   sopskit_bench_decryptor stream OUT.yaml KEYS.yaml DOCS
+// (1,000 distinct encryptions, renamed copies after that: without a cache, decrypt-manifests
+// unwraps every document's data key all the same).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sopskit/age.hpp"
 #include "sopskit/age_keys.hpp"
@@ -35,9 +44,46 @@ std::string stream_of(int n, KeyRing& writer, const Recipient& r) {
 
 void row(const char* key, double ms) { std::printf("%s=%.3f\n", key, ms); }
 
+int write_stream(const char* out_path, const char* keys_path, long docs) {
+    auto id = age::X25519Identity::generate();
+    age::IdentitySet ids;
+    ids.add(id.clone());
+    KeyRing writer;
+    writer.add(make_age_key_source(ids.clone()));
+    EncryptRequest req;
+    req.rules.encrypted_regex = "^(data|stringData)$";
+    req.key_groups = {{{"age", id.recipient(), {}}}};
+    const long distinct = std::min(docs, 1000L);
+    std::vector<std::pair<std::string, std::string>> halves;  // around the number in "name: s<i>"
+    for (long i = 0; i < distinct; ++i) {
+        std::string doc = encrypt_document(secret(static_cast<int>(i)), req, writer);
+        std::string name = "  name: s" + std::to_string(i) + "\n";
+        std::size_t at = doc.find(name);
+        halves.emplace_back(doc.substr(0, at + 9), doc.substr(at + name.size() - 1));
+    }
+    FILE* out = std::fopen(out_path, "w");
+    if (!out) return 1;
+    long bytes = 0;
+    for (long i = 0; i < docs; ++i) {
+        const auto& [head, tail] = halves[static_cast<std::size_t>(i % distinct)];
+        std::string doc = head + std::to_string(i) + tail + "---\n";
+        std::fwrite(doc.data(), 1, doc.size(), out);
+        bytes += static_cast<long>(doc.size());
+    }
+    std::fclose(out);
+    FILE* keys = std::fopen(keys_path, "w");
+    if (!keys) return 1;
+    std::fprintf(keys, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-age\n  namespace: flux-system\nstringData:\n  age.agekey: %s\n",
+                 id.encode().c_str());
+    std::fclose(keys);
+    std::printf("stream_docs=%ld\nstream_bytes=%ld\n", docs, bytes);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 5 && std::strcmp(argv[1], "stream") == 0) return write_stream(argv[2], argv[3], std::atol(argv[4]));
     int n_age = argc > 1 ? std::atoi(argv[1]) : 1000;
     int n_pgp = argc > 2 ? std::atoi(argv[2]) : 200;
     std::printf("age_docs=%d\npgp_docs=%d\n", n_age, n_pgp);

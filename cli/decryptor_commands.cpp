@@ -1,11 +1,13 @@
 // build, decrypt-manifests and krm: the controller-side decryptor from the command line.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -273,16 +275,111 @@ int serve_manifests(const ManifestOptions& m) {
     return 0;
 }
 
+// The decrypted stream, held until every document is decrypted: a failure prints nothing, so
+// `| kubectl apply -f -` never gets part of a stream (Flux applies all or nothing). Kept in
+// blocks that are never reallocated (no stray plaintext copies in freed memory), and bounded
+// by the input limit, since the stream read is not.
+class HeldOutput {
+public:
+    explicit HeldOutput(std::size_t limit) : limit_(limit) {}
+    ~HeldOutput() {
+        for (auto& b : blocks_) wipe(b);
+    }
+    HeldOutput(const HeldOutput&) = delete;
+    HeldOutput& operator=(const HeldOutput&) = delete;
+
+    void append(std::string_view piece) {
+        size_ += piece.size();
+        if (size_ > limit_)
+            throw Error(ErrorCode::CannotReadInput, "the decrypted stream is larger than the " + std::to_string(limit_) +
+                                                        "-byte input limit (SOPSKIT_MAX_INPUT_SIZE raises it): it is held until every "
+                                                        "document is decrypted");
+        while (!piece.empty()) {
+            if (blocks_.empty() || blocks_.back().size() == blocks_.back().capacity()) blocks_.emplace_back().reserve(kBlock);
+            std::string& b = blocks_.back();
+            std::size_t n = std::min(piece.size(), b.capacity() - b.size());
+            b.append(piece.substr(0, n));
+            piece.remove_prefix(n);
+        }
+    }
+    void print(std::ostream& os) const {
+        for (const auto& b : blocks_) os.write(b.data(), static_cast<std::streamsize>(b.size()));
+    }
+
+private:
+    static constexpr std::size_t kBlock = std::size_t{1} << 20;
+    std::vector<std::string> blocks_;
+    std::size_t size_ = 0;
+    std::size_t limit_;
+};
+
+std::size_t read_stdin(char* buf, std::size_t size) {
+    for (;;) {
+        ssize_t n = ::read(0, buf, size);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EINTR) throw Error(ErrorCode::CannotReadInput, std::string("Error reading file: ") + std::strerror(errno));
+    }
+}
+
+// Manifest files as one stream, each as "---\n" + its bytes + "\n", read a piece at a time.
+class FileStream {
+public:
+    explicit FileStream(const std::vector<std::string>& files) : files_(files) {}
+    ~FileStream() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    std::size_t read(char* buf, std::size_t size) {
+        for (;;) {
+            if (!pending_.empty()) {  // the "---" before a file or the LF after it
+                std::size_t n = std::min(size, pending_.size());
+                std::memcpy(buf, pending_.data(), n);
+                pending_.remove_prefix(n);
+                return n;
+            }
+            if (fd_ < 0) {
+                if (next_ == files_.size()) return 0;
+                open_next();
+                pending_ = "---\n";
+                continue;
+            }
+            ssize_t n = ::read(fd_, buf, size);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw Error(ErrorCode::CannotReadInput, std::string("Error reading file: ") + std::strerror(errno));
+            if (n > 0) return static_cast<std::size_t>(n);
+            ::close(fd_);
+            fd_ = -1;
+            pending_ = "\n";
+        }
+    }
+
+private:
+    void open_next() {
+        const std::string& path = files_[next_++];
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw Error(ErrorCode::CannotReadInput, std::string("Error reading file: ") + std::strerror(errno));
+        struct stat st{};
+        if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) throw Error(ErrorCode::CannotReadInput, "Error reading file: is a directory");
+    }
+    const std::vector<std::string>& files_;
+    std::size_t next_ = 0;
+    int fd_ = -1;
+    std::string_view pending_;
+};
+
+// The stream is read and decrypted a batch of documents at a time, never held whole: the input
+// limit applies to each document (and to the decrypted stream held for output).
 int run_decrypt_manifests(const ManifestOptions& m) {
     if (m.serve) return serve_manifests(m);
-    std::string stream;
-    if (m.files.empty()) stream = read_input("-");
-    for (const auto& f : m.files) stream += "---\n" + read_input(f) + "\n";
     Decryptor d(keys_for(m.flags), options_for(m.flags, nullptr, true));
-    std::string out = d.decrypt_manifests(stream);
-    wipe(stream);
-    std::cout << out;
-    wipe(out);
+    HeldOutput out(max_input_size());
+    auto hold = [&out](std::string_view piece) { out.append(piece); };
+    if (m.files.empty()) {
+        d.decrypt_manifests(read_stdin, hold, max_input_size());
+    } else {
+        FileStream files(m.files);
+        d.decrypt_manifests([&files](char* buf, std::size_t size) { return files.read(buf, size); }, hold, max_input_size());
+    }
+    out.print(std::cout);
     return 0;
 }
 

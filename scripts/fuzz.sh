@@ -126,6 +126,10 @@ printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  passw
 SOPS_AGE_RECIPIENTS="$recipient" "$sopskit" encrypt --age "$recipient" --encrypted-regex '^(data|stringData)$' "$work/secret.yaml" > "$work/secret.enc.yaml"
 { printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n'; sed 's/^/  /; 1s/^  /- /' "$work/secret.enc.yaml" | sed '2,$s/^/ /;1!s/^ //'; } > "$seeds/fuzz_resource_list/list"
 seed fuzz_resource_list "$work/secret.enc.yaml"
+# The splitter's first byte picks the piece size; then a stream with every kind of line it sorts.
+mkdir -p "$seeds/fuzz_manifest_splitter"
+{ printf '\x07---\n'; cat "$work/secret.enc.yaml"; printf -- '---\r\n# c\nk: v\n---\n'; cat "$work/secret.yaml"; } > "$seeds/fuzz_manifest_splitter/stream"
+printf '\x02a: 1\n---\nb: |\n  ---\n...\n%%YAML 1.2\n--- !tag\nc: 2\n---' > "$seeds/fuzz_manifest_splitter/directives"
 printf 'resources:\n- secret.yaml\nsecretGenerator:\n- name: app\n  files:\n  - key.env=secrets/key.env\n  envs:\n  - app.env\npatches:\n- path: patch.yaml\n' > "$seeds/fuzz_kustomization/generator"
 printf 'resources:\n- ../base\n- ../../../etc\n' > "$seeds/fuzz_kustomization/escape"
 # The build step: kustomizations with spec fields to merge and references to check.

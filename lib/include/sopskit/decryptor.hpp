@@ -5,6 +5,8 @@
 //   std::string out = d.decrypt_manifests(built_stream);              // phase 2
 #pragma once
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sopskit/fileio.hpp"
 #include "sopskit/format.hpp"
 #include "sopskit/keys.hpp"
 #include "sopskit/metadata.hpp"
@@ -87,6 +90,11 @@ struct DecryptorOptions {
     bool refuse_encrypted_secrets = false;
 };
 
+// A manifest stream in pieces: a reader fills up to `size` bytes of `buf` and returns how many
+// (0 at the end); a writer is handed the decrypted stream, piece after piece, in order.
+using ManifestReader = std::function<std::size_t(char* buf, std::size_t size)>;
+using ManifestWriter = std::function<void(std::string_view piece)>;
+
 class Decryptor {
 public:
     Decryptor(std::shared_ptr<DecryptionKeys> keys, DecryptorOptions opts = {});
@@ -95,6 +103,14 @@ public:
     // with every SOPS resource decrypted. Throws Error with Flux's message shapes, naming the
     // resource and never its plaintext.
     std::string decrypt_manifests(std::string_view stream) const;
+    // The same, streamed: memory stays at a batch of documents however long the stream (a
+    // document longer than `max_document` bytes is refused), and the output is the same bytes.
+    // A stream with a directive, "..." or content after "---" is held whole from the document
+    // that has it (up to `max_document` bytes). On a failure, the documents of the batches
+    // before the failing one have been written: a caller that must not act on part of a stream
+    // holds what it is handed until this returns.
+    void decrypt_manifests(const ManifestReader& read, const ManifestWriter& write,
+                           std::size_t max_document = max_input_size()) const;
     // The same on parsed resources (each a document), in place.
     void decrypt_resources(Branches& resources) const;
     // A KRM function's work: a ResourceList in, the same list with its items decrypted out.

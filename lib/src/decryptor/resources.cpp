@@ -232,11 +232,8 @@ void Decryptor::decrypt_resource_unguarded(Branch& doc) const {
     }
 }
 
-namespace {
-
-// Runs job(i) for i in [0, n) on up to `threads` threads; rethrows the exception of the first
-// failing index, as a sequential run would report it. Any exception (std::bad_alloc too) is
-// caught in the thread that raised it: one escaping a thread would end the process.
+// Any exception (std::bad_alloc too) is caught in the thread that raised it: one escaping a
+// thread would end the process.
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job) {
     threads = std::min<unsigned>(threads ? threads : std::max(1u, std::thread::hardware_concurrency()),
                                  static_cast<unsigned>(std::max<std::size_t>(n, 1)));
@@ -263,79 +260,15 @@ void parallel_for(std::size_t n, unsigned threads, const std::function<void(std:
         if (e) std::rethrow_exception(e);
 }
 
-// The documents of a stream, split at its "---" lines, so that each can be parsed, decrypted
-// and emitted on its own core. A document marker at column 0 ends a document wherever it
-// stands, so this split is the parser's own. nullopt for streams using directives, "..." or
-// content after "---": those take the whole-stream path.
-std::optional<std::vector<std::string_view>> split_documents(std::string_view stream) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (std::size_t line = 0; line < stream.size();) {
-        std::size_t eol = stream.find('\n', line);
-        std::size_t next = eol == std::string_view::npos ? stream.size() : eol + 1;
-        std::string_view text = stream.substr(line, next - line);
-        if (text.starts_with("%") || text.starts_with("...")) return std::nullopt;
-        if (text.starts_with("---")) {
-            std::string_view rest = text.substr(3);
-            if (!rest.empty() && rest != "\n" && rest != "\r\n") return std::nullopt;
-            parts.push_back(stream.substr(start, line - start));
-            start = next;
-        }
-        line = next;
-    }
-    parts.push_back(stream.substr(start));
-    return parts;
-}
-
-}  // namespace
-
 void Decryptor::decrypt_resources(Branches& resources) const {
     parallel_for(resources.size(), opts_.threads, [&](std::size_t i) { decrypt_resource(resources[i]); });
 }
 
-namespace {
-
-// kustomize's YAML: timestamps stay strings, two-space indent.
 StoreOptions kustomize_yaml() {
     StoreOptions o;
     o.yaml_timestamps = false;
     o.yaml_indent = 2;
     return o;
-}
-
-}  // namespace
-
-std::string Decryptor::decrypt_manifests(std::string_view stream) const {
-    StoreOptions o = kustomize_yaml();
-    auto parts = split_documents(stream);
-    if (!parts) {
-        Branches docs = load_plain(Format::Yaml, stream, o);
-        std::erase_if(docs, [](const Branch& b) { return b.empty(); });
-        decrypt_resources(docs);
-        std::string out = emit_plain(Format::Yaml, docs, o);
-        for (auto& d : docs) d.clear();
-        return out;
-    }
-    // Parsing and emitting cost more than decrypting: each document does all three on one core.
-    std::vector<std::string> emitted(parts->size());
-    parallel_for(parts->size(), opts_.threads, [&](std::size_t i) {
-        Branches docs = load_plain(Format::Yaml, (*parts)[i], o);
-        std::erase_if(docs, [](const Branch& b) { return b.empty(); });
-        for (auto& d : docs) decrypt_resource(d);
-        if (!docs.empty()) emitted[i] = emit_plain(Format::Yaml, docs, o);
-        for (auto& d : docs) d.clear();
-    });
-    std::size_t total = 0;
-    for (const auto& e : emitted) total += e.size() + 4;
-    std::string out;
-    out.reserve(total);  // no reallocation: no stray plaintext copies in freed memory
-    for (auto& e : emitted) {
-        if (e.empty()) continue;
-        if (!out.empty()) out += "---\n";
-        out += e;
-        wipe(e);
-    }
-    return out;
 }
 
 std::string Decryptor::decrypt_resource_list(std::string_view resource_list) const {

@@ -11,14 +11,12 @@ build="$(cd "$1" && pwd)"
 threads="${2:-64}"
 seconds="${3:-30}"
 sopskit="$build/cli/sopskit"
-load="$build/bench/sopskit_bench_keyservice"
+load="$build/cli/sopskit_bench_keyservice"
 work="$(mktemp -d)"
 cleanup() { for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM  # through the EXIT trap
 export HOME="$work"
-# The load client is not beside sopskit: tell the library where the gRPC module is.
-export SOPSKIT_KEYSERVICE_MODULE="$build/cli/sopskit-keyservice.so"
 "$sopskit" keygen age --output "$work/key.txt" 2>"$work/pub" >/dev/null
 
 start_server() {  # start_server NAME ARGS...: its address goes to $work/NAME.addr

@@ -278,7 +278,9 @@ TEST(ManifestStream, TheCliNeitherHoldsNorLimitsTheWholeStream) {
     long grown = peak_kib(dir / "large.yaml") - peak_kib(dir / "small.yaml");
     long stream_grown = static_cast<long>((fs::file_size(dir / "large.yaml") - fs::file_size(dir / "small.yaml")) / 1024);
     std::printf("[ stream ] %ld KiB more stream, %ld KiB more peak memory\n", stream_grown, grown);
-    EXPECT_LT(grown, stream_grown / 3) << "KiB: peak memory grows with the decrypted output only";
+    // Holding the stream would grow the peak by at least the stream itself; the decrypted output
+    // held alone is about a third of it, and the batch threads' allocator arenas add noise.
+    EXPECT_LT(grown, stream_grown * 3 / 4) << "KiB: peak memory grows with the decrypted output only";
 }
 
 // All or nothing: a failing document prints nothing on standard output, names the resource,

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/go_quote.hpp"
 #include "keyring_setup.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
@@ -27,32 +28,7 @@ bool& sops_style_errors() {
     return on;
 }
 
-std::string go_quote(std::string_view s) {
-    static const char* hex = "0123456789abcdef";
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\a': out += "\\a"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\v': out += "\\v"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\x";
-                    out += hex[c >> 4];
-                    out += hex[c & 15];
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
+std::string go_quote(std::string_view s) { return detail::go_quote_string(s); }
 
 namespace {
 // sops: os.Stat, then os.IsNotExist; the path shown is filepath.Abs's (cleaned).

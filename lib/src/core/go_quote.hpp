@@ -19,4 +19,7 @@ struct DecodedRune {
 };
 DecodedRune decode_utf8_rune(std::string_view s);
 
+// Appends the UTF-8 encoding of `r` (no check: callers pass valid runes).
+void append_utf8(std::string& out, char32_t r);
+
 }  // namespace sopskit::detail

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/go_quote.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/fileio.hpp"
 
@@ -228,24 +229,6 @@ std::pair<char32_t, std::size_t> decode_rune(std::string_view s) {
     return {r, n};
 }
 
-void append_rune(std::string& out, char32_t r) {
-    if (r < 0x80) {
-        out += static_cast<char>(r);
-    } else if (r < 0x800) {
-        out += static_cast<char>(0xC0 | (r >> 6));
-        out += static_cast<char>(0x80 | (r & 0x3F));
-    } else if (r < 0x10000) {
-        out += static_cast<char>(0xE0 | (r >> 12));
-        out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (r & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (r >> 18));
-        out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (r & 0x3F));
-    }
-}
-
 // string([]rune(s)) reversed: invalid bytes become U+FFFD, as Go's conversion makes them.
 std::string reverse_runes(std::string_view s) {
     std::vector<char32_t> runes;
@@ -255,7 +238,7 @@ std::string reverse_runes(std::string_view s) {
         s.remove_prefix(n);
     }
     std::string out;
-    for (auto it = runes.rbegin(); it != runes.rend(); ++it) append_rune(out, *it);
+    for (auto it = runes.rbegin(); it != runes.rend(); ++it) detail::append_utf8(out, *it);
     return out;
 }
 

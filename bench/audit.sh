@@ -17,17 +17,17 @@ repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
 git init -q . && git config user.name bench && git config user.email bench@example.com
-printf 'creation_rules:\n  - path_regex: .*\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: %s\n' "$recipient" > .sops.yaml
+printf 'creation_rules:\n  - path_regex: .*\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: %s\n  - path_regex: .*\\.env$\n    age: %s\n' "$recipient" "$recipient" > .sops.yaml
 printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: p\n  user: u\n' > seed.yaml
 "$sopskit" encrypt -i seed.yaml
 secrets=$((files / 5)); configmaps=$((files / 5)); gens=10
-others=$((files - secrets - configmaps - 2 * gens - 2))
+others=$((files - secrets - configmaps - 2 * gens - 1))
 for ((i = 0; i < secrets; i++)); do d="apps/a$((i % 100))"; mkdir -p "$d"; cp seed.yaml "$d/secret-$i.yaml"; done
 for ((i = 0; i < configmaps; i++)); do
   d="apps/a$((i % 100))"; printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  mode: fast\n' "$i" > "$d/config-$i.yaml"
 done
 for ((i = 0; i < gens; i++)); do
-  d="gen/g$i"; mkdir -p "$d"; printf 'K=v\n' > "$d/app.env"; "$sopskit" encrypt -i --age "$recipient" "$d/app.env"
+  d="gen/g$i"; mkdir -p "$d"; printf 'K=v\n' > "$d/app.env"; "$sopskit" encrypt -i "$d/app.env"
   printf 'secretGenerator:\n  - name: app\n    envs: [app.env]\n' > "$d/kustomization.yaml"
 done
 for ((i = 0; i < others; i++)); do d="src/m$((i % 200))"; mkdir -p "$d"; printf 'int f%d() { return %d; }\n' "$i" "$i" > "$d/f$i.c"; done

@@ -38,6 +38,7 @@ protected:
         new_ = sopskit::age::X25519Identity::generate();
         write_file(dir_ / "keys.txt", old_.encode() + "\n" + new_.encode() + "\n");
         write_file(dir_ / "gitconfig", "");
+        fs::create_directories(dir_ / "tmp");  // --staged exports the index under $TMPDIR
         ASSERT_EQ(sh("git init -q . && git config user.name t && git config user.email t@example.com").exit_code, 0);
     }
 
@@ -45,7 +46,7 @@ protected:
     // temporary folder and the test's age identities for sopskit.
     sopskit::test::RunResult sh(const std::string& command, const std::string& in = "") {
         std::string env = "cd '" + repo_.string() + "' && export HOME='" + dir_.string() +
-                          "' GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL='" + (dir_ / "gitconfig").string() + "' XDG_CONFIG_HOME='" +
+                          "' TMPDIR='" + (dir_ / "tmp").string() + "' GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL='" + (dir_ / "gitconfig").string() + "' XDG_CONFIG_HOME='" +
                           dir_.string() + "' SOPS_AGE_KEY_FILE='" + (dir_ / "keys.txt").string() + "' PATH='" +
                           fs::path(cli_path()).parent_path().string() + "':\"$PATH\" && ";
         return run(env + command, in);

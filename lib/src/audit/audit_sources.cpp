@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
@@ -181,7 +182,14 @@ AuditCollection collect_audit_files(const AuditCollectOptions& o) {
     // writes the staged blobs into a private folder (honouring GIT_INDEX_FILE, which git sets
     // for hooks); the folder is removed when the collection goes.
     std::vector<std::string> names = ls_files(*top, true, o.paths);
-    auto dir = std::shared_ptr<PrivateDir>(PrivateDir::create("sopskit-audit"));
+    // In memory (tmpfs) when the system has one: a whole index written to a disk-backed /tmp
+    // cost 25 s for 10,000 files here (0.6 s on tmpfs), and the staged Secrets stay off disk.
+    // TMPDIR, when set, is the user's choice and wins.
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::error_code ec;
+    std::string base = (!tmpdir || !*tmpdir) && std::filesystem::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0
+                           ? "/dev/shm" : "";
+    auto dir = std::shared_ptr<PrivateDir>(PrivateDir::create("sopskit-audit", "", base));
     c.root = dir->path() + "/index";
     c.keep_alive = dir;
     constexpr std::size_t kBatch = 512;  // names per command line, well under ARG_MAX

@@ -15,7 +15,7 @@ namespace {
 
 struct AuditCommandOptions {
     std::vector<std::string> paths;
-    bool staged = false, no_git = false, json = false, sarif = false, quiet = false;
+    bool staged = false, no_git = false, no_mac = false, json = false, sarif = false, quiet = false;
 };
 
 // Exit codes (docs/audit.md): 0 clean, 1 findings, 2 something could not be read.
@@ -44,6 +44,7 @@ int run_audit(const AuditCommandOptions& o) {
     AuditOptions options;
     options.root = files.root;
     options.ring = &ring;
+    options.verify_mac = !o.no_mac;
     std::vector<AuditFinding> findings = audit_files(files.files, options);
     if (o.json) std::cout << audit_report_json(findings, files.unreadable);
     else if (o.sarif) std::cout << audit_report_sarif(findings);
@@ -65,6 +66,7 @@ void add_audit_command(CLI::App& app, Runner& runner) {
     c->add_option("path", opts.paths, "Files or folders to audit (default: the whole repository or folder)");
     c->add_flag("--staged", opts.staged, "Audit what the git index holds (what `git commit` would record): the pre-commit check");
     c->add_flag("--no-git", opts.no_git, "Walk the folders instead of asking git for its tracked files");
+    c->add_flag("--no-verify-mac", opts.no_mac, "Do not decrypt age-only SOPS files to check their MAC");
     c->add_flag("--json", opts.json, "Print the findings as JSON");
     c->add_flag("--sarif", opts.sarif, "Print the findings as SARIF 2.1.0 (for code-scanning tools)");
     c->add_flag("-q,--quiet", opts.quiet, "No summary or progress on stderr");

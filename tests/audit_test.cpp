@@ -108,6 +108,9 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     // 8. mac_only_encrypted.
     put("apps/maconly.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: m\nstringData:\n  password: z\n");
     ASSERT_EQ(sh("sopskit encrypt -i --age " + new_.recipient() + " --mac-only-encrypted apps/maconly.yaml").exit_code, 0);
+    // 9. a MAC that does not verify: metadata.name changed without sops.
+    encrypted_secret("apps/tampered.yaml");
+    ASSERT_EQ(sh("sed -i s/name:\\ db/name:\\ dbx/ apps/tampered.yaml && grep -q dbx apps/tampered.yaml").exit_code, 0);
     ASSERT_EQ(sh("git add -A").exit_code, 0);
 
     auto r = audit("");
@@ -127,6 +130,8 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     EXPECT_NE(out.find("keys/age.agekey: error: age identity"), std::string::npos) << out;
     EXPECT_NE(out.find("flux/sops-age.yaml: stringData.age.agekey: error: decryption key Secret manifest in plaintext"), std::string::npos) << out;
     EXPECT_NE(out.find("apps/maconly.yaml: sops.mac_only_encrypted: warning"), std::string::npos) << out;
+    EXPECT_NE(out.find("apps/tampered.yaml: sops.mac: error: MAC does not verify"), std::string::npos) << out;
+    EXPECT_EQ(audit("--no-verify-mac").out.find("apps/tampered.yaml"), std::string::npos);
     // The files that are fine are not named; no value and no identity appear anywhere.
     EXPECT_EQ(out.find("hunter2"), std::string::npos);
     EXPECT_EQ(out.find("AGE-SECRET-KEY-1"), std::string::npos);
@@ -141,7 +146,7 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     }
     EXPECT_EQ(rules, (std::set<std::string>{"plaintext-secret", "partly-encrypted-secret", "stale-recipients",
                                             "generator-plaintext-source", "age-identity-committed",
-                                            "plaintext-decryption-key", "mac-only-encrypted"}));
+                                            "plaintext-decryption-key", "mac-only-encrypted", "mac-mismatch"}));
     auto s = audit("--sarif");
     EXPECT_EQ(s.exit_code, 1);
     auto sarif = nlohmann::json::parse(s.out);

@@ -24,6 +24,7 @@ enum class AuditRule {
     GeneratorPlaintextSource, // a kustomize secretGenerator reads a plaintext file or literals
     AgeIdentityCommitted,     // AGE-SECRET-KEY-1 in a file of the repository
     Unparsable,               // a file that looks like it holds a Secret but does not parse
+    MacMismatch,              // an age-only SOPS file whose key is at hand and whose MAC fails
 };
 
 std::string_view audit_rule_id(AuditRule rule);
@@ -52,6 +53,9 @@ struct AuditOptions {
     // Makes the recipients of a SOPS file comparable with a creation rule's; null: no
     // stale-recipient check.
     const KeyRing* ring = nullptr;
+    // Decrypts SOPS files whose keys are all age, with `ring`, to check the MAC; a file no
+    // identity opens is skipped. (age only: a cloud or PGP key could mean network or prompts.)
+    bool verify_mac = false;
 };
 
 // Audits a set of files (.sops.yaml and kustomizations are looked up among them). Findings come

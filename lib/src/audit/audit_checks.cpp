@@ -26,6 +26,7 @@ std::string_view audit_rule_id(AuditRule rule) {
         case AuditRule::GeneratorPlaintextSource: return "generator-plaintext-source";
         case AuditRule::AgeIdentityCommitted: return "age-identity-committed";
         case AuditRule::Unparsable: return "unparsable-secret";
+        case AuditRule::MacMismatch: return "mac-mismatch";
     }
     return "unknown";
 }
@@ -40,6 +41,7 @@ std::string_view audit_rule_summary(AuditRule rule) {
         case AuditRule::GeneratorPlaintextSource: return "kustomize secretGenerator source is plaintext";
         case AuditRule::AgeIdentityCommitted: return "age identity (private key) committed";
         case AuditRule::Unparsable: return "file looks like a Secret but does not parse";
+        case AuditRule::MacMismatch: return "MAC does not verify: the file was changed without its key";
     }
     return "";
 }
@@ -310,7 +312,26 @@ private:
             add(f, 0, "sops.mac_only_encrypted", AuditRule::MacOnlyEncrypted, AuditSeverity::Warning,
                 "readable values can be changed without breaking the MAC", reencrypt);
         check_recipients(f, md);
+        check_mac(f, format, md);
         return true;
+    }
+
+    void check_mac(const AuditFile& f, Format format, const Metadata& md) {
+        if (!options_.verify_mac || !options_.ring || md.key_groups.empty()) return;
+        for (const auto& group : md.key_groups)
+            for (const auto& key : group)
+                if (key.kind != "age") return;
+        try {
+            DecryptOptions opts;
+            opts.remember_ivs = false;
+            decrypt_document(f.bytes, format, *options_.ring, opts);
+        } catch (const Error& e) {
+            if (e.code() == ErrorCode::MacMismatch)
+                add(f, 0, "sops.mac", AuditRule::MacMismatch, AuditSeverity::Error,
+                    "values or metadata were edited outside sops", "review the change (git log -p " + shell_quote(f.path) +
+                        "), then sopskit decrypt -i " + shell_quote(f.path) + " && sopskit encrypt -i " + shell_quote(f.path));
+        } catch (const std::exception&) {
+        }
     }
 
     static std::string describe_rules(const CryptRules& r) {

@@ -78,6 +78,8 @@ TEST_F(AuditRepo, CleanRepositoryHasNoFindings) {
     put("apps/config.yaml", "apiVersion: v1\nkind: ConfigMap\ndata:\n  mode: fast\n");
     put("apps/kustomization.yaml", "resources: [db.yaml]\nsecretGenerator:\n  - name: gen\n    envs: [gen.env]\n");
     put("apps/gen.env", "TOKEN=abc\n");
+    // A Helm template is not a manifest until rendered: not flagged although it does not parse.
+    put("chart/templates/secret.yaml", "kind: Secret\ndata:\n  {{- range .Values.keys }}\n  {{ . }}: x\n  {{- end }}\n");
     ASSERT_EQ(sh("sopskit encrypt -i apps/gen.env").exit_code, 0);
     ASSERT_EQ(sh("git add -A").exit_code, 0);
     auto r = audit("");
@@ -108,6 +110,8 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     // 8. mac_only_encrypted.
     put("apps/maconly.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: m\nstringData:\n  password: z\n");
     ASSERT_EQ(sh("sopskit encrypt -i --age " + new_.recipient() + " --mac-only-encrypted apps/maconly.yaml").exit_code, 0);
+    // 10. a Secret that does not parse is reported, not skipped silently.
+    put("apps/broken.yaml", "kind: Secret\ndata: [unclosed\n");
     // 9. a MAC that does not verify: metadata.name changed without sops.
     encrypted_secret("apps/tampered.yaml");
     ASSERT_EQ(sh("sed -i s/name:\\ db/name:\\ dbx/ apps/tampered.yaml && grep -q dbx apps/tampered.yaml").exit_code, 0);
@@ -131,6 +135,7 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     EXPECT_NE(out.find("flux/sops-age.yaml: stringData.age.agekey: error: decryption key Secret manifest in plaintext"), std::string::npos) << out;
     EXPECT_NE(out.find("apps/maconly.yaml: sops.mac_only_encrypted: warning"), std::string::npos) << out;
     EXPECT_NE(out.find("apps/tampered.yaml: sops.mac: error: MAC does not verify"), std::string::npos) << out;
+    EXPECT_NE(out.find("apps/broken.yaml: warning: file looks like a Secret but does not parse"), std::string::npos) << out;
     EXPECT_EQ(audit("--no-verify-mac").out.find("apps/tampered.yaml"), std::string::npos);
     // The files that are fine are not named; no value and no identity appear anywhere.
     EXPECT_EQ(out.find("hunter2"), std::string::npos);
@@ -146,7 +151,7 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     }
     EXPECT_EQ(rules, (std::set<std::string>{"plaintext-secret", "partly-encrypted-secret", "stale-recipients",
                                             "generator-plaintext-source", "age-identity-committed",
-                                            "plaintext-decryption-key", "mac-only-encrypted", "mac-mismatch"}));
+                                            "plaintext-decryption-key", "mac-only-encrypted", "mac-mismatch", "unparsable-secret"}));
     auto s = audit("--sarif");
     EXPECT_EQ(s.exit_code, 1);
     auto sarif = nlohmann::json::parse(s.out);

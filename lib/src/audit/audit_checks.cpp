@@ -229,7 +229,9 @@ private:
         try {
             docs = load_plain(format, f.bytes, StoreOptions{.yaml_timestamps = false});
         } catch (const std::exception&) {
-            if (f.bytes.find("Secret") != std::string::npos && f.bytes.find("kind") != std::string::npos)
+            // Helm and other templates ({{ ... }}) are not manifests until rendered: not flagged.
+            if (f.bytes.find("Secret") != std::string::npos && f.bytes.find("kind") != std::string::npos &&
+                f.bytes.find("{{") == std::string::npos)
                 add(f, 0, "", AuditRule::Unparsable, AuditSeverity::Warning,
                     "mentions a Secret but is not valid " + std::string(format_name(format)) + "; it was not checked",
                     "fix the syntax, then run sopskit audit again");

@@ -110,6 +110,8 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     // 8. mac_only_encrypted.
     put("apps/maconly.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: m\nstringData:\n  password: z\n");
     ASSERT_EQ(sh("sopskit encrypt -i --age " + new_.recipient() + " --mac-only-encrypted apps/maconly.yaml").exit_code, 0);
+    // 11. a Secret inside a `kind: List` (kubectl get -o yaml).
+    put("apps/list.yaml", "apiVersion: v1\nkind: List\nitems:\n  - kind: ConfigMap\n    data: {a: b}\n  - kind: Secret\n    data:\n      k: dg==\n");
     // 10. a Secret that does not parse is reported, not skipped silently.
     put("apps/broken.yaml", "kind: Secret\ndata: [unclosed\n");
     // 9. a MAC that does not verify: metadata.name changed without sops.
@@ -135,6 +137,7 @@ TEST_F(AuditRepo, FindsEveryPlantedCase) {
     EXPECT_NE(out.find("flux/sops-age.yaml: stringData.age.agekey: error: decryption key Secret manifest in plaintext"), std::string::npos) << out;
     EXPECT_NE(out.find("apps/maconly.yaml: sops.mac_only_encrypted: warning"), std::string::npos) << out;
     EXPECT_NE(out.find("apps/tampered.yaml: sops.mac: error: MAC does not verify"), std::string::npos) << out;
+    EXPECT_NE(out.find("apps/list.yaml: items[1].data.k: error: Kubernetes Secret data is not encrypted"), std::string::npos) << out;
     EXPECT_NE(out.find("apps/broken.yaml: warning: file looks like a Secret but does not parse"), std::string::npos) << out;
     EXPECT_EQ(audit("--no-verify-mac").out.find("apps/tampered.yaml"), std::string::npos);
     // The files that are fine are not named; no value and no identity appear anywhere.

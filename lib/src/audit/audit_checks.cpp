@@ -107,6 +107,23 @@ bool is_secret_document(const Branch& doc) {
     return kind && kind->kind == Kind::String && kind->text == "Secret";
 }
 
+// The Secrets of a document: itself, or the items of a `kind: List` (kubectl get -o yaml),
+// each with the path prefix its findings get.
+std::vector<std::pair<const Branch*, std::string>> secrets_in(const Branch& doc) {
+    std::vector<std::pair<const Branch*, std::string>> out;
+    if (is_secret_document(doc)) {
+        out.emplace_back(&doc, "");
+        return out;
+    }
+    const Value* kind = find_in(doc, "kind");
+    const Value* items = find_in(doc, "items");
+    if (!kind || kind->kind != Kind::String || kind->text != "List" || !items || items->kind != Kind::List) return out;
+    for (std::size_t i = 0; i < items->list.size(); ++i)
+        if (items->list[i].kind == Kind::Map && is_secret_document(items->list[i].map))
+            out.emplace_back(&items->list[i].map, "items[" + std::to_string(i) + "].");
+    return out;
+}
+
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -255,20 +272,21 @@ private:
 
     void check_plain_secrets(const AuditFile& f, const Branches& docs) {
         for (std::size_t d = 0; d < docs.size(); ++d) {
-            if (!is_secret_document(docs[d])) continue;
-            auto entries = secret_entries(docs[d]);
-            std::vector<std::string> readable;
-            for (const auto& e : entries)
-                if (!e.encrypted) readable.push_back(entry_path(e));
-            if (readable.empty()) continue;
-            int doc = docs.size() > 1 ? static_cast<int>(d + 1) : 0;
-            bool key_secret = holds_decryption_key(entries);
-            std::string what = std::to_string(readable.size()) + " value" + (readable.size() == 1 ? "" : "s") +
-                               " in plaintext, no SOPS metadata";
-            if (key_secret) what += "; it holds decryption keys (*.agekey/*.asc)";
-            add(f, doc, readable.size() == 1 ? readable.front() : first_section(readable),
-                key_secret ? AuditRule::PlaintextDecryptionKey : AuditRule::PlaintextSecret, AuditSeverity::Error, what,
-                encrypt_fix(f.path));
+            for (const auto& [secret, prefix] : secrets_in(docs[d])) {
+                auto entries = secret_entries(*secret);
+                std::vector<std::string> readable;
+                for (const auto& e : entries)
+                    if (!e.encrypted) readable.push_back(entry_path(e));
+                if (readable.empty()) continue;
+                int doc = docs.size() > 1 ? static_cast<int>(d + 1) : 0;
+                bool key_secret = holds_decryption_key(entries);
+                std::string what = std::to_string(readable.size()) + " value" + (readable.size() == 1 ? "" : "s") +
+                                   " in plaintext, no SOPS metadata";
+                if (key_secret) what += "; it holds decryption keys (*.agekey/*.asc)";
+                add(f, doc, prefix + (readable.size() == 1 ? readable.front() : first_section(readable)),
+                    key_secret ? AuditRule::PlaintextDecryptionKey : AuditRule::PlaintextSecret, AuditSeverity::Error, what,
+                    encrypt_fix(f.path));
+            }
         }
     }
 
@@ -300,10 +318,10 @@ private:
                                 std::string(kSecretRegexFlag) + " " + shell_quote(f.path);
         if (is_manifest_format(format)) {
             for (std::size_t d = 0; d < split.branches.size(); ++d) {
-                if (!is_secret_document(split.branches[d])) continue;
                 std::vector<std::string> readable;
-                for (const auto& e : secret_entries(split.branches[d]))
-                    if (!e.encrypted) readable.push_back(entry_path(e));
+                for (const auto& [secret, prefix] : secrets_in(split.branches[d]))
+                    for (const auto& e : secret_entries(*secret))
+                        if (!e.encrypted) readable.push_back(prefix + entry_path(e));
                 int doc = split.branches.size() > 1 ? static_cast<int>(d + 1) : 0;
                 for (const auto& path : readable)
                     add(f, doc, path, AuditRule::PartlyEncryptedSecret, AuditSeverity::Error,

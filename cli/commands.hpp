@@ -17,6 +17,7 @@ void add_decryptor_commands(CLI::App& app, Runner& runner);
 void add_docs_commands(CLI::App& app, Runner& runner);
 void add_publish_command(CLI::App& app, Runner& runner);
 void add_keyservice_command(CLI::App& app, Runner& runner);
+void add_audit_command(CLI::App& app, Runner& runner);
 void add_kms_emulator_command(CLI::App& app, Runner& runner, int argc, char** argv);
 
 }  // namespace sopskit::cli

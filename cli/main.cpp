@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
         sopskit::cli::add_docs_commands(app, runner);
         sopskit::cli::add_publish_command(app, runner);
         sopskit::cli::add_keyservice_command(app, runner);
+        sopskit::cli::add_audit_command(app, runner);
 #ifdef SOPSKIT_WITH_KMS_EMULATOR
         sopskit::cli::add_kms_emulator_command(app, runner, argc, argv);
 #endif

@@ -165,6 +165,10 @@ printf -- '-> recipient-stanza 0 X25519 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 printf -- '-> msg\naGVsbG8\n-> request-secret\nUElO\n-> file-key 0\nAAAAAAAAAAAAAAAAAAAAAA\n-> error internal\nbm8\n-> done\n\n' > "$seeds/fuzz_age_plugin_wire/unwrap"
 printf 'age1sopskittest1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' > "$seeds/fuzz_age_plugin_wire/recipient"
 
+mkdir -p "$seeds/fuzz_audit"
+printf 'apiVersion: v1\nkind: Secret\nstringData:\n  password: x\n  age.agekey: y\n' > "$seeds/fuzz_audit/plain-secret"
+printf 'secretGenerator:\n- name: s\n  files: [k=creds/d.txt]\n  envs: [c.env]\n  literals: [a=b]\n\n====\nkind: Secret\ndata:\n  k: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n  j: v\nsops:\n  age:\n  - recipient: age1qqqq\n    enc: x\n  mac_only_encrypted: true\n  encrypted_regex: ^k$\n  lastmodified: "2024-01-01T00:00:00Z"\n  mac: m\n  version: 3.9.0\n\n====\n{"kind":"Secret","data":{"a":"b"}}\n====\ncreation_rules:\n- path_regex: .*\n  age: age1zzzz\n\n====\nK=v\n====\nAGE-SECRET-KEY-1XYZ\n' > "$seeds/fuzz_audit/repository"
+printf 'a.yaml\0b/c.json\0\0d\n' > "$seeds/fuzz_audit/ls-files"
 mkdir -p "$seeds/fuzz_command_words"
 printf '%s' "vim -u NONE" > "$seeds/fuzz_command_words/plain"
 printf '%s' "'/opt/my editor' \"--flag with \\\"space\\\"\" it\\'s ; touch x # comment" > "$seeds/fuzz_command_words/quotes"

@@ -24,8 +24,9 @@ class PrivateDir {
 public:
     // `prefix` is a short name such as "sopskit-gpg" (GnuPG socket paths must stay short).
     // `gpgconf`: the absolute path of gpgconf when the folder is a GnuPG home, else empty.
+    // `base`: the folder to make it in (empty: $TMPDIR, else /tmp).
     // Throws Error when the folder or its guardian cannot be made.
-    static std::unique_ptr<PrivateDir> create(std::string_view prefix, const std::string& gpgconf = "");
+    static std::unique_ptr<PrivateDir> create(std::string_view prefix, const std::string& gpgconf = "", const std::string& base = "");
     ~PrivateDir();
     PrivateDir(const PrivateDir&) = delete;
     PrivateDir& operator=(const PrivateDir&) = delete;

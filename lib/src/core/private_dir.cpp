@@ -261,8 +261,8 @@ std::string temp_root() {
 
 }  // namespace
 
-std::unique_ptr<PrivateDir> PrivateDir::create(std::string_view prefix, const std::string& gpgconf) {
-    const std::string tmp = temp_root();
+std::unique_ptr<PrivateDir> PrivateDir::create(std::string_view prefix, const std::string& gpgconf, const std::string& base) {
+    const std::string tmp = base.empty() ? temp_root() : base;
     remove_stale_folders(tmp, prefix, gpgconf);
     std::string pattern = tmp + "/" + std::string(prefix) + "-" + std::to_string(::getpid()) + "-XXXXXX";
     if (!::mkdtemp(pattern.data()))

@@ -275,6 +275,9 @@ TEST(ManifestStream, TheCliNeitherHoldsNorLimitsTheWholeStream) {
     for (int i = 1; i < large; ++i) expected += "---\n" + one_out;
     EXPECT_EQ(r.out, expected);
 
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "peak memory under AddressSanitizer is its quarantine's, not sopskit's (the output was checked)";
+#endif
     long grown = peak_kib(dir / "large.yaml") - peak_kib(dir / "small.yaml");
     long stream_grown = static_cast<long>((fs::file_size(dir / "large.yaml") - fs::file_size(dir / "small.yaml")) / 1024);
     std::printf("[ stream ] %ld KiB more stream, %ld KiB more peak memory\n", stream_grown, grown);

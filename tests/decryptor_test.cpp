@@ -606,14 +606,15 @@ TEST(DecryptorServe, ARequestOverTheInputLimitIsSkippedNotBufferedAndServingGoes
     EXPECT_NE(r.err.find("served 2 streams"), std::string::npos) << r.err;
 
     // 200 MB without a NUL: memory stays bounded (measured apart from this test process).
-    auto measured = run("head -c 200000000 /dev/zero | tr '\\0' a | SOPSKIT_MAX_INPUT_SIZE=1000000 '" SOPSKIT_PEAK_RSS_PATH "' '" +
+    auto measured = run("yes a | tr -d '\\n' | head -c 200000000 | SOPSKIT_MAX_INPUT_SIZE=1000000 '" SOPSKIT_PEAK_RSS_PATH "' '" +
                         sopskit::test::cli_path() + "' decrypt-manifests --serve --decryption-secret '" + (dir / "keys.yaml").string() + "'");
     ASSERT_EQ(measured.exit_code, 0) << measured.err;
     int exit_status = -1;
     long peak_kib = -1;
     ASSERT_EQ(std::sscanf(measured.out.c_str(), "%d %ld", &exit_status, &peak_kib), 2) << measured.out;
     EXPECT_EQ(exit_status, 0);
-    EXPECT_LT(peak_kib, 120 * 1024) << "KiB: an oversized request must not be buffered";
+    // Buffering it would pass 200 MiB; the bound leaves room for AddressSanitizer's quarantine.
+    EXPECT_LT(peak_kib, 160 * 1024) << "KiB: an oversized request must not be buffered";
     std::cout << "[ serve ] 200 MB request without a NUL: peak " << peak_kib / 1024 << " MiB\n";
 }
 

@@ -202,7 +202,7 @@ TEST_F(Hardening, HugeInputIsRefusedBeforeItIsRead) {
     EXPECT_NE(r.err.find("input limit"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("huge.yaml"), std::string::npos) << r.err;
     // The limit is the user's to raise.
-    auto piped = run("head -c 70000000 /dev/zero | SOPSKIT_MAX_INPUT_SIZE=1000 '" + sopskit::test::cli_path() +
+    auto piped = run("yes | tr -d '\\n' | head -c 70000000 | SOPSKIT_MAX_INPUT_SIZE=1000 '" + sopskit::test::cli_path() +
                      "' decrypt --input-type yaml /dev/stdin");
     EXPECT_EQ(piped.exit_code, 2) << piped.err;
 }

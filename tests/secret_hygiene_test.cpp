@@ -388,7 +388,7 @@ TEST_F(SecretHygiene, BuildReadsKubectlOutputsWithoutDeadlockAndIgnoresRelativeP
     write_file(dir_ / "repo/kustomization.yaml", "resources: []\n");
     fs::create_directory(dir_ / "bin");
     script("bin/kubectl",
-           "head -c 300000 /dev/zero | tr '\\0' w >&2\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: ok\\n'\n");
+           "yes w | tr -d '\\n' | head -c 300000 >&2\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: ok\\n'\n");
     auto r = run("cd '" + dir_.string() + "' && TMPDIR='" + tmp_.string() + "' SOPS_AGE_KEY_FILE=key.txt PATH='" +
                  (dir_ / "bin").string() + ":/usr/bin:/bin' timeout 60 '" + sopskit::test::cli_path() + "' build repo");
     EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 300);

@@ -39,6 +39,13 @@ std::string decrypt_branches(Branches& branches, const CryptRules& rules, const 
 // The MAC envelope: the hex MAC encrypted with `lastmodified` as additional data.
 std::string encrypt_mac(const std::string& mac_hex, const std::string& last_modified, const ValueCipher& cipher);
 
+// The file's MAC compared with the computed one in constant time, leaving the wording to the
+// caller (sops' in verify_mac, Flux's in the decryptor). `why` gets the decryption error of an
+// Undecryptable MAC.
+enum class MacCheck { Match, Missing, Undecryptable, Mismatch };
+MacCheck check_mac(const std::string& mac_envelope, const std::string& last_modified, const std::string& computed_hex,
+                   const ValueCipher& cipher, std::string* why = nullptr);
+
 // Checks the file's MAC against the computed one in constant time. Throws Error(MacMismatch)
 // when it differs, cannot be decrypted, or is missing.
 void verify_mac(const std::string& mac_envelope, const std::string& last_modified, const std::string& computed_hex,

@@ -283,17 +283,27 @@ std::string encrypt_mac(const std::string& mac_hex, const std::string& last_modi
     return cipher.encrypt(Value::string(mac_hex), last_modified);
 }
 
-void verify_mac(const std::string& mac_envelope, const std::string& last_modified, const std::string& computed_hex,
-                const ValueCipher& cipher) {
-    if (mac_envelope.empty()) throw Error(ErrorCode::MacMismatch, "MAC mismatch: the file has no MAC");
+MacCheck check_mac(const std::string& mac_envelope, const std::string& last_modified, const std::string& computed_hex,
+                   const ValueCipher& cipher, std::string* why) {
+    if (mac_envelope.empty()) return MacCheck::Missing;
     Value stored;
     try {
         stored = cipher.decrypt(mac_envelope, last_modified);
-    } catch (const Error&) {
-        throw Error(ErrorCode::MacMismatch, "Cannot decrypt MAC: the MAC or lastmodified was changed");
+    } catch (const Error& e) {
+        if (why) *why = e.what();
+        return MacCheck::Undecryptable;
     }
-    if (!constant_time_equal(stored.text, computed_hex))
-        throw Error(ErrorCode::MacMismatch, "MAC mismatch: the file's contents do not match its MAC");
+    return constant_time_equal(stored.text, computed_hex) ? MacCheck::Match : MacCheck::Mismatch;
+}
+
+void verify_mac(const std::string& mac_envelope, const std::string& last_modified, const std::string& computed_hex,
+                const ValueCipher& cipher) {
+    switch (check_mac(mac_envelope, last_modified, computed_hex, cipher)) {
+        case MacCheck::Match: return;
+        case MacCheck::Missing: throw Error(ErrorCode::MacMismatch, "MAC mismatch: the file has no MAC");
+        case MacCheck::Undecryptable: throw Error(ErrorCode::MacMismatch, "Cannot decrypt MAC: the MAC or lastmodified was changed");
+        case MacCheck::Mismatch: throw Error(ErrorCode::MacMismatch, "MAC mismatch: the file's contents do not match its MAC");
+    }
 }
 
 }  // namespace sopskit

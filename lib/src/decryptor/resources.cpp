@@ -144,18 +144,19 @@ std::string decrypt_tree_with(Branches& docs, const Metadata& md, const SecureBy
         // kustomize-controller's words; it prints both MACs, sopskit shows neither (a MAC is a
         // hash of the plaintext).
         const std::string prefix = "failed to verify sops data integrity: ";
-        if (md.mac.empty()) throw Error(ErrorCode::MacMismatch, prefix + "expected mac 'no MAC', got the computed one (not shown)");
-        Value stored;
-        try {
-            stored = cipher.decrypt(md.mac, md.last_modified);
-        } catch (const Error& e) {
-            std::string why = e.what();
-            const std::string inner = "Could not decrypt value: ";  // sops' MAC decryption has no such prefix
-            if (why.rfind(inner, 0) == 0) why = why.substr(inner.size());
-            throw Error(ErrorCode::MacMismatch, prefix + why);
+        std::string why;
+        switch (sopskit::check_mac(md.mac, md.last_modified, mac, cipher, &why)) {
+            case MacCheck::Match: break;
+            case MacCheck::Missing:
+                throw Error(ErrorCode::MacMismatch, prefix + "expected mac 'no MAC', got the computed one (not shown)");
+            case MacCheck::Undecryptable: {
+                const std::string inner = "Could not decrypt value: ";  // sops' MAC decryption has no such prefix
+                if (why.rfind(inner, 0) == 0) why = why.substr(inner.size());
+                throw Error(ErrorCode::MacMismatch, prefix + why);
+            }
+            case MacCheck::Mismatch:
+                throw Error(ErrorCode::MacMismatch, prefix + "expected mac (not shown), got a different one (not shown)");
         }
-        if (!constant_time_equal(stored.text, mac))
-            throw Error(ErrorCode::MacMismatch, prefix + "expected mac (not shown), got a different one (not shown)");
     }
     return mac;
 }

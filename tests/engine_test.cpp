@@ -1,5 +1,7 @@
 // The value envelope, the encryption rules and the MAC.
 #include <re2/re2.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -33,6 +35,30 @@ TEST(Envelope, EveryTypeRoundTrips) {
         EXPECT_EQ(env.rfind("ENC[AES256_GCM,data:", 0), 0u);
         EXPECT_TRUE(c.decrypt(env, "a:b:") == v) << env;
     }
+}
+
+// IVs come from a per-thread pool: a forked child must not hand out the IVs its parent will.
+TEST(Envelope, AForkedChildNeverReusesItsParentsPooledIvs) {
+    ValueCipher cipher(SecureBytes::random(32));
+    cipher.encrypt(Value::string("fills the pool"), "a:");
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::string iv = ValueCipher::envelope_iv(cipher.encrypt(Value::string("x"), "a:"));
+        _exit(write(fds[1], iv.data(), iv.size()) == static_cast<ssize_t>(iv.size()) ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string child_iv(32, '\0');
+    ASSERT_EQ(read(fds[0], child_iv.data(), child_iv.size()), 32);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    std::string parent_iv = ValueCipher::envelope_iv(cipher.encrypt(Value::string("x"), "a:"));
+    EXPECT_EQ(parent_iv.size(), 32u);
+    EXPECT_NE(child_iv, parent_iv);
 }
 
 // One cipher serves a whole file; the controller and batch commands share it across threads.

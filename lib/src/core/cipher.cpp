@@ -6,9 +6,12 @@
 #include <sodium/randombytes.h>
 #include <sodium/utils.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <mutex>
 #include <re2/re2.h>
 
 #include "core/base64.hpp"
@@ -202,16 +205,21 @@ namespace {
 
 // Fresh IVs come from the CSPRNG in batches: one getrandom(2) per value was a tenth of
 // encrypting a file of small values. IVs are public (written in the envelope); the pool is per
-// thread, so a cipher stays usable from several threads at once.
+// thread, so a cipher stays usable from several threads at once. A forked child drops the
+// pool it inherited: parent and child must never hand out the same IVs under one data key.
+constexpr std::size_t kIvPoolSize = kIvSize * 128;
+thread_local std::array<unsigned char, kIvPoolSize> iv_pool{};
+thread_local std::size_t iv_pool_used = kIvPoolSize;
+
 std::string_view fresh_iv() {
-    thread_local std::array<unsigned char, kIvSize * 128> pool{};
-    thread_local std::size_t used = pool.size();
-    if (used + kIvSize > pool.size()) {
-        randombytes_buf(pool.data(), pool.size());
-        used = 0;
+    if (iv_pool_used + kIvSize > kIvPoolSize) {
+        static std::once_flag at_fork;  // set before the first IV is handed out
+        std::call_once(at_fork, [] { pthread_atfork(nullptr, nullptr, [] { iv_pool_used = kIvPoolSize; }); });
+        randombytes_buf(iv_pool.data(), kIvPoolSize);
+        iv_pool_used = 0;
     }
-    std::string_view iv(reinterpret_cast<const char*>(pool.data() + used), kIvSize);
-    used += kIvSize;
+    std::string_view iv(reinterpret_cast<const char*>(iv_pool.data() + iv_pool_used), kIvSize);
+    iv_pool_used += kIvSize;
     return iv;
 }
 

@@ -3,8 +3,11 @@
 #   scripts/fuzz.sh [seconds per target] [target ...]      (default 30 s, every target)
 # Seed corpora come from ../shared/conformance/ (upstream sops fixtures, age CCTV vectors)
 # and from files this script makes with sopskit itself; the corpora and any crash files stay
-# in the build folder ($SOPSKIT_FUZZ_DIR, default ./build-fuzz). Exits non-zero on a crash and
-# prints, per target, the executions run and the corpus size. Environment:
+# in the build folder ($SOPSKIT_FUZZ_DIR, default ./build-fuzz); the minimized corpus kept in the
+# repository (fuzz/corpus/TARGET, made by scripts/fuzz-corpus.sh) is read as well, so short runs
+# start where the long campaigns ended. Exits non-zero on a crash and prints, per target, the
+# executions run, the coverage reached (edges, features), the CPU time and the corpus size.
+# Environment:
 #   SOPSKIT_FUZZ_SEED   mutation seed (CI: 1; default 0, a new random seed per run)
 #   SOPSKIT_FUZZ_RUNS   stop a target after this many executions (default: time only)
 #   SOPSKIT_FUZZ_JOBS   targets fuzzed at once (default 1; a campaign: $(nproc))
@@ -12,9 +15,14 @@
 #                       keeps a long run fast once the corpus holds large inputs)
 #   SOPSKIT_FUZZ_FAST   1: fuzz with UBSan-only targets (about 3x the executions per second,
 #                       built in $SOPSKIT_FUZZ_DIR-fast), then replay each corpus under ASan
+#   SOPSKIT_FUZZ_CPU_SECONDS  stop a target once it has used this much CPU time (a campaign's
+#                       bar is CPU time, which a loaded machine's wall clock overstates)
+#   SOPSKIT_FUZZ_VALUE_PROFILE  1: -use_value_profile=1 (comparisons guide the mutations)
 #   SOPSKIT_CLI         the sopskit used to make seeds
-# A campaign of 10 M executions per target on every core, at most 3 hours each:
-#   SOPSKIT_FUZZ_RUNS=10000000 SOPSKIT_FUZZ_JOBS=$(nproc) scripts/fuzz.sh 10800
+# The long campaign (docs/security.md): each target to 10 M executions or 30 CPU-minutes,
+# whichever comes first, with value profiles, on every core:
+#   SOPSKIT_FUZZ_RUNS=10000000 SOPSKIT_FUZZ_CPU_SECONDS=1800 SOPSKIT_FUZZ_VALUE_PROFILE=1 \
+#     SOPSKIT_FUZZ_JOBS=$(nproc) scripts/fuzz.sh 100000
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-30}"
@@ -27,6 +35,8 @@ runs="${SOPSKIT_FUZZ_RUNS:--1}"
 jobs="${SOPSKIT_FUZZ_JOBS:-1}"
 fast="${SOPSKIT_FUZZ_FAST:-0}"
 max_len="${SOPSKIT_FUZZ_MAX_LEN:-65536}"
+cpu_limit="${SOPSKIT_FUZZ_CPU_SECONDS:-0}"
+value_profile="${SOPSKIT_FUZZ_VALUE_PROFILE:-0}"
 conformance="$root/../shared/conformance"
 
 "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev
@@ -251,15 +261,39 @@ id_seed pgp '\x06FBC7 B9E2 A4F9 289A C0C1  D4FA 8B17 1ECD 2151 6D59'
 id_seed host '\x07127.0.0.1:65535'
 
 # --- run -------------------------------------------------------------------------------------
-fuzz_one() {  # fuzz_one TARGET: runs it and writes its table row to $build/TARGET.result
-  local t="$1" corpus="$build/corpus/$1" log="$build/$1.log" result execs
+cpu_seconds() {  # cpu_seconds PID: user + system CPU time of a running process, whole seconds
+  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) / hz) }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+run_limited() {  # run_limited COMMAND...: runs it, interrupted (libFuzzer then prints its final
+  # stats) once it has used $cpu_limit CPU seconds; prints the CPU seconds used on fd 3
+  "$@" & local pid=$! used=0
+  while kill -0 "$pid" 2>/dev/null; do
+    used=$(cpu_seconds "$pid")
+    if [ "$cpu_limit" -gt 0 ] && [ "$used" -ge "$cpu_limit" ]; then kill -INT "$pid"; break; fi
+    sleep 2
+  done
+  local status=0
+  wait "$pid" || status=$?
+  # The exact figure: this subshell's only child has ended, and `times` adds it up.
+  # (`times` in a pipeline would run in a subshell of its own, with no children: a file instead)
+  times > "$build/$t.times"
+  used=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print int(u[1] * 60 + u[2] + s[1] * 60 + s[2]) }' "$build/$t.times")
+  echo "$used" >&3
+  # An interrupt at the CPU limit is the planned end, not a finding.
+  [ "$status" = 0 ] || { [ "$cpu_limit" -gt 0 ] && [ "$used" -ge "$cpu_limit" ] && grep -q 'run interrupted' "$log"; }
+}
+fuzz_one() {  # fuzz_one TARGET START: runs it and writes its table row to $build/TARGET.result
+  local t="$1" corpus="$build/corpus/$1" log="$build/$1.log" result execs cov ft cpu
   mkdir -p "$corpus" "$build/crashes/$t" "$seeds/$t"
+  local kept=()
+  [ -d "$root/fuzz/corpus/$t" ] && kept=("$root/fuzz/corpus/$t")
   # Key identifiers crashed by their length: that target always gets inputs up to 1 MiB.
   # (-len_control=0: long inputs from the start, not after hours of growth)
   local len="$max_len" len_control=100
   [ "$t" = fuzz_key_ids ] && len=1048576 len_control=0
-  if "$fuzzers/$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len="$len" \
-       -len_control="$len_control" -timeout=20 -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
+  if run_limited "$fuzzers/$t" "$corpus" "$seeds/$t" "${kept[@]}" -max_total_time="$seconds" -runs="$runs" -seed="$seed" \
+       -max_len="$len" -len_control="$len_control" -use_value_profile="$value_profile" -timeout=20 -rss_limit_mb=2048 \
+       -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1 3>"$build/$t.cpu"; then
     result=ok
     # What the UBSan-only target found is run once more under ASan, which it could not see.
     if [ "$fast" = 1 ]; then
@@ -274,7 +308,11 @@ fuzz_one() {  # fuzz_one TARGET: runs it and writes its table row to $build/TARG
     result="CRASH (see $log and $build/crashes/$t/)"
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  printf '%-26s %12s %8s %6s %s\n' "$t" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$((SECONDS - $2))" "$result" > "$build/$t.result"
+  cov=$(grep -o ' cov: [0-9]*' "$log" | tail -1 | tr -dc 0-9)
+  ft=$(grep -o ' ft: [0-9]*' "$log" | tail -1 | tr -dc 0-9)
+  cpu=$(cat "$build/$t.cpu" 2>/dev/null)
+  printf '%-26s %12s %7s %7s %6s %8s %6s %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${cpu:-?}" \
+    "$(ls "$corpus" | wc -l)" "$((SECONDS - $2))" "$result" > "$build/$t.result"
 }
 for t in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
@@ -282,10 +320,10 @@ for t in "${targets[@]}"; do
   fuzz_one "$t" "$SECONDS" &
 done
 wait
-printf '%-26s %12s %8s %6s %s\n' target executions corpus secs result
+printf '%-26s %12s %7s %7s %6s %8s %6s %s\n' target executions edges features cpu_s corpus secs result
 failed=0
 for t in "${targets[@]}"; do
-  cat "$build/$t.result" 2>/dev/null || { printf '%-26s %12s %8s %6s %s\n' "$t" ? ? ? "did not run"; failed=1; }
+  cat "$build/$t.result" 2>/dev/null || { printf '%-26s %12s %7s %7s %6s %8s %6s %s\n' "$t" ? ? ? ? ? ? "did not run"; failed=1; }
   grep -q ' ok\( (corpus replayed under ASan)\)\?$' "$build/$t.result" 2>/dev/null || failed=1
 done
 exit $failed

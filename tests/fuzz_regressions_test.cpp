@@ -8,6 +8,7 @@
 #include "sopskit/decryptor.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/format.hpp"
+#include "keyservice/key_spec.hpp"
 #include "test_support.hpp"
 
 using namespace sopskit;
@@ -285,4 +286,19 @@ TEST(FuzzRegressions, PathsTheOsRefusesInAKustomization) {
     EXPECT_EQ(err, "error decrypting sources: lstat " + long_name + ": file name too long");
     err = error_of([&] { d.decrypt_sources(dir.string(), long_name); });
     EXPECT_EQ(err, "error decrypting sources: lstat " + long_name + ": file name too long");
+}
+
+// fuzz_keyservice_request (campaign): a Vault transit URI ending in "/keys/" made the key name's
+// offset pass the end of the string once the trailing slash was dropped (std::out_of_range).
+TEST(FuzzRegressions, VaultUriEndingInKeysSlashHasNoKeyName) {
+    Recipient bare{"hc_vault", "https://vault.example/v1/transit/keys/", Value()};
+    std::optional<keyservice_abi::KeySpec> spec;
+    EXPECT_NO_THROW(spec = keyservice_detail::spec_of(bare));
+    EXPECT_FALSE(spec.has_value());
+    Recipient named{"hc_vault", "https://vault.example/v1/transit/keys/sops/", Value()};
+    spec = keyservice_detail::spec_of(named);
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_EQ(spec->fields.at("key_name"), "sops");
+    EXPECT_EQ(spec->fields.at("engine_path"), "transit");
+    EXPECT_EQ(spec->fields.at("vault_address"), "https://vault.example");
 }

@@ -31,12 +31,14 @@ bool split_azure_url(const std::string& url, KeySpec& s) {
 
 // SCHEME://HOST[:PORT]/v1/ENGINE/PATH/keys/NAME (sops' Vault transit URI).
 bool split_vault_uri(std::string uri, KeySpec& s) {
+    // One trailing slash is dropped before the search: ".../keys/" then has no key name (and
+    // the name's offset cannot pass the end, which a fuzzed request once made it do).
+    if (!uri.empty() && uri.back() == '/') uri.pop_back();
     std::size_t scheme = uri.find("://");
     if (scheme == std::string::npos) return false;
     std::size_t v1 = uri.find("/v1/", scheme + 3);
     std::size_t keys = uri.rfind("/keys/");
     if (v1 == std::string::npos || keys == std::string::npos || keys <= v1 + 3) return false;
-    if (!uri.empty() && uri.back() == '/') uri.pop_back();
     s.fields["vault_address"] = uri.substr(0, v1);
     s.fields["engine_path"] = uri.substr(v1 + 4, keys - v1 - 4);
     s.fields["key_name"] = uri.substr(keys + 6);

@@ -150,3 +150,28 @@ TEST_F(GpgProgramTest, PassphraseProtectedKeyUsesTheAgentsPinentry) {
     EXPECT_EQ(d.out, "password: hunter2\n");
     EXPECT_TRUE(fs::exists(asked)) << "the agent's pinentry was not asked";
 }
+
+// Decrypt and encrypt no longer open GPGME (nor libassuan, libgpg-error): only gpg maps them.
+TEST_F(GpgProgramTest, DecryptAndEncryptMapNoGpgme) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "sanitized builds link GPGME at start-up";
+#endif
+    make_encrypted_file();
+    for (const std::string args : {std::string("decrypt enc.yaml"), std::string("encrypt --pgp ") + kFp + " plain.yaml"}) {
+        SCOPED_TRACE(args);
+        fs::path trace = dir_ / "ld";
+        fs::create_directory(trace);
+        auto r = sopskit(args, "LD_DEBUG=files LD_DEBUG_OUTPUT='" + (trace / "t").string() + "' ");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        // One trace file per process; gpg's own (it maps libassuan) is not sopskit's.
+        std::string ours;
+        for (const auto& entry : fs::directory_iterator(trace)) {
+            std::string text = read_file(entry.path());
+            if (text.find("libcrypto.so") != std::string::npos) ours += text;
+        }
+        fs::remove_all(trace);
+        ASSERT_NE(ours.find("libcrypto.so"), std::string::npos) << "no trace of sopskit itself";
+        for (const char* lib : {"libgpgme", "libassuan", "libgpg-error"})
+            EXPECT_EQ(ours.find(lib), std::string::npos) << lib << " was loaded";
+    }
+}

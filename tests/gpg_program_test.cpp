@@ -175,3 +175,18 @@ TEST_F(GpgProgramTest, DecryptAndEncryptMapNoGpgme) {
             EXPECT_EQ(ours.find(lib), std::string::npos) << lib << " was loaded";
     }
 }
+
+// A gpg in the working directory (a repository being decrypted) is never run, even with "."
+// or an empty entry on PATH; SOPS_GPG_EXEC names are looked up the same way.
+TEST_F(GpgProgramTest, GpgInTheWorkingDirectoryIsNeverRun) {
+    make_encrypted_file();
+    fs::path ran = dir_ / "planted-gpg-ran";
+    script("gpg", "touch '" + ran.string() + "'\nexit 1\n");
+    auto d = sopskit("decrypt enc.yaml", "PATH=.::/usr/bin:/bin ");
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_EQ(d.out, "password: hunter2\n");
+    auto named = sopskit("decrypt enc.yaml", "PATH=.:/nonexistent SOPS_GPG_EXEC=gpg ");
+    EXPECT_NE(named.exit_code, 0);
+    EXPECT_NE(named.err.find("SOPS_GPG_EXEC: cannot find program 'gpg'"), std::string::npos) << named.err;
+    EXPECT_FALSE(fs::exists(ran)) << "ran ./gpg";
+}

@@ -54,11 +54,27 @@ std::string terminal_name() {
     return {};
 }
 
+// The absolute entries of PATH: an empty or relative one (".") would run a gpg from the
+// working directory, often the repository being decrypted.
+std::string absolute_path_entries() {
+    const char* path = std::getenv("PATH");
+    std::string_view all = path ? path : "/usr/bin:/bin";
+    std::string out;
+    while (!all.empty()) {
+        std::size_t colon = all.find(':');
+        std::string_view dir = all.substr(0, colon);
+        all.remove_prefix(colon == std::string_view::npos ? all.size() : colon + 1);
+        if (dir.empty() || dir.front() != '/') continue;
+        if (!out.empty()) out += ':';
+        out += dir;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string gpg_program() {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
+    std::string dirs = absolute_path_entries();
     if (const char* exec = std::getenv("SOPS_GPG_EXEC"); exec && *exec) {
         std::string file = find_program(exec, dirs);
         if (file.empty()) throw Error(ErrorCode::Generic, std::string("SOPS_GPG_EXEC: cannot find program '") + exec + "'");

@@ -13,7 +13,8 @@
 namespace sopskit::detail {
 
 // The gpg to run: SOPS_GPG_EXEC (a path, or a name looked up on PATH, as sops reads it), else
-// gpg on PATH. Throws Error naming the program when it is nowhere.
+// gpg on PATH; only PATH's absolute entries are searched. Throws Error naming the program
+// when it is nowhere.
 std::string gpg_program();
 
 struct GpgRun {

@@ -86,7 +86,9 @@ std::string gpg_program() {
 }
 
 GpgRun run_gpg(const std::string& home, const std::vector<std::string>& args, std::string_view input, const GpgOutput& output) {
-    std::vector<std::string> argv = {gpg_program(), "--batch", "--status-fd", "3", "--exit-on-status-write-error"};
+    // --quiet: without it gpg looks up and prints the recipient's user ID ("encrypted with ...
+    // key"), about 1 ms of a 10 ms run; errors are still printed.
+    std::vector<std::string> argv = {gpg_program(), "--batch", "--quiet", "--status-fd", "3", "--exit-on-status-write-error"};
     if (!home.empty()) {
         argv.insert(argv.end(), {"--homedir", home, "--pinentry-mode", "cancel", "--no-tty"});
     } else if (std::string tty = terminal_name(); !tty.empty()) {

@@ -33,13 +33,16 @@ if have("startup_sopskit_age_wall_ms", "startup_age_wall_ms"):
     target = "<= age -d, and <= 5 ms where age -d <= 5 ms"
     def startup_met(ms):
         return ms <= age and (age > 5 or ms <= 5)
-    for kind in ("age", "pgp"):
-        if have(f"startup_sopskit_{kind}_wall_ms"):
-            ms = f(f"startup_sopskit_{kind}_wall_ms")
-            row(f"start-up: small {kind.upper() if kind == 'pgp' else kind} decrypt, whole process (median wall)", f"{ms:.2f} ms",
-                f"age -d {age:.2f} ms", f"{ms / age:.2f}x", target, startup_met(ms))
-    if have("startup_gpg_wall_ms"):
-        row("start-up: gpg -d of the same small file (peer of the PGP row)", f"{f('startup_gpg_wall_ms'):.2f} ms")
+    if have("startup_sopskit_age_wall_ms"):
+        ms = f("startup_sopskit_age_wall_ms")
+        row("start-up: small age decrypt, whole process (median wall)", f"{ms:.2f} ms", f"age -d {age:.2f} ms", f"{ms / age:.2f}x",
+            target, startup_met(ms))
+    # PGP's peer is gpg -d of the same bytes: sopskit runs that gpg itself, so it is the floor.
+    if have("startup_sopskit_pgp_wall_ms", "startup_gpg_wall_ms"):
+        ms, gpg = f("startup_sopskit_pgp_wall_ms"), f("startup_gpg_wall_ms")
+        row("start-up: small PGP decrypt, whole process (median wall)", f"{ms:.2f} ms", f"gpg -d {gpg:.2f} ms", f"{ms / gpg:.2f}x",
+            "<= gpg -d", ms <= gpg)
+        row("start-up: small PGP decrypt minus gpg -d (sopskit's own share)", f"{ms - gpg:.2f} ms", f"age -d {age:.2f} ms")
     if have("startup_true_wall_ms"):
         row("start-up: /bin/true (process floor)", f"{f('startup_true_wall_ms'):.2f} ms", "", f"age -d is {age / f('startup_true_wall_ms'):.1f}x")
     if have("startup_sopskit_age_libraries"):

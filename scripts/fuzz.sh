@@ -183,6 +183,11 @@ mkdir -p "$seeds/fuzz_command_words"
 printf '%s' "vim -u NONE" > "$seeds/fuzz_command_words/plain"
 printf '%s' "'/opt/my editor' \"--flag with \\\"space\\\"\" it\\'s ; touch x # comment" > "$seeds/fuzz_command_words/quotes"
 printf 'code --wait\t"" \x1b[2J\r\n' > "$seeds/fuzz_command_words/controls"
+mkdir -p "$seeds/fuzz_gpg_status"
+printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] KEY_CONSIDERED FD89274F4BAEF1230DC26DB49C7902BF1A8F135D 0\n[GNUPG:] DECRYPTION_KEY E2949AEE09809601877C22528DF172C08BBD52A6 FD89274F4BAEF1230DC26DB49C7902BF1A8F135D u\n[GNUPG:] BEGIN_DECRYPTION\n[GNUPG:] DECRYPTION_INFO 2 9 0\n[GNUPG:] PLAINTEXT 62 1796294121 \n[GNUPG:] PLAINTEXT_LENGTH 32\n[GNUPG:] DECRYPTION_OKAY\n[GNUPG:] GOODMDC\n[GNUPG:] END_DECRYPTION\n' > "$seeds/fuzz_gpg_status/decrypted"
+printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] NO_SECKEY 8DF172C08BBD52A6\n[GNUPG:] BEGIN_DECRYPTION\n[GNUPG:] DECRYPTION_FAILED\n[GNUPG:] END_DECRYPTION\n' > "$seeds/fuzz_gpg_status/no-seckey"
+printf '[GNUPG:] ERROR pkdecrypt_failed 67108963\r\n[GNUPG:] BAD_PASSPHRASE 69CCA406370A2F30\n[GNUPG:] DECRYPTION_FAILED\n' > "$seeds/fuzz_gpg_status/cancelled"
+printf '[GNUPG:] KEY_CONSIDERED 5DA4D87B539C22C8119198F9A4713290019944A4 3\n[GNUPG:] INV_RECP 0 5DA4D87B539C22C8119198F9A4713290019944A4\n[GNUPG:] FAILURE encrypt 53\n' > "$seeds/fuzz_gpg_status/refused"
 # KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,
 # header lines, a blank line, the body), as kms_responses_fuzzer.cpp reads them.
 mkdir -p "$seeds/fuzz_kms_responses"

@@ -1,4 +1,5 @@
-// PGP as a master key kind, through GPGME (and so through the user's GnuPG and gpg-agent).
+// PGP as a master key kind, through the user's GnuPG: the gpg program encrypts and decrypts data
+// keys (with gpg-agent and its pinentry); GPGME imports and generates keys.
 #pragma once
 #include <memory>
 #include <string>

@@ -1,37 +1,16 @@
 #include "keys/gpgme_util.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <clocale>
-#include <cstring>
 #include <mutex>
 
+#include "keys/gpg_program.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::detail {
 
 namespace {
-
-// SOPS_GPG_EXEC as sops reads it: a program name looked up on PATH, or a path. GPGME wants
-// the engine's file name, so a bare name is resolved here; empty when it is nowhere.
-std::string resolve_gpg_exec(const std::string& name) {
-    if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : std::string();
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    std::size_t start = 0;
-    while (start <= dirs.size()) {
-        std::size_t end = dirs.find(':', start);
-        if (end == std::string::npos) end = dirs.size();
-        std::string dir = dirs.substr(start, end - start);
-        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-        if (access(candidate.c_str(), X_OK) == 0) return candidate;
-        start = end + 1;
-    }
-    return {};
-}
 
 void init_gpgme() {
     static std::once_flag once;
@@ -41,8 +20,7 @@ void init_gpgme() {
         gpgme().gpgme_set_locale(nullptr, LC_CTYPE, std::setlocale(LC_CTYPE, nullptr));
         // SOPS_GPG_EXEC names the gpg program; it becomes the OpenPGP engine of every context.
         if (const char* exec = std::getenv("SOPS_GPG_EXEC"); exec && *exec) {
-            std::string file = resolve_gpg_exec(exec);
-            if (file.empty()) throw Error(ErrorCode::Generic, std::string("SOPS_GPG_EXEC: cannot find program '") + exec + "'");
+            std::string file = gpg_program();
             if (gpgme_error_t err = gpgme().gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP, file.c_str(), nullptr))
                 throw Error(ErrorCode::Generic, "SOPS_GPG_EXEC: GPGME refuses " + file + ": " + gpgme_error_text(err));
         }
@@ -99,25 +77,5 @@ std::string take_data(GpgmeData data) {
     gpgme().gpgme_free(mem);
     return out;
 }
-
-SecureSink::SecureSink(std::size_t limit) : buffer_(limit) {
-    cbs_.write = &SecureSink::write_cb;
-    gpgme_data_t raw = nullptr;
-    if (gpgme().gpgme_data_new_from_cbs(&raw, &cbs_, this)) throw Error(ErrorCode::Generic, "GPGME: out of memory");
-    data_.reset(raw);
-}
-
-ssize_t SecureSink::write_cb(void* handle, const void* buffer, size_t size) {
-    auto* self = static_cast<SecureSink*>(handle);
-    if (self->used_ + size > self->buffer_.size()) {
-        errno = ENOSPC;  // a data key is 32 bytes; anything larger is not a sops data key
-        return -1;
-    }
-    std::memcpy(self->buffer_.data() + self->used_, buffer, size);
-    self->used_ += size;
-    return static_cast<ssize_t>(size);
-}
-
-SecureBytes SecureSink::take() { return SecureBytes(buffer_.data(), used_); }
 
 }  // namespace sopskit::detail

@@ -6,7 +6,6 @@
 #include <string>
 #include <string_view>
 
-#include "sopskit/secure.hpp"
 
 namespace sopskit::detail {
 
@@ -35,21 +34,6 @@ GpgmeData data_from(std::string_view bytes);
 GpgmeData empty_data();
 // Collects the output of an operation (ciphertext, non-secret).
 std::string take_data(GpgmeData data);
-
-// Output data that writes into locked memory, for decrypted data keys. `limit` caps it.
-class SecureSink {
-public:
-    explicit SecureSink(std::size_t limit);
-    gpgme_data_t data() const { return data_.get(); }
-    SecureBytes take();
-
-private:
-    static ssize_t write_cb(void* handle, const void* buffer, size_t size);
-    SecureBytes buffer_;
-    std::size_t used_ = 0;
-    gpgme_data_cbs cbs_{};
-    GpgmeData data_;
-};
 
 // The absolute path of the gpgconf GPGME itself uses (its configured install, not a PATH
 // lookup), or empty when GPGME does not know one.

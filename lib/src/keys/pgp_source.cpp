@@ -1,9 +1,10 @@
 // The PGP master key: the data key encrypted to a fingerprint, stored armored with the
-// fingerprint and a creation time, as sops writes it.
-#include <algorithm>
-#include <cctype>
-#include <map>
+// fingerprint and a creation time, as sops writes it. Encrypt and decrypt run gpg itself (see
+// keys/gpg_program.hpp); GPGME only explains a key gpg refused.
+#include <cstring>
+#include <string>
 
+#include "keys/gpg_program.hpp"
 #include "keys/gpgme_util.hpp"
 #include "core/text.hpp"
 #include "sopskit/error.hpp"
@@ -21,8 +22,7 @@ std::string normalize_fingerprint(std::string_view fp) {
 namespace {
 
 constexpr std::size_t kMaxDataKey = 64;  // 32-byte keys, 33-byte Shamir shares
-
-
+constexpr std::size_t kMaxArmoredDataKey = 64 << 10;  // a few hundred bytes per recipient key
 
 class PgpKeySource final : public KeySource {
 public:
@@ -32,22 +32,24 @@ public:
 
     StoredKey wrap(const Recipient& recipient, const SecureBytes& data_key) override {
         std::string fp = normalize_fingerprint(recipient.id);
-        detail::GpgmeCtx ctx = detail::new_gpgme_context(home_path());
-        gpgme_key_t raw = nullptr;
-        if (gpgme_error_t err = detail::gpgme().gpgme_get_key(ctx.get(), fp.c_str(), &raw, 0))
-            throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": key not found in the keyring (" +
-                                                detail::gpgme_error_text(err) + ")");
-        detail::GpgmeKey key(raw);
-        check_usable(*key, fp);
-        gpgme_key_t recipients[] = {key.get(), nullptr};
-        detail::GpgmeData in = detail::data_from(data_key.view());
-        detail::GpgmeData out = detail::empty_data();
-        auto flags = static_cast<gpgme_encrypt_flags_t>(GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO);
-        if (gpgme_error_t err = detail::gpgme().gpgme_op_encrypt(ctx.get(), recipients, flags, in.get(), out.get()))
-            throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": " + detail::gpgme_error_text(err));
+        std::string armored;
+        detail::GpgRun run;
+        if (!fp.empty() && fp.front() != '-') {  // never an option to gpg
+            run = detail::run_gpg(home_path(), {"--armor", "--trust-model", "always", "--no-encrypt-to", "--encrypt", "--recipient", fp},
+                                  data_key.view(), [&](const char* data, std::size_t size) {
+                                      if (armored.size() + size > kMaxArmoredDataKey) return false;
+                                      armored.append(data, size);
+                                      return true;
+                                  });
+        }
+        if (run.exit_code != 0 || !run.status.end_encryption || armored.empty()) {
+            // gpg says only "unusable"; GPGME's key listing says why, in the words used so far.
+            explain_refused_key(fp);
+            throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": " + gpg_failure(run));
+        }
         StoredKey stored{"pgp", Value::empty_map()};
         stored.set_field("created_at", Value::string(now_rfc3339()));
-        stored.set_field("enc", Value::string(detail::trim(detail::take_data(std::move(out)))));
+        stored.set_field("enc", Value::string(detail::trim(armored)));
         stored.set_field("fp", Value::string(fp));
         return stored;
     }
@@ -55,21 +57,25 @@ public:
     UnwrapOutcome unwrap(const StoredKey& key) override {
         std::string enc = key.field("enc");
         if (enc.empty()) return UnwrapOutcome::failed("the entry has no encrypted data key");
-        gpgme_ctx_t ctx = thread_context();
-        detail::GpgmeData in = detail::data_from(enc);
-        detail::SecureSink sink(kMaxDataKey);
-        gpgme_error_t err = detail::gpgme().gpgme_op_decrypt(ctx, in.get(), sink.data());
-        if (err) {
-            switch (gpgme_err_code(err)) {
-                case GPG_ERR_NO_SECKEY: return UnwrapOutcome::not_mine("no secret key for it in the GnuPG keyring");
-                case GPG_ERR_BAD_PASSPHRASE: return UnwrapOutcome::failed("bad passphrase");
-                case GPG_ERR_CANCELED: return UnwrapOutcome::failed("passphrase entry cancelled");
-                default: return UnwrapOutcome::failed("gpg could not decrypt it: " + detail::gpgme_error_text(err));
-            }
+        SecureBytes buffer(kMaxDataKey);
+        std::size_t used = 0;
+        detail::GpgRun run = detail::run_gpg(home_path(), {"--decrypt"}, enc, [&](const char* data, std::size_t size) {
+            if (used + size > buffer.size()) return false;  // a data key is 32 bytes, a Shamir share 33
+            std::memcpy(buffer.data() + used, data, size);
+            used += size;
+            return true;
+        });
+        const detail::GpgStatus& st = run.status;
+        if (st.decryption_okay && run.exit_code == 0) {
+            if (used == 0) return UnwrapOutcome::failed("gpg returned zero bytes");
+            return UnwrapOutcome::ok(SecureBytes(buffer.data(), used));
         }
-        SecureBytes data = sink.take();
-        if (data.empty()) return UnwrapOutcome::failed("gpg returned zero bytes");
-        return UnwrapOutcome::ok(std::move(data));
+        if (st.bad_passphrase || st.error_code() == GPG_ERR_BAD_PASSPHRASE) return UnwrapOutcome::failed("bad passphrase");
+        if (st.error_code() == GPG_ERR_CANCELED || st.error_code() == GPG_ERR_FULLY_CANCELED)
+            return UnwrapOutcome::failed("passphrase entry cancelled");
+        if (st.no_seckey > 0 && st.error == 0 && run.exit_code >= 0)
+            return UnwrapOutcome::not_mine("no secret key for it in the GnuPG keyring");
+        return UnwrapOutcome::failed("gpg could not decrypt it: " + gpg_failure(run));
     }
 
     std::string describe(const StoredKey& key) const override { return key.field("fp"); }
@@ -78,19 +84,41 @@ public:
 private:
     std::string home_path() const { return home_ ? home_->path() : std::string(); }
 
-    // Setting up a GPGME context queries the engine; reuse one per thread and home.
-    gpgme_ctx_t thread_context() const {
-        thread_local std::map<std::string, detail::GpgmeCtx> contexts;
-        auto& ctx = contexts[home_path()];
-        if (!ctx) ctx = detail::new_gpgme_context(home_path());
-        return ctx.get();
+    // Throws the error for a key gpg would not encrypt to (missing, revoked, expired, disabled,
+    // no encryption subkey); returns when GPGME finds nothing wrong with it.
+    void explain_refused_key(const std::string& fp) const {
+        detail::GpgmeCtx ctx = detail::new_gpgme_context(home_path());
+        gpgme_key_t raw = nullptr;
+        if (gpgme_error_t err = detail::gpgme().gpgme_get_key(ctx.get(), fp.c_str(), &raw, 0))
+            throw Error(ErrorCode::Generic, "could not encrypt data key with PGP key " + fp + ": key not found in the keyring (" +
+                                                detail::gpgme_error_text(err) + ")");
+        detail::GpgmeKey key(raw);
+        if (key->revoked) throw Error(ErrorCode::Generic, "PGP key " + fp + " is revoked");
+        if (key->expired) throw Error(ErrorCode::Generic, "PGP key " + fp + " has expired");
+        if (key->disabled) throw Error(ErrorCode::Generic, "PGP key " + fp + " is disabled");
+        if (key->invalid || !key->can_encrypt) throw Error(ErrorCode::Generic, "PGP key " + fp + " cannot encrypt (no valid encryption subkey)");
     }
 
-    static void check_usable(const _gpgme_key& key, const std::string& fp) {
-        if (key.revoked) throw Error(ErrorCode::Generic, "PGP key " + fp + " is revoked");
-        if (key.expired) throw Error(ErrorCode::Generic, "PGP key " + fp + " has expired");
-        if (key.disabled) throw Error(ErrorCode::Generic, "PGP key " + fp + " is disabled");
-        if (key.invalid || !key.can_encrypt) throw Error(ErrorCode::Generic, "PGP key " + fp + " cannot encrypt (no valid encryption subkey)");
+    // Why a gpg run failed, in one line: GnuPG's text for the error it reported, else its exit.
+    static std::string gpg_failure(const detail::GpgRun& run) {
+        if (run.status.error != 0) {
+            try {
+                return detail::gpgme_error_text(run.status.error);
+            } catch (const Error&) {  // no GPGME: the number still identifies it
+            }
+            return "GnuPG error " + std::to_string(run.status.error);
+        }
+        if (run.exit_code < 0) return "gpg was stopped (killed, or more output than a data key)";
+        return "gpg exited with status " + std::to_string(run.exit_code) + last_line(run.errors);
+    }
+
+    // ": <gpg's last stderr line>", control characters escaped; empty when it wrote nothing.
+    static std::string last_line(std::string_view text) {
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+        if (text.empty()) return {};
+        std::size_t nl = text.rfind('\n');
+        std::string_view line = nl == std::string_view::npos ? text : text.substr(nl + 1);
+        return ": " + escape_control_chars(line.substr(0, 200));
     }
 
     std::shared_ptr<GnupgHome> home_;

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "argv_names.hpp"
 #include "core/lazy_module.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using sopskit::cli::ArgvNames;
 using sopskit::detail::LazyModule;
 using sopskit::test::run;
 using sopskit::test::write_file;
@@ -161,4 +164,75 @@ TEST(LazyModule, ModulesAreLookedForBesideTheExecutableFirst) {
     EXPECT_TRUE(fs::path(candidates[1]).is_absolute());
     EXPECT_EQ(fs::path(candidates[1]).filename(), "libsopskit_example.so");
     EXPECT_EQ(fs::path(candidates[1]).parent_path().filename(), "sopskit");
+}
+
+namespace {
+ArgvNames names_of(std::vector<std::string> args) {
+    static std::vector<std::string> keep;  // argv must outlive the views ArgvNames holds
+    keep = std::move(args);
+    static std::vector<char*> argv;
+    argv.clear();
+    for (auto& a : keep) argv.push_back(a.data());
+    return ArgvNames(static_cast<int>(argv.size()), argv.data());
+}
+}  // namespace
+
+TEST(ArgvNames, LongNamesShortClustersAndValuesCount) {
+    ArgvNames n = names_of({"sopskit", "decrypt", "--output=o.yaml", "-ia", "--extract", "--indent", "f.yaml"});
+    EXPECT_TRUE(n.mentions("--output"));
+    EXPECT_TRUE(n.mentions("-i,--in-place"));  // from the cluster "-ia"
+    EXPECT_TRUE(n.mentions("-a,--age"));
+    EXPECT_TRUE(n.mentions("--indent"));       // a value of --extract that looks like an option
+    EXPECT_TRUE(n.mentions("file"));           // positionals always
+    EXPECT_FALSE(n.mentions("--input-type"));
+    EXPECT_FALSE(n.mentions("-p,--pgp"));
+    EXPECT_FALSE(n.mentions("--out"));         // whole names only, as CLI11 matches them
+    EXPECT_FALSE(n.mentions("-h,--help"));
+    EXPECT_TRUE(names_of({"sopskit", "decrypt", "-ih"}).mentions("-h,--help"));
+    EXPECT_TRUE(names_of({"sopskit", "decrypt", "--help=1"}).mentions("-h,--help"));
+    EXPECT_TRUE(ArgvNames().mentions("--anything"));  // unfiltered
+}
+
+// `decrypt`, `encrypt` and `rotate` register only the options their arguments name; these are
+// the forms where that could go wrong, each read as with every option registered.
+TEST(Startup, OneShotCommandsParseAsWithEveryOption) {
+    fs::path dir = folder_with_age_secret();
+    auto cli = [&](const std::string& args) {
+        return run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt '" + sopskit::test::cli_path() +
+                   "' " + args);
+    };
+    auto extract = cli("decrypt --output=out.txt --extract='[\"stringData\"][\"password\"]' s.enc.yaml");
+    ASSERT_EQ(extract.exit_code, 0) << extract.err;
+    EXPECT_EQ(sopskit::test::read_file(dir / "out.txt"), "hunter2");
+
+    // Help inside a cluster of short flags lists every option, not only the named ones.
+    auto help = cli("decrypt -ih");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_NE(help.out.find("--extract"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("--rm-hckms"), std::string::npos) << help.out;
+
+    // "-ia R": -i, then -a taking the next argument.
+    std::string key = sopskit::test::read_file(dir / "key.txt");
+    std::string recipient = key.substr(key.find("age1"));
+    recipient = recipient.substr(0, recipient.find_first_of(" \n"));
+    write_file(dir / "t.yaml", kSecret);
+    auto in_place = cli("encrypt -ia " + recipient + " t.yaml");
+    ASSERT_EQ(in_place.exit_code, 0) << in_place.err;
+    EXPECT_NE(sopskit::test::read_file(dir / "t.yaml").find("ENC[AES256_GCM"), std::string::npos);
+    EXPECT_EQ(cli("decrypt t.yaml").out, kSecret);
+
+    auto unknown = cli("decrypt --bogus s.enc.yaml");
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_EQ(unknown.err, "The following argument was not expected: --bogus\nRun with --help for more information.\n");
+    auto missing = cli("decrypt s.enc.yaml --extract");
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_EQ(missing.err, "--extract: 1 required TEXT missing\nRun with --help for more information.\n");
+    auto bad = cli("decrypt --indent x s.enc.yaml");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(bad.err, "Could not convert: --indent = x\nRun with --help for more information.\n");
+    // The key-service switch is read from the environment without being named.
+    auto env = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt SOPS_ENABLE_LOCAL_KEYSERVICE=false '" +
+                   sopskit::test::cli_path() + "' decrypt s.enc.yaml");
+    EXPECT_NE(env.exit_code, 0);
+    EXPECT_NE(env.err.find("Failed to get the data key"), std::string::npos) << env.err;
 }

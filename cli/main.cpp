@@ -55,7 +55,11 @@ int main(int argc, char** argv) {
     // OpenSSL without reading openssl.cnf and without its clean-up at exit: they were 8% and 5%
     // of a small decrypt's instructions, and sopskit's own crypto needs only the default
     // provider. TLS for cloud KMS reads the file when libcurl is loaded (common/curl_library.cpp).
+    // With SOPSKIT_LAZY_LIBCRYPTO libcrypto is opened, and started so, on its first use instead
+    // (lazy_libcrypto.cpp): calling it here would open it at every start.
+#ifndef SOPSKIT_LAZY_LIBCRYPTO
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, nullptr);
+#endif
     using sopskit::cli::FileOptions;
     CLI::App app{"sopskit: encrypt and decrypt Kubernetes secrets in the SOPS format"};
     const bool as_sops = invoked_as_sops(argc > 0 ? argv[0] : nullptr);

@@ -9,6 +9,7 @@ ArgvNames::ArgvNames(int argc, char** argv) : all_(false) {
     // which arguments CLI11 reads as values.
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
+        words_.insert(arg);
         if (arg.size() > 2 && arg.substr(0, 2) == "--") {
             longs_.insert(arg.substr(2, arg.find('=') == std::string_view::npos ? std::string_view::npos : arg.find('=') - 2));
         } else if (arg.size() > 1 && arg[0] == '-') {
@@ -32,5 +33,7 @@ bool ArgvNames::mentions(std::string_view names) const {
     }
     return false;
 }
+
+bool ArgvNames::has_word(std::string_view word) const { return all_ || words_.count(word) > 0; }
 
 }  // namespace sopskit::cli

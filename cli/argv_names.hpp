@@ -1,4 +1,5 @@
-// The option names a command line mentions, so a command can register only those with CLI11.
+// The option names and words a command line mentions, so sopskit can register only those
+// options and subcommands with CLI11.
 #pragma once
 #include <string>
 #include <string_view>
@@ -20,9 +21,12 @@ public:
     // Whether any name in a CLI11 name list ("-a,--age", "--output", a positional "file")
     // appears. Positionals always count.
     bool mentions(std::string_view names) const;
+    // Whether an argument is exactly `word` (a subcommand's name, wherever it stands).
+    bool has_word(std::string_view word) const;
 
 private:
     bool all_ = true;
+    std::unordered_set<std::string_view> words_;
     std::unordered_set<std::string_view> longs_;
     bool shorts_[256] = {};
 };

@@ -2,10 +2,12 @@
 // first use), and the loader behind that (core/lazy_module.hpp) reports what is missing.
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "argv_names.hpp"
+#include "command_groups.hpp"
 #include "core/lazy_module.hpp"
 #include "test_support.hpp"
 
@@ -216,7 +218,11 @@ TEST(ArgvNames, LongNamesShortClustersAndValuesCount) {
     EXPECT_FALSE(n.mentions("-h,--help"));
     EXPECT_TRUE(names_of({"sopskit", "decrypt", "-ih"}).mentions("-h,--help"));
     EXPECT_TRUE(names_of({"sopskit", "decrypt", "--help=1"}).mentions("-h,--help"));
+    EXPECT_TRUE(n.has_word("decrypt"));
+    EXPECT_TRUE(n.has_word("f.yaml"));
+    EXPECT_FALSE(n.has_word("edit"));
     EXPECT_TRUE(ArgvNames().mentions("--anything"));  // unfiltered
+    EXPECT_TRUE(ArgvNames().has_word("edit"));
 }
 
 // `decrypt`, `encrypt` and `rotate` register only the options their arguments name; these are
@@ -261,4 +267,41 @@ TEST(Startup, OneShotCommandsParseAsWithEveryOption) {
                    sopskit::test::cli_path() + "' decrypt s.enc.yaml");
     EXPECT_NE(env.exit_code, 0);
     EXPECT_NE(env.err.find("Failed to get the data key"), std::string::npos) << env.err;
+}
+
+// main registers a group of subcommands only when one of its names is an argument: every
+// subcommand `--help` lists must be in command_groups.hpp, under the group that registers it.
+TEST(Startup, CommandGroupsListEverySubcommand) {
+    namespace g = sopskit::cli::command_groups;
+    std::vector<std::string_view> listed;
+    for (const auto* group : {&g::kKeygen, &g::kAudit, &g::kPublish, &g::kKeyservice, &g::kKmsEmulator})
+        listed.insert(listed.end(), std::begin(*group), std::end(*group));
+    for (std::string_view n : g::kKeymgmt) listed.push_back(n);
+    for (std::string_view n : g::kEditExec) listed.push_back(n);
+    for (std::string_view n : g::kSecret) listed.push_back(n);
+    for (std::string_view n : g::kDecryptor) listed.push_back(n);
+    for (std::string_view n : g::kDocs) listed.push_back(n);
+    for (std::string_view n : g::kFile) listed.push_back(n);
+
+    fs::path dir = sopskit::test::make_temp_dir();
+    std::string cli = "cd '" + dir.string() + "' && HOME='" + dir.string() + "' '" + sopskit::test::cli_path() + "' ";
+    auto help = run(cli + "--help");
+    ASSERT_EQ(help.exit_code, 0) << help.err;
+    size_t at = help.out.find("Subcommands:\n");
+    ASSERT_NE(at, std::string::npos) << help.out;
+    std::istringstream lines(help.out.substr(at + 13));
+    int seen = 0;
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::string name;
+        if (line.rfind("  ", 0) != 0 || !(words >> name)) continue;
+        ++seen;
+        EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name << " is missing from cli/command_groups.hpp";
+        // Registered, the subcommand rejects the root's --version; left out, `name` would be
+        // read as a file and the version printed.
+        auto r = run(cli + name + " --version", "");
+        EXPECT_NE(r.exit_code, 0) << name << ": " << r.out;
+        EXPECT_EQ(r.out.find("drop-in for sops"), std::string::npos) << name << " was not registered: " << r.out;
+    }
+    EXPECT_GE(seen, 20);
 }

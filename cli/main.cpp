@@ -46,6 +46,8 @@ bool names_any(const sopskit::cli::ArgvNames& wanted, const std::string_view (&n
     return false;
 }
 
+int run_command_line(int argc, char** argv, bool whole_tree);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +60,14 @@ int main(int argc, char** argv) {
 #ifndef SOPSKIT_LAZY_LIBCRYPTO
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, nullptr);
 #endif
+    return run_command_line(argc, argv, false);
+}
+
+namespace {
+
+// Parses and runs one command line. `whole_tree`: register every subcommand and option, as
+// help needs; otherwise only those the arguments name (below).
+int run_command_line(int argc, char** argv, bool whole_tree) {
     using sopskit::cli::FileOptions;
     CLI::App app{"sopskit: encrypt and decrypt Kubernetes secrets in the SOPS format"};
     const bool as_sops = invoked_as_sops(argc > 0 ? argv[0] : nullptr);
@@ -78,7 +88,7 @@ int main(int argc, char** argv) {
     // short flags, "-ih") and the docs commands, which describe every command, get everything.
     namespace groups = sopskit::cli::command_groups;
     const sopskit::cli::ArgvNames named(argc, argv);
-    const bool whole_tree = named.mentions("-h,--help") || names_any(named, groups::kDocs);
+    whole_tree = whole_tree || named.mentions("-h,--help") || names_any(named, groups::kDocs);
     const sopskit::cli::ArgvNames wanted = whole_tree ? sopskit::cli::ArgvNames() : named;
     auto option = [&](const char* names, auto& target, const char* description) {
         if (wanted.mentions(names)) app.add_option(names, target, description);
@@ -161,6 +171,9 @@ int main(int argc, char** argv) {
         if (legacy_rotate) return sopskit::cli::run_rotate(legacy);
         // sops FILE: edit mode, as sops when none of -e, -d, -r, --set is given.
         if (!legacy.file.empty()) return sopskit::cli::run_legacy_edit(legacy);
+        // Nothing to do: the help, of the whole tree. Parsing again with every command reads
+        // the arguments as this parse did and ends here.
+        if (!whole_tree) return run_command_line(argc, argv, true);
         std::cerr << app.help();
         return static_cast<int>(sopskit::ErrorCode::NoFileSpecified);
     } catch (const sopskit::Error& e) {
@@ -171,3 +184,5 @@ int main(int argc, char** argv) {
         return 1;
     }
 }
+
+}  // namespace

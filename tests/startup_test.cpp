@@ -253,6 +253,14 @@ TEST(Startup, OneShotCommandsParseAsWithEveryOption) {
     EXPECT_NE(sopskit::test::read_file(dir / "t.yaml").find("ENC[AES256_GCM"), std::string::npos);
     EXPECT_EQ(cli("decrypt t.yaml").out, kSecret);
 
+    // No file and no command: the help, of every command and option.
+    for (const char* nothing : {"", "--indent 2"}) {
+        auto usage = cli(nothing);
+        EXPECT_EQ(usage.exit_code, 100) << nothing;
+        EXPECT_NE(usage.err.find("decrypt-manifests"), std::string::npos) << nothing << ": " << usage.err;
+        EXPECT_NE(usage.err.find("--rm-hckms"), std::string::npos) << nothing << ": " << usage.err;
+    }
+
     auto unknown = cli("decrypt --bogus s.enc.yaml");
     EXPECT_EQ(unknown.exit_code, 1);
     EXPECT_EQ(unknown.err, "The following argument was not expected: --bogus\nRun with --help for more information.\n");

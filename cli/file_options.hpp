@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "argv_names.hpp"
 #include "sopskit/keys.hpp"
 
 namespace sopskit::cli {
@@ -58,7 +59,9 @@ struct FileOptions {
 // Resolves `file` from `files` after parsing.
 void finish_file_options(FileOptions& opts);
 
-void add_file_options(CLI::App& app, FileOptions& opts, bool with_file);
+// Only the options `wanted` mentions (by default all); the key-service flags, which CLI11 also
+// reads from the environment, are always added.
+void add_file_options(CLI::App& app, FileOptions& opts, bool with_file, const ArgvNames& wanted = ArgvNames());
 // sops' --enable-local-keyservice (default true) and --keyservice URI (repeatable), for the
 // commands that take them; keyring_for routes the keys through them.
 void add_keyservice_flags(CLI::App& app, FileOptions& opts);

@@ -2,12 +2,17 @@
 // first use), and the loader behind that (core/lazy_module.hpp) reports what is missing.
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "argv_names.hpp"
+#include "command_groups.hpp"
 #include "core/lazy_module.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using sopskit::cli::ArgvNames;
 using sopskit::detail::LazyModule;
 using sopskit::test::run;
 using sopskit::test::write_file;
@@ -29,9 +34,10 @@ struct Loaded {
     std::string files;
 };
 
-Loaded run_traced(const fs::path& dir, const std::string& args, const std::string& stdin_data = "") {
+Loaded run_traced(const fs::path& dir, const std::string& args, const std::string& stdin_data = "",
+                  const std::string& env = "SOPS_AGE_KEY_FILE=key.txt") {
     Loaded l;
-    l.result = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt LD_DEBUG=files LD_DEBUG_OUTPUT='" + (dir / "ld").string() + "' '" +
+    l.result = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' " + env + " LD_DEBUG=files LD_DEBUG_OUTPUT='" + (dir / "ld").string() + "' '" +
                        sopskit::test::cli_path() + "' " + args,
                    stdin_data);
     for (const auto& entry : fs::directory_iterator(dir))
@@ -66,11 +72,14 @@ TEST(Startup, AgeDecryptMapsNoGnupgSshOrCurl) {
     fs::path dir = folder_with_age_secret();
     Loaded dec = run_traced(dir, "decrypt s.enc.yaml", "");
     // The trace must have worked, or the test would pass for nothing.
-    ASSERT_NE(dec.files.find("libcrypto.so"), std::string::npos) << dec.files;
+    ASSERT_NE(dec.files.find("libsodium.so"), std::string::npos) << dec.files;
     ASSERT_EQ(dec.result.exit_code, 0) << dec.result.err;
     EXPECT_EQ(dec.result.out, kSecret);
-    for (const char* lib : {"libgpgme", "libassuan", "libgpg-error", "libssh", "libgssapi", "libkrb5", "libcurl"})
-        EXPECT_EQ(dec.files.find(lib), std::string::npos) << lib << " was loaded for an age-only decrypt";
+    std::vector<const char*> unused = {"libgpgme", "libassuan", "libgpg-error", "libssh", "libgssapi", "libkrb5", "libcurl"};
+#ifdef SOPSKIT_CLI_LAZY_LIBCRYPTO
+    unused.push_back("libcrypto");  // cli/lazy_libcrypto.S: opened on the first OpenSSL call
+#endif
+    for (const char* lib : unused) EXPECT_EQ(dec.files.find(lib), std::string::npos) << lib << " was loaded for an age-only decrypt";
 }
 
 TEST(Startup, OpensslConfigFileIsNotRead) {
@@ -83,6 +92,28 @@ TEST(Startup, OpensslConfigFileIsNotRead) {
                    (dir / "openssl.cnf").string() + "' '" + sopskit::test::cli_path() + "' decrypt s.enc.yaml");
     ASSERT_EQ(dec.exit_code, 0) << dec.err;
     EXPECT_EQ(dec.out, kSecret);
+}
+
+// An ssh-rsa recipient needs OpenSSL (RSA-OAEP): libcrypto is opened then, and started without
+// openssl.cnf as at start-up before (a configuration with only the null provider has no RSA).
+TEST(Startup, SshRsaRecipientOpensLibcryptoOnFirstUseWithoutItsConfig) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    auto gen = run("ssh-keygen -q -t rsa -b 2048 -N '' -f '" + (dir / "id").string() + "'");
+    if (gen.exit_code != 0) GTEST_SKIP() << "ssh-keygen not available";
+    write_file(dir / "s.yaml", kSecret);
+    write_file(dir / "openssl.cnf",
+               "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
+               "[provider_sect]\nnull = null_sect\n[null_sect]\nactivate = 1\n");
+    std::string pub = sopskit::test::read_file(dir / "id.pub");
+    pub = pub.substr(0, pub.find_first_of("\n"));
+    std::string env = "OPENSSL_CONF='" + (dir / "openssl.cnf").string() + "' SOPS_AGE_SSH_PRIVATE_KEY_FILE=id";
+    auto enc = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' " + env + " '" + sopskit::test::cli_path() +
+                   "' encrypt --age '" + pub + "' s.yaml > s.enc.yaml");
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    Loaded dec = run_traced(dir, "decrypt s.enc.yaml", "", env);
+    ASSERT_EQ(dec.result.exit_code, 0) << dec.result.err;
+    EXPECT_EQ(dec.result.out, kSecret);
+    EXPECT_NE(dec.files.find("libcrypto.so"), std::string::npos) << dec.files;
 }
 
 TEST(Startup, SshKeyAndHostScanOpenLibsshOnFirstUse) {
@@ -161,4 +192,124 @@ TEST(LazyModule, ModulesAreLookedForBesideTheExecutableFirst) {
     EXPECT_TRUE(fs::path(candidates[1]).is_absolute());
     EXPECT_EQ(fs::path(candidates[1]).filename(), "libsopskit_example.so");
     EXPECT_EQ(fs::path(candidates[1]).parent_path().filename(), "sopskit");
+}
+
+namespace {
+ArgvNames names_of(std::vector<std::string> args) {
+    static std::vector<std::string> keep;  // argv must outlive the views ArgvNames holds
+    keep = std::move(args);
+    static std::vector<char*> argv;
+    argv.clear();
+    for (auto& a : keep) argv.push_back(a.data());
+    return ArgvNames(static_cast<int>(argv.size()), argv.data());
+}
+}  // namespace
+
+TEST(ArgvNames, LongNamesShortClustersAndValuesCount) {
+    ArgvNames n = names_of({"sopskit", "decrypt", "--output=o.yaml", "-ia", "--extract", "--indent", "f.yaml"});
+    EXPECT_TRUE(n.mentions("--output"));
+    EXPECT_TRUE(n.mentions("-i,--in-place"));  // from the cluster "-ia"
+    EXPECT_TRUE(n.mentions("-a,--age"));
+    EXPECT_TRUE(n.mentions("--indent"));       // a value of --extract that looks like an option
+    EXPECT_TRUE(n.mentions("file"));           // positionals always
+    EXPECT_FALSE(n.mentions("--input-type"));
+    EXPECT_FALSE(n.mentions("-p,--pgp"));
+    EXPECT_FALSE(n.mentions("--out"));         // whole names only, as CLI11 matches them
+    EXPECT_FALSE(n.mentions("-h,--help"));
+    EXPECT_TRUE(names_of({"sopskit", "decrypt", "-ih"}).mentions("-h,--help"));
+    EXPECT_TRUE(names_of({"sopskit", "decrypt", "--help=1"}).mentions("-h,--help"));
+    EXPECT_TRUE(n.has_word("decrypt"));
+    EXPECT_TRUE(n.has_word("f.yaml"));
+    EXPECT_FALSE(n.has_word("edit"));
+    EXPECT_TRUE(ArgvNames().mentions("--anything"));  // unfiltered
+    EXPECT_TRUE(ArgvNames().has_word("edit"));
+}
+
+// `decrypt`, `encrypt` and `rotate` register only the options their arguments name; these are
+// the forms where that could go wrong, each read as with every option registered.
+TEST(Startup, OneShotCommandsParseAsWithEveryOption) {
+    fs::path dir = folder_with_age_secret();
+    auto cli = [&](const std::string& args) {
+        return run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt '" + sopskit::test::cli_path() +
+                   "' " + args);
+    };
+    auto extract = cli("decrypt --output=out.txt --extract='[\"stringData\"][\"password\"]' s.enc.yaml");
+    ASSERT_EQ(extract.exit_code, 0) << extract.err;
+    EXPECT_EQ(sopskit::test::read_file(dir / "out.txt"), "hunter2");
+
+    // Help inside a cluster of short flags lists every option, not only the named ones.
+    auto help = cli("decrypt -ih");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_NE(help.out.find("--extract"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("--rm-hckms"), std::string::npos) << help.out;
+
+    // "-ia R": -i, then -a taking the next argument.
+    std::string key = sopskit::test::read_file(dir / "key.txt");
+    std::string recipient = key.substr(key.find("age1"));
+    recipient = recipient.substr(0, recipient.find_first_of(" \n"));
+    write_file(dir / "t.yaml", kSecret);
+    auto in_place = cli("encrypt -ia " + recipient + " t.yaml");
+    ASSERT_EQ(in_place.exit_code, 0) << in_place.err;
+    EXPECT_NE(sopskit::test::read_file(dir / "t.yaml").find("ENC[AES256_GCM"), std::string::npos);
+    EXPECT_EQ(cli("decrypt t.yaml").out, kSecret);
+
+    // No file and no command: the help, of every command and option.
+    for (const char* nothing : {"", "--indent 2"}) {
+        auto usage = cli(nothing);
+        EXPECT_EQ(usage.exit_code, 100) << nothing;
+        EXPECT_NE(usage.err.find("decrypt-manifests"), std::string::npos) << nothing << ": " << usage.err;
+        EXPECT_NE(usage.err.find("--rm-hckms"), std::string::npos) << nothing << ": " << usage.err;
+    }
+
+    auto unknown = cli("decrypt --bogus s.enc.yaml");
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_EQ(unknown.err, "The following argument was not expected: --bogus\nRun with --help for more information.\n");
+    auto missing = cli("decrypt s.enc.yaml --extract");
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_EQ(missing.err, "--extract: 1 required TEXT missing\nRun with --help for more information.\n");
+    auto bad = cli("decrypt --indent x s.enc.yaml");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(bad.err, "Could not convert: --indent = x\nRun with --help for more information.\n");
+    // The key-service switch is read from the environment without being named.
+    auto env = run("cd '" + dir.string() + "' && HOME='" + dir.string() + "' SOPS_AGE_KEY_FILE=key.txt SOPS_ENABLE_LOCAL_KEYSERVICE=false '" +
+                   sopskit::test::cli_path() + "' decrypt s.enc.yaml");
+    EXPECT_NE(env.exit_code, 0);
+    EXPECT_NE(env.err.find("Failed to get the data key"), std::string::npos) << env.err;
+}
+
+// main registers a group of subcommands only when one of its names is an argument: every
+// subcommand `--help` lists must be in command_groups.hpp, under the group that registers it.
+TEST(Startup, CommandGroupsListEverySubcommand) {
+    namespace g = sopskit::cli::command_groups;
+    std::vector<std::string_view> listed;
+    for (const auto* group : {&g::kKeygen, &g::kAudit, &g::kPublish, &g::kKeyservice, &g::kKmsEmulator})
+        listed.insert(listed.end(), std::begin(*group), std::end(*group));
+    for (std::string_view n : g::kKeymgmt) listed.push_back(n);
+    for (std::string_view n : g::kEditExec) listed.push_back(n);
+    for (std::string_view n : g::kSecret) listed.push_back(n);
+    for (std::string_view n : g::kDecryptor) listed.push_back(n);
+    for (std::string_view n : g::kDocs) listed.push_back(n);
+    for (std::string_view n : g::kFile) listed.push_back(n);
+
+    fs::path dir = sopskit::test::make_temp_dir();
+    std::string cli = "cd '" + dir.string() + "' && HOME='" + dir.string() + "' '" + sopskit::test::cli_path() + "' ";
+    auto help = run(cli + "--help");
+    ASSERT_EQ(help.exit_code, 0) << help.err;
+    size_t at = help.out.find("Subcommands:\n");
+    ASSERT_NE(at, std::string::npos) << help.out;
+    std::istringstream lines(help.out.substr(at + 13));
+    int seen = 0;
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::string name;
+        if (line.rfind("  ", 0) != 0 || !(words >> name)) continue;
+        ++seen;
+        EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name << " is missing from cli/command_groups.hpp";
+        // Registered, the subcommand rejects the root's --version; left out, `name` would be
+        // read as a file and the version printed.
+        auto r = run(cli + name + " --version", "");
+        EXPECT_NE(r.exit_code, 0) << name << ": " << r.out;
+        EXPECT_EQ(r.out.find("drop-in for sops"), std::string::npos) << name << " was not registered: " << r.out;
+    }
+    EXPECT_GE(seen, 20);
 }

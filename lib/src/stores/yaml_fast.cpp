@@ -1,0 +1,383 @@
+// The YAML fast path (yaml_fast.hpp): a line scanner for the block-style subset and an
+// encrypting emitter that follows the writer's layout rules for that subset.
+#include "stores/yaml_fast.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <unordered_set>
+
+#include "core/mac_hasher.hpp"
+#include "core/value_bytes.hpp"
+#include "sopskit/engine.hpp"
+#include "sopskit/secure.hpp"
+#include "stores/stores_internal.hpp"
+#include "stores/yaml_scalars.hpp"
+
+namespace sopskit::detail {
+
+namespace {
+
+constexpr std::size_t kMaxDepth = 1000;    // deeper documents take the tree path
+constexpr std::size_t kMaxKeyLength = 1000;  // YAML limits implicit keys to 1024 characters
+constexpr std::size_t kLinearKeyCheck = 16;  // duplicate keys: linear search below, a set above
+
+using Ev = FastYaml::Ev;
+
+// A plain scalar the subset accepts: printable ASCII already checked by the line scan, no
+// leading indicator (a '-' only before a non-blank), no ": " inside and no ':' at the end.
+bool plain_scalar_ok(std::string_view s) {
+    if (s.empty()) return false;
+    char first = s[0];
+    if (std::string_view("?:,[]{}#&*!|>'\"%@`").find(first) != std::string_view::npos) return false;
+    if (first == '-' && (s.size() == 1 || s[1] == ' ')) return false;
+    if (s.back() == ':' || s.back() == ' ') return false;
+    return s.find(": ") == std::string_view::npos;
+}
+
+struct Open {
+    bool is_map = false;
+    std::size_t col = 0;
+    bool pending = false;      // a key or dash waits for its value
+    std::size_t keys_from = 0;  // its keys in Scanner::keys_
+    std::unique_ptr<std::unordered_set<std::string_view>> key_set;
+};
+
+class Scanner {
+public:
+    Scanner(std::string_view text, bool timestamps) {
+        doc_.text = text;
+        doc_.timestamps = timestamps;
+        // At most four events per line; pages reserved but never written cost no memory, and
+        // growing by doubling would hold the old and the new array at once.
+        std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+        doc_.events.reserve(4 * lines + 16);
+    }
+
+    std::optional<FastYaml> run() {
+        std::string_view t = doc_.text;
+        std::size_t pos = 0;
+        while (pos < t.size()) {
+            std::size_t eol = t.find('\n', pos);
+            if (eol == std::string_view::npos) eol = t.size();
+            if (!line(t.substr(pos, eol - pos))) return std::nullopt;
+            pos = eol + 1;
+        }
+        if (stack_.empty()) return std::nullopt;  // no document: the tree path says why
+        if (!close_to(0, true)) return std::nullopt;
+        return std::move(doc_);
+    }
+
+private:
+    bool line(std::string_view l) {
+        // Printable ASCII only: no tabs, CR, control or multi-byte characters, and no comments.
+        for (char c : l)
+            if (c < 0x20 || c > 0x7E || c == '#') return false;
+        std::size_t n = l.find_first_not_of(' ');
+        if (n == std::string_view::npos) return true;  // blank
+        std::string_view rest = l.substr(n);
+        while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+        if (n == 0 && (rest.starts_with("---") || rest.starts_with("...") || rest[0] == '%')) return false;
+        bool dash = rest[0] == '-' && (rest.size() == 1 || rest[1] == ' ');
+        if (stack_.empty()) {
+            if (n != 0 || dash) return false;  // the root is a mapping at column 0
+            open(true, 0);
+            return map_entry(rest, n);
+        }
+        Open& top = stack_.back();
+        if (top.pending) {
+            top.pending = false;
+            if (n > top.col || (n == top.col && top.is_map && dash)) {
+                if (stack_.size() >= kMaxDepth) return false;
+                open(!dash, n);
+                return dash ? list_entry(rest, n) : map_entry(rest, n);
+            }
+            event(Ev::Null);
+            after_value();
+        }
+        if (!close_to(n, false)) return false;
+        Open& cur = stack_.back();
+        if (cur.col != n) return false;
+        if (!cur.is_map && !dash) {
+            // A sequence at its key's column ends at the next key.
+            if (stack_.size() < 2 || !stack_[stack_.size() - 2].is_map || stack_[stack_.size() - 2].col != n) return false;
+            close();
+        } else if (cur.is_map && dash) {
+            return false;
+        }
+        return stack_.back().is_map ? map_entry(rest, n) : list_entry(rest, n);
+    }
+
+    // Closes the collections deeper than column `n` (all of them with `all`).
+    bool close_to(std::size_t n, bool all) {
+        if (!stack_.empty() && stack_.back().pending) {
+            stack_.back().pending = false;
+            event(Ev::Null);
+            after_value();
+        }
+        while (!stack_.empty() && (all || stack_.back().col > n)) close();
+        return all || !stack_.empty();
+    }
+
+    void open(bool is_map, std::size_t col) {
+        event(is_map ? Ev::MapStart : Ev::ListStart);
+        Open o;
+        o.is_map = is_map;
+        o.col = col;
+        o.keys_from = keys_.size();
+        stack_.push_back(std::move(o));
+    }
+
+    void close() {
+        keys_.resize(stack_.back().keys_from);
+        stack_.pop_back();
+        event(Ev::End);
+        after_value();
+    }
+
+    // A value was completed in the innermost open collection (nothing to do: maps expect a key
+    // and lists a dash again).
+    void after_value() {}
+
+    // `key: value`, `key:` (a value on the next lines, or null) at column `col`.
+    bool map_entry(std::string_view rest, std::size_t col) {
+        std::size_t colon = 0;
+        for (;;) {
+            colon = rest.find(':', colon);
+            if (colon == std::string_view::npos) return false;  // a scalar where a key belongs
+            if (colon + 1 == rest.size() || rest[colon + 1] == ' ') break;
+            ++colon;
+        }
+        std::string_view key = rest.substr(0, colon);
+        if (key.size() > kMaxKeyLength || key.find(' ') != std::string_view::npos || !plain_scalar_ok(key) || key == "<<")
+            return false;
+        if (!remember_key(key) || !text_event(Ev::Key, key)) return false;
+        std::size_t v = rest.find_first_not_of(' ', colon + 1);
+        if (v == std::string_view::npos) {
+            stack_.back().pending = true;
+            return true;
+        }
+        (void)col;
+        return scalar(rest.substr(v));
+    }
+
+    // `- value`, `- key: value` (a mapping inside the entry), `-` (a value on the next lines).
+    bool list_entry(std::string_view rest, std::size_t col) {
+        std::size_t v = rest.find_first_not_of(' ', 1);
+        if (v == std::string_view::npos) {
+            stack_.back().pending = true;
+            return true;
+        }
+        std::string_view value = rest.substr(v);
+        if (value[0] == '-' && (value.size() == 1 || value[1] == ' ')) return false;  // "- - x"
+        if (value.find(": ") != std::string_view::npos || value.back() == ':') {
+            if (stack_.size() >= kMaxDepth) return false;
+            open(true, col + v);
+            return map_entry(value, col + v);
+        }
+        return scalar(value);
+    }
+
+    bool scalar(std::string_view s) {
+        if (!plain_scalar_ok(s) || !text_event(Ev::Scalar, s)) return false;
+        doc_.scalar_bytes += s.size();
+        ++doc_.scalars;
+        after_value();
+        return true;
+    }
+
+    // go-yaml refuses a mapping with a key written twice: such files take the tree path.
+    bool remember_key(std::string_view key) {
+        Open& o = stack_.back();
+        if (o.key_set) return o.key_set->insert(key).second;
+        for (std::size_t i = o.keys_from; i < keys_.size(); ++i)
+            if (keys_[i] == key) return false;
+        keys_.push_back(key);
+        if (keys_.size() - o.keys_from > kLinearKeyCheck) {
+            o.key_set = std::make_unique<std::unordered_set<std::string_view>>(keys_.begin() + static_cast<std::ptrdiff_t>(o.keys_from), keys_.end());
+            keys_.resize(o.keys_from);
+        }
+        return true;
+    }
+
+    void event(Ev kind) { doc_.events.push_back(FastYaml::Event{0, 0, static_cast<std::uint64_t>(kind)}); }
+    bool text_event(Ev kind, std::string_view s) {
+        auto offset = static_cast<std::uint64_t>(s.data() - doc_.text.data());
+        if (offset > FastYaml::kMaxOffset || s.size() > FastYaml::kMaxLength) return false;
+        doc_.events.push_back(FastYaml::Event{offset, s.size(), static_cast<std::uint64_t>(kind)});
+        return true;
+    }
+
+    FastYaml doc_;
+    std::vector<Open> stack_;
+    std::vector<std::string_view> keys_;
+};
+
+// The emitter's view of an open collection, as the writer's map_value/list_value see it.
+struct Level {
+    bool is_map = false;
+    int col = 0;
+    bool first = true;
+    bool cursor_placed = false;
+};
+
+class Emitter {
+public:
+    Emitter(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent, const IvStash* reuse)
+        : doc_(doc), policy_(rules), cipher_(cipher), mac_(rules.mac_only_encrypted), reuse_(reuse), best_(indent) {
+        if (best_ < 2 || best_ > 9) best_ = best_ < 2 ? 2 : 9;  // as the writer clamps it
+    }
+
+    std::string run(std::string& mac_hex) {
+        // The output in one allocation: an envelope is 4/3 of its value and up to 115 bytes
+        // more; the metadata follows. Pages reserved but never written cost no memory.
+        out_.reserve(doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120 + 64 * 1024);
+        for (const auto& e : doc_.events) {
+            switch (e.ev()) {
+                case Ev::MapStart:
+                case Ev::ListStart: start(e.ev() == Ev::MapStart); break;
+                case Ev::End:
+                    levels_.pop_back();
+                    value_done();
+                    break;
+                case Ev::Key: key(text_of(e)); break;
+                case Ev::Scalar:
+                    before_value();
+                    leaf(text_of(e));
+                    value_done();
+                    break;
+                case Ev::Null:
+                    before_value();
+                    out_ += " null\n";
+                    value_done();
+                    break;
+            }
+        }
+        mac_hex = mac_.hex();
+        return std::move(out_);
+    }
+
+private:
+    std::string_view text_of(const FastYaml::Event& e) const { return doc_.text.substr(e.offset, e.length); }
+
+    int child_column(int col) const { return best_ * ((col + best_) / best_); }
+    void indent_to(int col) { out_.append(static_cast<std::size_t>(col), ' '); }
+
+    // A list entry's dash goes before its value.
+    void before_value() {
+        if (levels_.empty() || levels_.back().is_map) return;
+        Level& l = levels_.back();
+        if (!(l.first && l.cursor_placed)) indent_to(l.col);
+        l.first = false;
+        out_ += '-';
+    }
+
+    void start(bool is_map) {
+        Level child;
+        child.is_map = is_map;
+        if (!levels_.empty()) {
+            before_value();
+            const Level& parent = levels_.back();
+            if (parent.is_map) {
+                out_ += '\n';
+                child.col = child_column(parent.col);
+            } else {
+                out_ += ' ';
+                child.col = parent.col + 2;
+                child.cursor_placed = true;
+            }
+        }
+        levels_.push_back(child);
+    }
+
+    void key(std::string_view k) {
+        Level& l = levels_.back();
+        if (!(l.first && l.cursor_placed)) indent_to(l.col);
+        l.first = false;
+        key_text_.assign(k);
+        yaml_append_key(out_, key_text_);
+        out_ += ':';
+        path_.push_back(k);
+    }
+
+    // The value of a key is complete: its key leaves the path.
+    void value_done() {
+        if (!levels_.empty() && levels_.back().is_map && !path_.empty()) path_.pop_back();
+    }
+
+    void leaf(std::string_view text) {
+        Value v;
+        if (auto resolved = resolve_plain_non_string(text)) v = std::move(*resolved);
+        else v = Value::string(std::string(text));
+        if (!doc_.timestamps && v.kind == Kind::Time) v = Value::string(std::string(text));
+        out_ += ' ';
+        if (v.kind == Kind::Null) {  // nothing to encrypt, nothing hashed (as encrypt_branches)
+            yaml_append_one_line_scalar(out_, v);
+            out_ += '\n';
+            return;
+        }
+        bool encrypted = policy_.should_encrypt(path_, no_comments_, false);
+        if (!policy_.mac_only_encrypted() || encrypted) {
+            mac_.add(value_bytes_view(v, scratch_));
+            wipe(scratch_);
+        }
+        if (encrypted) {
+            aad_.clear();
+            for (auto p : path_) {
+                aad_ += p;
+                aad_ += ':';
+            }
+            if (path_.empty()) aad_.push_back(':');
+            std::string env = cipher_.encrypt(v, aad_, reuse_ ? reuse_->find(aad_, v) : std::string_view());
+            yaml_append_one_line_scalar(out_, Value::string(std::move(env)));
+        } else {
+            yaml_append_one_line_scalar(out_, v);
+        }
+        out_ += '\n';
+    }
+
+    const FastYaml& doc_;
+    EncryptionPolicy policy_;
+    const ValueCipher& cipher_;
+    MacHasher mac_;
+    const IvStash* reuse_;
+    int best_;
+    std::vector<Level> levels_;
+    std::vector<std::string_view> path_;
+    const std::vector<std::vector<std::string_view>> no_comments_;
+    std::string out_;
+    std::string aad_;
+    std::string key_text_;
+    std::string scratch_;
+};
+
+}  // namespace
+
+bool FastYaml::has_top_level_key(std::string_view key) const {
+    std::size_t depth = 0;
+    for (const auto& e : events) {
+        if (e.ev() == Ev::MapStart || e.ev() == Ev::ListStart) ++depth;
+        else if (e.ev() == Ev::End) --depth;
+        else if (e.ev() == Ev::Key && depth == 1 && text.substr(e.offset, e.length) == key) return true;
+    }
+    return false;
+}
+
+std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps) {
+    return Scanner(bytes, timestamps).run();
+}
+
+std::string yaml_fast_encrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent,
+                              std::string& mac_hex, const IvStash* reuse) {
+    return Emitter(doc, rules, cipher, indent, reuse).run(mac_hex);
+}
+
+bool yaml_fast_path_enabled() {
+    static const bool enabled = [] {
+        const char* v = std::getenv("SOPSKIT_YAML_FAST");
+        return !(v && std::string_view(v) == "0");
+    }();
+    return enabled;
+}
+
+}  // namespace sopskit::detail

@@ -1,0 +1,160 @@
+// The YAML fast path of encryption (stores/yaml_fast.hpp): it takes only its subset, and on
+// what it takes it writes the tree path's bytes and MAC exactly (one fixed IV for every value
+// makes both deterministic).
+#include <gtest/gtest.h>
+
+#include "sopskit/error.hpp"
+#include "sopskit/format.hpp"
+#include "sopskit/keys.hpp"
+#include "sopskit/sops_file.hpp"
+#include "stores/yaml_fast.hpp"
+#include "stores/yaml_fast_check.hpp"
+
+using namespace sopskit;
+using detail::fast_check::compare_yaml_paths;
+
+namespace {
+
+CryptRules default_rules() {
+    CryptRules r;
+    r.unencrypted_suffix = kDefaultUnencryptedSuffix;
+    return r;
+}
+
+void expect_same(std::string_view yaml, const CryptRules& rules = default_rules(), int indent = 4, bool timestamps = true) {
+    auto c = compare_yaml_paths(yaml, rules, indent, timestamps);
+    EXPECT_TRUE(c.fast_taken) << "declined:\n" << yaml;
+    EXPECT_TRUE(c.same) << "input:\n" << yaml << "\nfast:\n" << c.fast << "\ntree:\n" << c.tree;
+    EXPECT_EQ(c.fast_mac, c.tree_mac);
+}
+
+const char* kTricky =
+    "a: 1\n"
+    "b:\n"
+    "    c: hello world\n"
+    "    d_unencrypted: true\n"
+    "    l:\n"
+    "    - x\n"
+    "    - -3.5\n"
+    "    -\n"
+    "      k: v\n"
+    "      m:\n"
+    "    - null\n"
+    "    -\n"
+    "        - q\n"
+    "    -   spaced: entry\n"
+    "        next: one\n"
+    "e: 2001-12-14\n"
+    "ts: 2001-12-14t21:59:43.10-05:00\n"
+    "f: .inf\n"
+    "g: 0x1F\n"
+    "h: ~\n"
+    "i:\n"
+    "true: key that reads as a bool\n"
+    "1.50: key that reads as a number\n"
+    "null: key null\n"
+    "s: a:b, c[d] {e}  f\n"
+    "url: http://example.com/x?y=z\n"
+    "dash: -x\n"
+    "yes: on\n"
+    "empty_map_value:\n"
+    "\n"
+    "   \n"
+    "last:\n"
+    "  - 1\n"
+    "  - two\n";
+
+}  // namespace
+
+TEST(YamlFastPath, WritesTheTreePathsBytesAndMac) {
+    expect_same(kTricky);
+    expect_same("k: v");  // no final line break
+    expect_same("app0:\n    name: service-0\n    password: p4ssw0rd-0-xxxx\n    port: 1000\n    enabled: true\n"
+                "    tags:\n        - a0\n        - b0\n");
+}
+
+TEST(YamlFastPath, KeepsTheRulesIndentAndTimestampOption) {
+    CryptRules regex;
+    regex.encrypted_regex = "^(c|l|k)$";
+    expect_same(kTricky, regex);
+    CryptRules suffix;
+    suffix.encrypted_suffix = "_secret";
+    expect_same("a_secret: 1\nb:\n  c_secret:\n    - x\n  d: y\n", suffix);
+    CryptRules unregex;
+    unregex.unencrypted_regex = "^b$";
+    expect_same(kTricky, unregex);
+    CryptRules mac_only = regex;
+    mac_only.mac_only_encrypted = true;
+    expect_same(kTricky, mac_only);
+    for (int indent : {0, 2, 3, 9, 12}) expect_same(kTricky, default_rules(), indent);
+    expect_same(kTricky, default_rules(), 4, false);
+}
+
+TEST(YamlFastPath, DeclinesWhatItDoesNotHandle) {
+    for (const char* yaml : {
+             "",
+             "\n  \n",
+             "a: 1 # comment\n",
+             "# head\na: 1\n",
+             "a: 'quoted'\n",
+             "a: \"quoted\"\n",
+             "a: [1, 2]\n",
+             "a: {b: 1}\n",
+             "a: &x 1\nb: *x\n",
+             "a: !!str 1\n",
+             "a: |\n  block\n",
+             "a: >\n  folded\n",
+             "a: multi\n  line\n",
+             "---\na: 1\n",
+             "a: 1\n...\n",
+             "%YAML 1.2\n---\na: 1\n",
+             "a:\t1\n",
+             "a: 1\r\n",
+             "a: caf\xc3\xa9\n",
+             "a: 1\na: 2\n",
+             "<<: {a: 1}\n",
+             "- a\n",
+             "  a: 1\n",
+             "a:\n  b: 1\n c: 2\n",
+             "a: b: c\n",
+             "a: b:\n",
+             "a: - b\n",
+             "a:\n- x\n- - y\n",
+             "key with space: 1\n",
+             "? a\n: b\n",
+             "a: @x\n",
+             "a:\n  - x\n  b: 1\n",
+             "scalar\n",
+         })
+        EXPECT_FALSE(detail::yaml_fast_parse(yaml, true).has_value()) << yaml;
+}
+
+TEST(YamlFastPath, DuplicateKeysAreLeftToTheTreePathsError) {
+    std::string many;
+    for (int i = 0; i < 40; ++i) many += "k" + std::to_string(i) + ": v\n";
+    EXPECT_TRUE(detail::yaml_fast_parse(many, true).has_value());
+    EXPECT_FALSE(detail::yaml_fast_parse(many + "k7: again\n", true).has_value());  // past the linear check
+    EXPECT_FALSE(detail::yaml_fast_parse("a:\n  x: 1\n  x: 2\n", true).has_value());
+    EXPECT_TRUE(detail::yaml_fast_parse("a:\n  x: 1\nb:\n  x: 2\n", true).has_value());  // other mappings
+}
+
+TEST(YamlFastPath, DeepNestingIsDeclinedWithoutRecursion) {
+    std::string deep;
+    for (int i = 0; i < 5000; ++i) deep += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+    EXPECT_FALSE(detail::yaml_fast_parse(deep, true).has_value());
+    std::string ok;
+    for (int i = 0; i < 200; ++i) ok += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+    expect_same(ok);
+}
+
+TEST(YamlFastPath, AFileWithASopsKeyIsStillRefused) {
+    EncryptRequest req;
+    req.input_format = req.output_format = Format::Yaml;
+    KeyRing ring;
+    try {
+        encrypt_document("a: 1\nsops: x\n", req, ring);
+        FAIL() << "encrypted a file holding a sops key";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::FileAlreadyEncrypted);
+    }
+}

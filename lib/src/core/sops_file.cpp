@@ -6,6 +6,7 @@
 #include "sopskit/engine.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/keymgmt.hpp"
+#include "stores/stores_internal.hpp"
 #include "stores/yaml_fast.hpp"
 
 namespace sopskit {
@@ -138,6 +139,36 @@ DecryptedFile decrypt_document(std::string_view file, Format format, const KeyRi
     Metadata md = parse_metadata(split.metadata);
     SecureBytes key = ring.unwrap_data_key(md);
     return finish_decrypt(std::move(split), std::move(md), std::move(key), opts);
+}
+
+std::optional<std::string> detail::decrypt_yaml_file_fast(std::string_view file, const KeyRing& ring,
+                                                          const DecryptOptions& opts, const StoreOptions& store) {
+    if (store.yaml_indent < 0 || !yaml_fast_path_enabled()) return std::nullopt;
+    auto doc = yaml_fast_parse(file, store.yaml_timestamps, true);
+    if (!doc || doc->metadata.empty()) return std::nullopt;
+    // The sops entry on its own: a block mapping entry at column 0, read as the tree path reads it.
+    Value metadata;
+    try {
+        Branches entry = yaml_load(doc->metadata, store.yaml_timestamps);
+        if (entry.size() != 1) return std::nullopt;
+        for (auto& item : entry.front())
+            if (!item.is_comment() && item.key.text == "sops") metadata = std::move(item.value);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    if (metadata.kind != Kind::Map) return std::nullopt;
+    Metadata md = parse_metadata(metadata);
+    SecureBytes key = ring.unwrap_data_key(md);
+    {
+        ValueCipher cipher(key);
+        std::string mac;
+        auto out = yaml_fast_decrypt(*doc, md.rules, cipher, store.yaml_indent, mac);
+        if (out && (opts.ignore_mac || check_mac(md.mac, md.last_modified, mac, cipher) == MacCheck::Match)) return out;
+        if (out) wipe(*out);
+    }
+    // Declined after all: the tree path, with the key already unwrapped, answers or says why.
+    DecryptedFile dec = decrypt_document_with_key(file, Format::Yaml, std::move(key), opts, store);
+    return emit_plain(Format::Yaml, dec.branches, store);
 }
 
 DecryptedFile decrypt_document_with_key(std::string_view file, Format format, SecureBytes data_key,

@@ -16,6 +16,9 @@ std::string yaml_emit_value(const Value& v, int indent);
 // text has no line break (throws Error for one that has: its literal block depends on the column).
 void yaml_append_key(std::string& out, const std::string& key);
 void yaml_append_one_line_scalar(std::string& out, const Value& v);
+// What the writer puts after "key:" at column `col` (or after "-" with `in_list`) for a scalar
+// with no comments: " text\n", or a literal block.
+void yaml_append_entry_scalar(std::string& out, const Value& v, int col, bool in_list, int indent);
 
 // JSON (json_store.cpp): one top-level object, key order kept, Go encoding/json output.
 Branch json_load(std::string_view bytes);

@@ -45,7 +45,7 @@ struct Open {
 
 class Scanner {
 public:
-    Scanner(std::string_view text, bool timestamps) {
+    Scanner(std::string_view text, bool timestamps, bool capture_metadata) : capture_metadata_(capture_metadata) {
         doc_.text = text;
         doc_.timestamps = timestamps;
         // At most four events per line; pages reserved but never written cost no memory, and
@@ -60,7 +60,13 @@ public:
         while (pos < t.size()) {
             std::size_t eol = t.find('\n', pos);
             if (eol == std::string_view::npos) eol = t.size();
-            if (!line(t.substr(pos, eol - pos))) return std::nullopt;
+            std::string_view l = t.substr(pos, eol - pos);
+            if (capture_metadata_ && l.starts_with("sops:") && (l.size() == 5 || l[5] == ' ')) {
+                if (!metadata_entry(pos)) return std::nullopt;
+                pos += doc_.metadata.size();
+                continue;
+            }
+            if (!line(l)) return std::nullopt;
             pos = eol + 1;
         }
         if (stack_.empty()) return std::nullopt;  // no document: the tree path says why
@@ -69,6 +75,20 @@ public:
     }
 
 private:
+    // The top-level `sops:` entry at `pos`: its line and the indented or blank lines after it.
+    bool metadata_entry(std::size_t pos) {
+        if (!doc_.metadata.empty()) return false;
+        if (stack_.empty()) open(true, 0);
+        if (!close_to(0, false) || stack_.size() != 1 || !remember_key("sops")) return false;
+        std::string_view t = doc_.text;
+        std::size_t end = t.find('\n', pos);
+        while (end != std::string_view::npos && end + 1 < t.size() && (t[end + 1] == ' ' || t[end + 1] == '\n'))
+            end = t.find('\n', end + 1);
+        end = end == std::string_view::npos ? t.size() : end + 1;
+        doc_.metadata = t.substr(pos, end - pos);
+        return true;
+    }
+
     bool line(std::string_view l) {
         // Printable ASCII only: no tabs, CR, control or multi-byte characters, and no comments.
         for (char c : l)
@@ -161,21 +181,25 @@ private:
         return scalar(rest.substr(v));
     }
 
-    // `- value`, `- key: value` (a mapping inside the entry), `-` (a value on the next lines).
+    // `- value`, `- key: value` (a mapping inside the entry), `- - value` (a sequence inside
+    // it, as the writer puts one), `-` (a value on the next lines).
     bool list_entry(std::string_view rest, std::size_t col) {
-        std::size_t v = rest.find_first_not_of(' ', 1);
-        if (v == std::string_view::npos) {
-            stack_.back().pending = true;
-            return true;
-        }
-        std::string_view value = rest.substr(v);
-        if (value[0] == '-' && (value.size() == 1 || value[1] == ' ')) return false;  // "- - x"
-        if (value.find(": ") != std::string_view::npos || value.back() == ':') {
+        for (;;) {
+            std::size_t v = rest.find_first_not_of(' ', 1);
+            if (v == std::string_view::npos) {
+                stack_.back().pending = true;
+                return true;
+            }
+            std::string_view value = rest.substr(v);
+            bool dash = value[0] == '-' && (value.size() == 1 || value[1] == ' ');
+            bool map = !dash && (value.find(": ") != std::string_view::npos || value.back() == ':');
+            if (!dash && !map) return scalar(value);
             if (stack_.size() >= kMaxDepth) return false;
-            open(true, col + v);
-            return map_entry(value, col + v);
+            open(map, col + v);
+            if (map) return map_entry(value, col + v);
+            rest = value;
+            col += v;
         }
-        return scalar(value);
     }
 
     bool scalar(std::string_view s) {
@@ -208,6 +232,7 @@ private:
         return true;
     }
 
+    bool capture_metadata_;
     FastYaml doc_;
     std::vector<Open> stack_;
     std::vector<std::string_view> keys_;
@@ -221,17 +246,27 @@ struct Level {
     bool cursor_placed = false;
 };
 
+// Thrown by the decrypting emitter for a value the tree path must handle (and report).
+struct Declined {};
+
 class Emitter {
 public:
-    Emitter(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent, const IvStash* reuse)
-        : doc_(doc), policy_(rules), cipher_(cipher), mac_(rules.mac_only_encrypted), reuse_(reuse), best_(indent) {
+    Emitter(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent, const IvStash* reuse,
+            bool decrypt)
+        : doc_(doc), policy_(rules), cipher_(cipher), mac_(rules.mac_only_encrypted), reuse_(reuse), best_(indent),
+          decrypt_(decrypt) {
         if (best_ < 2 || best_ > 9) best_ = best_ < 2 ? 2 : 9;  // as the writer clamps it
     }
 
+    ~Emitter() { wipe(out_); }  // a declined decryption leaves plaintext behind
+    Emitter(const Emitter&) = delete;
+    Emitter& operator=(const Emitter&) = delete;
+
     std::string run(std::string& mac_hex) {
         // The output in one allocation: an envelope is 4/3 of its value and up to 115 bytes
-        // more; the metadata follows. Pages reserved but never written cost no memory.
-        out_.reserve(doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120 + 64 * 1024);
+        // more; the metadata follows. Pages reserved but never written cost no memory. A
+        // decrypted file is smaller than the encrypted one.
+        out_.reserve(decrypt_ ? doc_.text.size() : doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120 + 64 * 1024);
         for (const auto& e : doc_.events) {
             switch (e.ev()) {
                 case Ev::MapStart:
@@ -310,6 +345,10 @@ private:
         if (auto resolved = resolve_plain_non_string(text)) v = std::move(*resolved);
         else v = Value::string(std::string(text));
         if (!doc_.timestamps && v.kind == Kind::Time) v = Value::string(std::string(text));
+        if (decrypt_) {
+            decrypted_leaf(std::move(v));
+            return;
+        }
         out_ += ' ';
         if (v.kind == Kind::Null) {  // nothing to encrypt, nothing hashed (as encrypt_branches)
             yaml_append_one_line_scalar(out_, v);
@@ -322,12 +361,7 @@ private:
             wipe(scratch_);
         }
         if (encrypted) {
-            aad_.clear();
-            for (auto p : path_) {
-                aad_ += p;
-                aad_ += ':';
-            }
-            if (path_.empty()) aad_.push_back(':');
+            fill_additional_data();
             std::string env = cipher_.encrypt(v, aad_, reuse_ ? reuse_->find(aad_, v) : std::string_view());
             yaml_append_one_line_scalar(out_, Value::string(std::move(env)));
         } else {
@@ -336,12 +370,44 @@ private:
         out_ += '\n';
     }
 
+    // As decrypt_branches: an envelope where the rules want one is decrypted, then hashed.
+    void decrypted_leaf(Value v) {
+        const Level& l = levels_.back();
+        if (v.kind != Kind::Null) {
+            bool encrypted = policy_.should_encrypt(path_, no_comments_, false);
+            if (encrypted) {
+                if (v.kind != Kind::String) throw Declined{};
+                fill_additional_data();
+                try {
+                    v = cipher_.decrypt(v.text, aad_);
+                } catch (const Error&) {
+                    throw Declined{};
+                }
+            }
+            if (!policy_.mac_only_encrypted() || encrypted) {
+                mac_.add(value_bytes_view(v, scratch_));
+                wipe(scratch_);
+            }
+        }
+        yaml_append_entry_scalar(out_, v, l.col, !l.is_map, best_);
+    }
+
+    void fill_additional_data() {
+        aad_.clear();
+        for (auto p : path_) {
+            aad_ += p;
+            aad_ += ':';
+        }
+        if (path_.empty()) aad_.push_back(':');
+    }
+
     const FastYaml& doc_;
     EncryptionPolicy policy_;
     const ValueCipher& cipher_;
     MacHasher mac_;
     const IvStash* reuse_;
     int best_;
+    bool decrypt_;
     std::vector<Level> levels_;
     std::vector<std::string_view> path_;
     const std::vector<std::vector<std::string_view>> no_comments_;
@@ -363,13 +429,24 @@ bool FastYaml::has_top_level_key(std::string_view key) const {
     return false;
 }
 
-std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps) {
-    return Scanner(bytes, timestamps).run();
+std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps, bool capture_metadata) {
+    return Scanner(bytes, timestamps, capture_metadata).run();
 }
 
 std::string yaml_fast_encrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent,
                               std::string& mac_hex, const IvStash* reuse) {
-    return Emitter(doc, rules, cipher, indent, reuse).run(mac_hex);
+    return Emitter(doc, rules, cipher, indent, reuse, false).run(mac_hex);
+}
+
+std::optional<std::string> yaml_fast_decrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher,
+                                             int indent, std::string& mac_hex) {
+    // A document of nothing but its metadata is written `{}` by the tree path.
+    if (doc.events.size() <= 2) return std::nullopt;
+    try {
+        return Emitter(doc, rules, cipher, indent, nullptr, true).run(mac_hex);
+    } catch (const Declined&) {
+        return std::nullopt;
+    }
 }
 
 bool yaml_fast_path_enabled() {

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "sopskit/cipher.hpp"
+#include "sopskit/keys.hpp"
 #include "sopskit/metadata.hpp"
+#include "sopskit/sops_file.hpp"
 
 namespace sopskit::detail {
 
@@ -32,6 +34,7 @@ struct FastYaml {
     static constexpr std::uint64_t kMaxOffset = (std::uint64_t{1} << 40) - 1;
     static constexpr std::uint64_t kMaxLength = (std::uint64_t{1} << 21) - 1;
     std::string_view text;
+    std::string_view metadata;  // with `capture_metadata`: the top-level `sops:` entry's lines
     std::vector<Event> events;  // in document order; the root mapping's MapStart comes first
     std::size_t scalar_bytes = 0;
     std::size_t scalars = 0;
@@ -40,8 +43,10 @@ struct FastYaml {
     bool has_top_level_key(std::string_view key) const;
 };
 
-// Scans `bytes`; nullopt when they are outside the subset (or hold no document at all).
-std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps);
+// Scans `bytes`; nullopt when they are outside the subset (or hold no document at all). With
+// `capture_metadata`, the lines of a top-level `sops:` entry (which holds block scalars) are
+// not scanned but kept in `metadata`, for libfyaml to read on their own.
+std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps, bool capture_metadata = false);
 
 // The encrypted document without its sops entry, as yaml_emit writes the tree after
 // encrypt_branches, and the MAC hex into `mac_hex`. `reuse` supplies IVs as for encrypt_branches.
@@ -49,8 +54,21 @@ std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps)
 std::string yaml_fast_encrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent,
                               std::string& mac_hex, const IvStash* reuse = nullptr);
 
-// Whether encrypt_document tries the fast path (on unless SOPSKIT_YAML_FAST=0 in the
-// environment, which the tests and the bench use to time or compare the tree path).
+// The decrypted document as emit_plain writes the tree after decrypt_branches, and the MAC
+// hex; nullopt when a value cannot take the fast path (not an envelope where one is due, or
+// one that does not decrypt): the tree path then gives the error.
+std::optional<std::string> yaml_fast_decrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher,
+                                             int indent, std::string& mac_hex);
+
+// A whole YAML file decrypted to YAML, as decrypt_document and emit_plain give it, through the
+// fast path when the file is in its subset (sops_file.cpp); nullopt when it is not, before any
+// key is unwrapped. Once the data key is unwrapped it always answers, through the tree path
+// if need be (which also gives every error, MAC mismatches included).
+std::optional<std::string> decrypt_yaml_file_fast(std::string_view file, const KeyRing& ring, const DecryptOptions& opts,
+                                                  const StoreOptions& store);
+
+// Whether the fast paths are tried (on unless SOPSKIT_YAML_FAST=0 in the environment, which
+// the bench uses to time the tree path).
 bool yaml_fast_path_enabled();
 
 }  // namespace sopskit::detail

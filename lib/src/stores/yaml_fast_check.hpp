@@ -70,4 +70,30 @@ inline Comparison compare_yaml_paths(std::string_view bytes, const CryptRules& r
     return c;
 }
 
+// Decryption: `bytes` read as an encrypted file (a top-level sops entry is set aside by both
+// paths). When the fast path takes it and decrypts every value, the tree path must decrypt it
+// too and write the same bytes and MAC.
+inline Comparison compare_yaml_decrypt_paths(std::string_view bytes, const CryptRules& rules, const ValueCipher& cipher,
+                                             int indent, bool timestamps) {
+    Comparison c;
+    auto doc = yaml_fast_parse(bytes, timestamps, true);
+    if (!doc) return c;
+    auto fast = yaml_fast_decrypt(*doc, rules, cipher, indent, c.fast_mac);
+    if (!fast) return c;
+    c.fast_taken = true;
+    c.fast = std::move(*fast);
+    try {
+        Branches tree = yaml_load(bytes, timestamps);
+        for (auto& branch : tree)
+            std::erase_if(branch, [](const Item& i) { return !i.is_comment() && i.key.text == "sops"; });
+        c.tree_mac = decrypt_branches(tree, rules, cipher);
+        c.tree = yaml_emit(tree, indent);
+    } catch (const Error&) {
+        c.same = false;
+        return c;
+    }
+    c.same = c.fast == c.tree && c.fast_mac == c.tree_mac;
+    return c;
+}
+
 }  // namespace sopskit::detail::fast_check

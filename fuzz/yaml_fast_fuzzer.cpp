@@ -1,3 +1,4 @@
+#include <cstdio>
 // The YAML fast path of encryption against the tree path (differential): on every document
 // the fast path takes, both must write the same bytes and MAC (fixed IVs), or the fast path
 // must decline; the same for decryption (bit 0x40 of the first byte, which also picks the
@@ -29,11 +30,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             static const SecureBytes key = SecureBytes::random(32);
             ValueCipher cipher(key);
             auto c = detail::fast_check::compare_yaml_decrypt_paths(text, rules, cipher, indent, timestamps);
-            if (c.fast_taken && !c.same) __builtin_trap();
+            if (c.fast_taken && !c.same) {
+                fprintf(stderr, "FAST<<%s>>\nTREE<<%s>>\nMAC %s %s\n", c.fast.c_str(), c.tree.c_str(), c.fast_mac.c_str(), c.tree_mac.c_str());
+                __builtin_trap();
+            }
             return;
         }
         auto c = detail::fast_check::compare_yaml_paths(text, rules, indent, timestamps);
-        if (c.fast_taken && !c.same) __builtin_trap();  // the fast path wrote what the tree path does not
+        if (c.fast_taken && !c.same) {  // the fast path wrote what the tree path does not
+            fprintf(stderr, "FAST<<%s>>\nTREE<<%s>>\nMAC %s %s\n", c.fast.c_str(), c.tree.c_str(), c.fast_mac.c_str(), c.tree_mac.c_str());
+            __builtin_trap();
+        }
     });
     return 0;
 }

@@ -139,6 +139,8 @@ TEST(YamlFastPath, DeclinesWhatItDoesNotHandle) {
              "a: @x\n",
              "a:\n  - x\n  b: 1\n",
              "scalar\n",
+             "l:\n-\n",  // libfyaml refuses an empty entry of a sequence at its key's column
+             "b:\n  l:\n  - x\n  -\ns: 1\n",
          })
         EXPECT_FALSE(detail::yaml_fast_parse(yaml, true).has_value()) << yaml;
 }
@@ -201,10 +203,10 @@ TEST(YamlFastPath, DecryptsAsTheTreePathDoes) {
     CryptRules mac_only = regex;
     mac_only.mac_only_encrypted = true;
     expect_same_decryption(plain, mac_only, 2);
-    // Metadata with a block scalar and comments is read by libfyaml on its own; keys after it too.
+    // Metadata with a block scalar and a blank line is read by libfyaml on its own; keys after it too.
     expect_same_decryption(plain, default_rules(), 4,
                            "sops:\n    age:\n        - enc: |\n            -----BEGIN AGE-----\n\n            x\n"
-                           "          # a comment\n          recipient: age1x\n    version: 3.13.2\nafter_unencrypted: 1\n",
+                           "          recipient: age1x\n    version: 3.13.2\nafter_unencrypted: 1\n",
                            "after_unencrypted: 1\n");
 }
 
@@ -237,4 +239,11 @@ TEST(YamlFastPath, DecryptionDeclinesWhatTheTreePathRefuses) {
     }
     EXPECT_FALSE(detail::yaml_fast_parse("sops:\n  a: 1\nsops:\n  b: 2\n", true, true).has_value());
     EXPECT_FALSE(detail::yaml_fast_parse("sops:\n  a: 1\n# after\n", true, true).has_value());
+    // A comment in the sops entry's lines may be the document's (this one is): left to the tree path.
+    auto commented = detail::yaml_fast_parse("a_unencrypted: 1\nsops:\n    version: 1\n  # c\n", true, true);
+    ASSERT_TRUE(commented.has_value());
+    EXPECT_FALSE(detail::yaml_fast_metadata(*commented, true).has_value());
+    auto scalar = detail::yaml_fast_parse("a_unencrypted: 1\nsops: x\n", true, true);
+    ASSERT_TRUE(scalar.has_value());
+    EXPECT_FALSE(detail::yaml_fast_metadata(*scalar, true).has_value());
 }

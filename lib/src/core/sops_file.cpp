@@ -146,18 +146,9 @@ std::optional<std::string> detail::decrypt_yaml_file_fast(std::string_view file,
     if (store.yaml_indent < 0 || !yaml_fast_path_enabled()) return std::nullopt;
     auto doc = yaml_fast_parse(file, store.yaml_timestamps, true);
     if (!doc || doc->metadata.empty()) return std::nullopt;
-    // The sops entry on its own: a block mapping entry at column 0, read as the tree path reads it.
-    Value metadata;
-    try {
-        Branches entry = yaml_load(doc->metadata, store.yaml_timestamps);
-        if (entry.size() != 1) return std::nullopt;
-        for (auto& item : entry.front())
-            if (!item.is_comment() && item.key.text == "sops") metadata = std::move(item.value);
-    } catch (const Error&) {
-        return std::nullopt;
-    }
-    if (metadata.kind != Kind::Map) return std::nullopt;
-    Metadata md = parse_metadata(metadata);
+    std::optional<Value> metadata = yaml_fast_metadata(*doc, store.yaml_timestamps);
+    if (!metadata) return std::nullopt;
+    Metadata md = parse_metadata(*metadata);
     SecureBytes key = ring.unwrap_data_key(md);
     {
         ValueCipher cipher(key);

@@ -54,6 +54,10 @@ std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps,
 std::string yaml_fast_encrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent,
                               std::string& mac_hex, const IvStash* reuse = nullptr);
 
+// The sops entry's value as the tree path reads it, when its lines read on their own as one
+// mapping entry holding a mapping, and hold no comment; else nullopt.
+std::optional<Value> yaml_fast_metadata(const FastYaml& doc, bool timestamps);
+
 // The decrypted document as emit_plain writes the tree after decrypt_branches, and the MAC
 // hex; nullopt when a value cannot take the fast path (not an envelope where one is due, or
 // one that does not decrypt): the tree path then gives the error.

@@ -78,6 +78,8 @@ inline Comparison compare_yaml_decrypt_paths(std::string_view bytes, const Crypt
     Comparison c;
     auto doc = yaml_fast_parse(bytes, timestamps, true);
     if (!doc) return c;
+    // As decrypt_yaml_file_fast: a sops entry must read on its own.
+    if (!doc->metadata.empty() && !yaml_fast_metadata(*doc, timestamps)) return c;
     auto fast = yaml_fast_decrypt(*doc, rules, cipher, indent, c.fast_mac);
     if (!fast) return c;
     c.fast_taken = true;

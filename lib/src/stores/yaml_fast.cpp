@@ -2,6 +2,8 @@
 // encrypting emitter that follows the writer's layout rules for that subset.
 #include "stores/yaml_fast.hpp"
 
+#include <sodium/utils.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -308,7 +310,12 @@ public:
         if (best_ < 2 || best_ > 9) best_ = best_ < 2 ? 2 : 9;  // as the writer clamps it
     }
 
-    ~Emitter() { wipe(out_); }  // a declined decryption leaves plaintext behind
+    // A declined decryption leaves plaintext behind. The buffer only ever grows by appending,
+    // so nothing past its size was written (wipe() would clear, and fault in, the capacity).
+    ~Emitter() {
+        sodium_memzero(out_.data(), out_.size());
+        sodium_memzero(piece_.data(), piece_.size());
+    }
     Emitter(const Emitter&) = delete;
     Emitter& operator=(const Emitter&) = delete;
 
@@ -318,6 +325,7 @@ public:
         // decrypted file is smaller than the encrypted one.
         out_.reserve(decrypt_ ? doc_.text.size() : doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120 + 64 * 1024);
         for (const auto& e : doc_.events) {
+            if (decrypt_) ensure_room(kStructureRoom);
             switch (e.ev()) {
                 case Ev::MapStart:
                 case Ev::ListStart: start(e.ev() == Ev::MapStart); break;
@@ -339,6 +347,14 @@ public:
             }
         }
         mac_hex = mac_.hex();
+        if (decrypt_ && out_.capacity() > out_.size() + out_.size() / 4) {
+            // The plaintext is a fraction of the encrypted file the buffer was sized for, and
+            // wiping a string clears its whole capacity: a 50 MB clear touched 40 MB of pages
+            // never written. An exact copy goes out; the written part is cleared here.
+            std::string exact(out_);
+            sodium_memzero(out_.data(), out_.size());
+            out_ = std::move(exact);
+        }
         return std::move(out_);
     }
 
@@ -441,7 +457,24 @@ private:
                 wipe(scratch_);
             }
         }
-        yaml_append_entry_scalar(out_, v, l.col, !l.is_map, best_);
+        piece_.clear();
+        yaml_append_entry_scalar(piece_, v, l.col, !l.is_map, best_);
+        ensure_room(piece_.size());
+        out_ += piece_;
+        sodium_memzero(piece_.data(), piece_.size());
+    }
+
+    // The decrypted output never reallocates by itself: a growing string frees its old buffer
+    // without clearing it, plaintext included. (The reserve is the encrypted file's size, which
+    // only escaped values that grow on output can pass.)
+    static constexpr std::size_t kStructureRoom = 64 * 1024;  // indentation and a key, at most
+    void ensure_room(std::size_t n) {
+        if (out_.size() + n <= out_.capacity()) return;
+        std::string bigger;
+        bigger.reserve(std::max(out_.capacity() * 2, out_.size() + n));
+        bigger.append(out_);
+        sodium_memzero(out_.data(), out_.size());
+        out_.swap(bigger);
     }
 
     void fill_additional_data() {
@@ -467,6 +500,7 @@ private:
     std::string aad_;
     std::string key_text_;
     std::string scratch_;
+    std::string piece_;  // one decrypted scalar as written, before it joins the output
 };
 
 }  // namespace

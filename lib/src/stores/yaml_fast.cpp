@@ -3,6 +3,7 @@
 #include "stores/yaml_fast.hpp"
 
 #include <sodium/utils.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -36,6 +37,16 @@ bool plain_scalar_ok(std::string_view s) {
     if (first == '-' && (s.size() == 1 || s[1] == ' ')) return false;
     if (s.back() == ':' || s.back() == ' ') return false;
     return s.find(": ") == std::string_view::npos;
+}
+
+// Asks the kernel to back a large buffer with 2 MiB pages where it can (a hint): the output of
+// a file of small values is 50 MB, 12,000 page faults in 4 KiB pages, which were a quarter of
+// its encryption's CPU time.
+void prefer_huge_pages(char* data, std::size_t size) {
+    constexpr std::uintptr_t kHuge = 2 * 1024 * 1024;
+    auto from = (reinterpret_cast<std::uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+    auto to = (reinterpret_cast<std::uintptr_t>(data) + size) & ~(kHuge - 1);
+    if (to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
 }
 
 // The keys of one large mapping, for the duplicate check: open addressing over the keys'
@@ -96,6 +107,7 @@ public:
         // growing by doubling would hold the old and the new array at once.
         std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
         doc_.events.reserve(4 * lines + 16);
+        prefer_huge_pages(reinterpret_cast<char*>(doc_.events.data()), doc_.events.capacity() * sizeof(FastYaml::Event));
     }
 
     std::optional<FastYaml> run() {
@@ -324,6 +336,7 @@ public:
         // more; the metadata follows. Pages reserved but never written cost no memory. A
         // decrypted file is smaller than the encrypted one.
         out_.reserve(decrypt_ ? doc_.text.size() : doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120 + 64 * 1024);
+        prefer_huge_pages(out_.data(), out_.capacity());
         for (const auto& e : doc_.events) {
             if (decrypt_) ensure_room(kStructureRoom);
             switch (e.ev()) {

@@ -360,7 +360,7 @@ public:
             }
         }
         mac_hex = mac_.hex();
-        if (decrypt_ && out_.capacity() > out_.size() + out_.size() / 4) {
+        if (decrypt_ && out_.capacity() > 2 * out_.size()) {
             // The plaintext is a fraction of the encrypted file the buffer was sized for, and
             // wiping a string clears its whole capacity: a 50 MB clear touched 40 MB of pages
             // never written. An exact copy goes out; the written part is cleared here.

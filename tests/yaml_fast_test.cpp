@@ -10,6 +10,7 @@
 #include "sopskit/sops_file.hpp"
 #include "stores/yaml_fast.hpp"
 #include "stores/yaml_fast_check.hpp"
+#include "test_support.hpp"
 
 using namespace sopskit;
 using detail::fast_check::compare_yaml_decrypt_paths;
@@ -255,4 +256,57 @@ TEST(YamlFastPath, DecryptionOutputLargerThanTheFileGrowsWithoutLoss) {
     for (int i = 0; i < 3000; ++i) plain += "\\x01";
     plain += "\"\n";
     expect_same_decryption(plain);
+}
+
+namespace {
+
+// The CLI with and without the fast path, in `dir`, with the age key there.
+sopskit::test::RunResult cli(const std::filesystem::path& dir, const std::vector<std::string>& args, bool fast) {
+    std::vector<std::string> argv{sopskit::test::cli_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return sopskit::test::run_argv(argv, dir,
+                                   {{"HOME", dir.string()},
+                                    {"SOPS_AGE_KEY_FILE", (dir / "key.txt").string()},
+                                    {"SOPSKIT_YAML_FAST", fast ? "1" : "0"}});
+}
+
+std::string replace_once(std::string s, std::string_view from, std::string_view to) {
+    auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) s.replace(at, from.size(), to);
+    return s;
+}
+
+}  // namespace
+
+TEST(YamlFastPath, CliAnswersAndErrorsAreTheTreePaths) {
+    auto dir = sopskit::test::make_temp_dir();
+    auto keygen = cli(dir, {"keygen", "age", "--output", (dir / "key.txt").string()}, true);
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+    std::string recipient = keygen.err.substr(keygen.err.find("age1"));
+    recipient.resize(recipient.find_first_of("\n "));
+    const std::string plain = "app:\n    name: service\n    password: p4ss\n    port: 1000\n    tags:\n        - a\n";
+    sopskit::test::write_file(dir / "plain.yaml", plain);
+    auto enc = cli(dir, {"encrypt", "--age", recipient, "plain.yaml"}, true);
+    ASSERT_EQ(enc.exit_code, 0) << enc.err;
+    sopskit::test::write_file(dir / "good.yaml", enc.out);
+    // Tampered copies: a ciphertext, a value that is no envelope, the MAC.
+    std::string data = enc.out.substr(enc.out.find("data:") + 5, 2);
+    sopskit::test::write_file(dir / "bad-value.yaml", replace_once(enc.out, "data:" + data, data == "AA" ? "data:BB" : "data:AA"));
+    sopskit::test::write_file(dir / "plain-value.yaml",
+                              replace_once(enc.out, "    port: ENC[", "    extra: plain\n    port: ENC["));
+    std::string mac = enc.out.substr(enc.out.find("mac: ENC[AES256_GCM,data:") + 25, 2);
+    sopskit::test::write_file(dir / "bad-mac.yaml", replace_once(enc.out, "mac: ENC[AES256_GCM,data:" + mac,
+                                                                 mac == "AA" ? "mac: ENC[AES256_GCM,data:BB" : "mac: ENC[AES256_GCM,data:AA"));
+    for (const char* file : {"good.yaml", "bad-value.yaml", "plain-value.yaml", "bad-mac.yaml"})
+        for (bool ignore_mac : {false, true}) {
+            std::vector<std::string> args{"decrypt", file};
+            if (ignore_mac) args.push_back("--ignore-mac");
+            auto fast = cli(dir, args, true), tree = cli(dir, args, false);
+            EXPECT_EQ(fast.exit_code, tree.exit_code) << file;
+            EXPECT_EQ(fast.out, tree.out) << file;
+            EXPECT_EQ(fast.err, tree.err) << file;
+        }
+    EXPECT_EQ(cli(dir, {"decrypt", "good.yaml"}, true).out, plain);
+    EXPECT_NE(cli(dir, {"decrypt", "bad-mac.yaml"}, true).exit_code, 0);
 }

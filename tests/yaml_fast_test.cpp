@@ -310,3 +310,12 @@ TEST(YamlFastPath, CliAnswersAndErrorsAreTheTreePaths) {
     EXPECT_EQ(cli(dir, {"decrypt", "good.yaml"}, true).out, plain);
     EXPECT_NE(cli(dir, {"decrypt", "bad-mac.yaml"}, true).exit_code, 0);
 }
+
+TEST(YamlFastPath, ManyBlankLinesReserveLittle) {
+    // 16 MiB of line breaks hold no document: declined, without reserving four events a line.
+    std::string blank(16u << 20, '\n');
+    EXPECT_FALSE(detail::yaml_fast_parse(blank, true).has_value());
+    std::string dense;
+    for (int i = 0; i < 20000; ++i) dense += "k" + std::to_string(i) + ":\n";  // more events than a quarter of the bytes
+    expect_same(dense);
+}

@@ -104,9 +104,10 @@ public:
         doc_.text = text;
         doc_.timestamps = timestamps;
         // At most four events per line; pages reserved but never written cost no memory, and
-        // growing by doubling would hold the old and the new array at once.
+        // growing by doubling would hold the old and the new array at once. A quarter of the
+        // size bounds the reserve for files of blank lines (64 MiB of them: 2 GB reserved).
         std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-        doc_.events.reserve(4 * lines + 16);
+        doc_.events.reserve(std::min(4 * lines, text.size() / 4) + 16);
         prefer_huge_pages(reinterpret_cast<char*>(doc_.events.data()), doc_.events.capacity() * sizeof(FastYaml::Event));
     }
 

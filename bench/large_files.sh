@@ -3,7 +3,8 @@
 # shared, loaded machine: encrypt and decrypt of the two 10 MiB shapes (make_large_yaml.py)
 # beside the parse-alone floor of libfyaml and libyaml on the same input bytes (the plain file
 # for encrypt, the encrypted one for decrypt), with peak memory. With a second sopskit (an older
-# build) its figures are printed too. LARGE_FILES_CALLGRIND=1 adds instruction counts
+# build) its figures are printed too; the "tree" figures are the new build with its YAML fast
+# path turned off (SOPSKIT_YAML_FAST=0). LARGE_FILES_CALLGRIND=1 adds instruction counts
 # (valgrind) on a 2 MiB sample: they do not depend on the load at all. Prints key=value lines.
 #   bench/large_files.sh SOPSKIT YAML_FLOOR [OLD_SOPSKIT]
 set -euo pipefail
@@ -30,14 +31,17 @@ for shape in small blobs; do
   "$sopskit" encrypt --age "$recipient" "$plain" > "$work/$shape.enc.yaml"
   echo "large_${shape}_bytes=$(stat -c %s "$plain")"
   echo "large_${shape}_encrypted_bytes=$(stat -c %s "$work/$shape.enc.yaml")"
-  for who in new ${old:+old}; do
+  for who in new tree ${old:+old}; do
     bin="$sopskit"; [ "$who" = old ] && bin="$old"
+    fast=1; [ "$who" = tree ] && fast=0
+    export SOPSKIT_YAML_FAST="$fast"
     read -r s kb < <(cpu "$bin" encrypt --age "$recipient" "$plain")
     echo "large_${shape}_${who}_encrypt_cpu_s=$s"; echo "large_${shape}_${who}_encrypt_peak_kb=$kb"
     read -r s kb < <(cpu "$bin" decrypt "$work/$shape.enc.yaml")
     cmp -s "$work/out" "$plain" || { echo "large_files: $who decrypt of $shape differs from the input" >&2; exit 1; }
     echo "large_${shape}_${who}_decrypt_cpu_s=$s"; echo "large_${shape}_${who}_decrypt_peak_kb=$kb"
   done
+  unset SOPSKIT_YAML_FAST
   for parser in fyaml libyaml; do
     read -r s _ < <(cpu "$floor" "$plain" "$parser")
     echo "large_${shape}_floor_${parser}_plain_cpu_s=$s"

@@ -85,6 +85,15 @@ seed fuzz_store_json "$conformance"/sops/*.json "$sops_res"/*.json
 seed fuzz_store_dotenv "$sops_res"/*.env
 seed fuzz_store_ini "$conformance"/sops/*.ini "$sops_res"/*.ini
 seed fuzz_store_binary "$conformance"/sops/*.txt
+# The YAML fast path: a mode byte (rules, indent, timestamps, 0x40 and 0x80 decryption;
+# yaml_fast_fuzzer.cpp), then YAML in and around its subset.
+prefixed fuzz_yaml_fast 00 "$conformance"/sops/*.yaml "$sops_res"/*.yaml
+prefixed fuzz_yaml_fast 40 "$conformance"/sops/*.yaml "$sops_res"/*.yaml
+prefixed fuzz_yaml_fast 80 "$conformance"/sops/*.yaml "$sops_res"/*.yaml
+mkdir -p "$seeds/fuzz_yaml_fast"
+printf '\x00app0:\n    name: service-0\n    password: p4ssw0rd-0-xx\n    port: 1000\n    enabled: true\n    tags:\n        - a0\n        - b0\n' > "$seeds/fuzz_yaml_fast/small-values"
+printf '\x21a: 1\nb:\n  c_unencrypted: x\n  l:\n  - -3.5\n  -\n    k: v\n    m:\n  - - q\n  -   d: 2001-12-14\ntrue: ~\n1.50: .inf\nk:\n- a:b, c[d]\n' > "$seeds/fuzz_yaml_fast/shapes"
+printf '\x02a: 1\na: 2\n' > "$seeds/fuzz_yaml_fast/duplicate"
 prefixed fuzz_encrypted_file 00 "$conformance"/sops/example.yaml "$sops_res"/*.yaml
 prefixed fuzz_encrypted_file 01 "$conformance"/sops/example.json "$sops_res"/*.json
 prefixed fuzz_encrypted_file 02 "$sops_res"/*.env

@@ -1,11 +1,10 @@
 #include "sopskit/engine.hpp"
 
-#include <sodium/crypto_hash_sha256.h>
-#include <sodium/crypto_hash_sha512.h>
 #include <re2/re2.h>
 
 #include <optional>
 
+#include "core/mac_hasher.hpp"
 #include "core/value_bytes.hpp"
 #include "sopskit/error.hpp"
 
@@ -102,37 +101,6 @@ bool EncryptionPolicy::should_encrypt(const std::vector<std::string_view>& path,
 // --- the walk ------------------------------------------------------------------------------
 
 namespace {
-
-// SHA-512 over the values' bytes; with mac_only_encrypted it starts from SHA-256("sops").
-// libsodium's hashes: an OpenSSL digest's first use builds every digest of its provider.
-class MacHasher {
-public:
-    explicit MacHasher(bool mac_only_encrypted) {
-        crypto_hash_sha512_init(&state_);
-        if (mac_only_encrypted) {
-            unsigned char seed[crypto_hash_sha256_BYTES];
-            crypto_hash_sha256(seed, reinterpret_cast<const unsigned char*>("sops"), 4);
-            add(std::string_view(reinterpret_cast<const char*>(seed), sizeof seed));
-        }
-    }
-    void add(std::string_view bytes) {
-        crypto_hash_sha512_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    }
-    std::string hex() {
-        unsigned char digest[crypto_hash_sha512_BYTES];
-        crypto_hash_sha512_final(&state_, digest);
-        static const char* digits = "0123456789ABCDEF";
-        std::string out;
-        for (unsigned char d : digest) {
-            out += digits[d >> 4];
-            out += digits[d & 15];
-        }
-        return out;
-    }
-
-private:
-    crypto_hash_sha512_state state_;
-};
 
 enum class Direction { Encrypt, Decrypt };
 
@@ -258,7 +226,7 @@ private:
     EncryptionPolicy policy_;
     const ValueCipher& cipher_;
     Direction dir_;
-    MacHasher mac_;
+    detail::MacHasher mac_;
     std::vector<std::string> path_;
     std::vector<std::vector<std::string>> comments_;
     const IvStash* reuse_;

@@ -1,9 +1,13 @@
 #include "sopskit/sops_file.hpp"
 
+#include <optional>
+
 #include "sopskit/cipher.hpp"
 #include "sopskit/engine.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/keymgmt.hpp"
+#include "stores/stores_internal.hpp"
+#include "stores/yaml_fast.hpp"
 
 namespace sopskit {
 
@@ -36,18 +40,56 @@ std::string encrypt_with_metadata(Branches branches, Metadata md, const SecureBy
     }
 }
 
-std::string encrypt_document(std::string_view plaintext, const EncryptRequest& req, KeyRing& ring) {
-    Branches branches;
+namespace {
+
+// The large-file fast path (stores/yaml_fast.hpp) for a YAML file that stays YAML, when the
+// document is in its subset; nullopt takes the tree path.
+std::optional<detail::FastYaml> fast_yaml_input(std::string_view plaintext, const EncryptRequest& req) {
+    if (req.input_format != Format::Yaml || req.output_format != Format::Yaml || req.store.yaml_indent < 0 ||
+        !detail::yaml_fast_path_enabled())
+        return std::nullopt;
+    auto doc = detail::yaml_fast_parse(plaintext, req.store.yaml_timestamps);
+    if (doc && doc->has_top_level_key("sops")) return std::nullopt;  // the tree path refuses it
+    return doc;
+}
+
+std::string encrypt_fast_yaml(const detail::FastYaml& doc, Metadata md, const SecureBytes& data_key, const StoreOptions& store) {
+    ValueCipher cipher(data_key);
+    std::string mac, out;
     try {
-        branches = load_plain(req.input_format, plaintext, req.store);
+        out = detail::yaml_fast_encrypt(doc, md.rules, cipher, store.yaml_indent, mac);
     } catch (const Error& e) {
-        throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling file: ") + e.what());
+        if (e.code() == ErrorCode::Generic) throw Error(ErrorCode::ErrorEncryptingTree, std::string("Error encrypting tree: ") + e.what());
+        throw;
     }
-    // sops' validateFileForEncryption: an input with no document at all is refused (92).
-    if (branches.empty())
-        throw Error(ErrorCode::NeedAtLeastOneDocument, "File cannot be completely empty, it must contain at least one document");
-    if (has_sops_metadata(branches, req.output_format))
-        throw Error(ErrorCode::FileAlreadyEncrypted, "File already encrypted");
+    md.last_modified = now_rfc3339();
+    md.mac = encrypt_mac(mac, md.last_modified, cipher);
+    // The sops entry comes last, and the writer writes each top-level entry on its own.
+    try {
+        out += emit_encrypted(Format::Yaml, Branches{}, serialize_metadata(md), store);
+    } catch (const Error& e) {
+        throw Error(ErrorCode::ErrorDumpingTree, std::string("Could not marshal tree: ") + e.what());
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string encrypt_document(std::string_view plaintext, const EncryptRequest& req, KeyRing& ring) {
+    std::optional<detail::FastYaml> fast = fast_yaml_input(plaintext, req);
+    Branches branches;
+    if (!fast) {
+        try {
+            branches = load_plain(req.input_format, plaintext, req.store);
+        } catch (const Error& e) {
+            throw Error(ErrorCode::CannotReadInput, std::string("Error unmarshalling file: ") + e.what());
+        }
+        // sops' validateFileForEncryption: an input with no document at all is refused (92).
+        if (branches.empty())
+            throw Error(ErrorCode::NeedAtLeastOneDocument, "File cannot be completely empty, it must contain at least one document");
+        if (has_sops_metadata(branches, req.output_format))
+            throw Error(ErrorCode::FileAlreadyEncrypted, "File already encrypted");
+    }
     // sops' words (tree.GenerateDataKeyWithKeyServices, its error list printed as [..]) and exit code.
     if (req.key_groups.empty()) throw Error(ErrorCode::Generic, "Could not generate data key: [no key groups provided]");
     for (const auto& group : req.key_groups)
@@ -65,6 +107,7 @@ std::string encrypt_document(std::string_view plaintext, const EncryptRequest& r
 
     SecureBytes data_key = SecureBytes::random(32);
     wrap_for_groups(md, req.key_groups, data_key, ring);
+    if (fast) return encrypt_fast_yaml(*fast, std::move(md), data_key, req.store);
     return encrypt_with_metadata(std::move(branches), std::move(md), data_key, req.output_format, req.store);
 }
 
@@ -96,6 +139,27 @@ DecryptedFile decrypt_document(std::string_view file, Format format, const KeyRi
     Metadata md = parse_metadata(split.metadata);
     SecureBytes key = ring.unwrap_data_key(md);
     return finish_decrypt(std::move(split), std::move(md), std::move(key), opts);
+}
+
+std::optional<std::string> detail::decrypt_yaml_file_fast(std::string_view file, const KeyRing& ring,
+                                                          const DecryptOptions& opts, const StoreOptions& store) {
+    if (store.yaml_indent < 0 || !yaml_fast_path_enabled()) return std::nullopt;
+    auto doc = yaml_fast_parse(file, store.yaml_timestamps, true);
+    if (!doc || doc->metadata.empty()) return std::nullopt;
+    std::optional<Value> metadata = yaml_fast_metadata(*doc, store.yaml_timestamps);
+    if (!metadata) return std::nullopt;
+    Metadata md = parse_metadata(*metadata);
+    SecureBytes key = ring.unwrap_data_key(md);
+    {
+        ValueCipher cipher(key);
+        std::string mac;
+        auto out = yaml_fast_decrypt(*doc, md.rules, cipher, store.yaml_indent, mac);
+        if (out && (opts.ignore_mac || check_mac(md.mac, md.last_modified, mac, cipher) == MacCheck::Match)) return out;
+        if (out) wipe(*out);
+    }
+    // Declined after all: the tree path, with the key already unwrapped, answers or says why.
+    DecryptedFile dec = decrypt_document_with_key(file, Format::Yaml, std::move(key), opts, store);
+    return emit_plain(Format::Yaml, dec.branches, store);
 }
 
 DecryptedFile decrypt_document_with_key(std::string_view file, Format format, SecureBytes data_key,

@@ -12,6 +12,13 @@ namespace sopskit::detail {
 Branches yaml_load(std::string_view bytes, bool timestamps = true);
 std::string yaml_emit(const Branches& docs, int indent);
 std::string yaml_emit_value(const Value& v, int indent);
+// What the YAML writer puts for a mapping key, and after "key: " or "- " for a scalar whose
+// text has no line break (throws Error for one that has: its literal block depends on the column).
+void yaml_append_key(std::string& out, const std::string& key);
+void yaml_append_one_line_scalar(std::string& out, const Value& v);
+// What the writer puts after "key:" at column `col` (or after "-" with `in_list`) for a scalar
+// with no comments: " text\n", or a literal block.
+void yaml_append_entry_scalar(std::string& out, const Value& v, int col, bool in_list, int indent);
 
 // JSON (json_store.cpp): one top-level object, key order kept, Go encoding/json output.
 Branch json_load(std::string_view bytes);

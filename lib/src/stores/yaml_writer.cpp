@@ -226,6 +226,15 @@ public:
         return std::move(out_);
     }
 
+    // The texts entry_value and map_value write for a one-line scalar value and for a key.
+    std::string scalar(const Value& v) { return scalar_text(v, 0, false, false); }
+    std::string key(const std::string& k) { return key_text(k); }
+    // What follows "key:" at column `col` (or "-", `in_list`) for a scalar without comments.
+    std::string entry_scalar(const Value& v, int col, bool in_list) {
+        entry_value(v, col, {}, in_list);
+        return std::move(out_);
+    }
+
     std::string value_only(const Value& v) {
         if (v.kind == Kind::Map) map_value(v.map, 0, false, true);
         else if (v.kind == Kind::List) list_value(v.list, 0, false, true);
@@ -504,6 +513,33 @@ private:
 }  // namespace
 
 std::string yaml_emit(const Branches& docs, int indent) { return Writer(indent).documents(docs); }
+
+void yaml_append_key(std::string& out, const std::string& key) {
+    if (key != "<<" && choose_string_style(key, true) == Style::Plain) out += key;
+    else out += Writer(2).key(key);
+}
+
+void yaml_append_entry_scalar(std::string& out, const Value& v, int col, bool in_list, int indent) {
+    if ((v.kind == Kind::String || v.kind == Kind::Bytes) && v.text != "<<" &&
+        choose_string_style(v.text, false) == Style::Plain) {
+        out += ' ';
+        out += v.text;
+        out += '\n';
+        return;
+    }
+    out += Writer(indent).entry_scalar(v, col, in_list);
+}
+
+void yaml_append_one_line_scalar(std::string& out, const Value& v) {
+    if ((v.kind == Kind::String || v.kind == Kind::Bytes) && v.text != "<<" &&
+        choose_string_style(v.text, false) == Style::Plain) {
+        out += v.text;  // as entry_value writes the common case
+        return;
+    }
+    std::string text = Writer(2).scalar(v);
+    if (text.find('\n') != std::string::npos) throw Error(ErrorCode::Generic, "a multi-line scalar has no one-line form");
+    out += text;
+}
 
 std::string yaml_emit_value(const Value& v, int indent) { return Writer(indent).value_only(v); }
 

@@ -2,6 +2,7 @@
 // first use), and the loader behind that (core/lazy_module.hpp) reports what is missing.
 #include <algorithm>
 #include <filesystem>
+#include <list>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -196,11 +197,12 @@ TEST(LazyModule, ModulesAreLookedForBesideTheExecutableFirst) {
 
 namespace {
 ArgvNames names_of(std::vector<std::string> args) {
-    static std::vector<std::string> keep;  // argv must outlive the views ArgvNames holds
-    keep = std::move(args);
-    static std::vector<char*> argv;
-    argv.clear();
-    for (auto& a : keep) argv.push_back(a.data());
+    // argv must outlive the views ArgvNames holds, also after the next call: each call's
+    // strings stay (a list never moves its elements).
+    static std::list<std::vector<std::string>> keep;
+    std::vector<std::string>& kept = keep.emplace_back(std::move(args));
+    std::vector<char*> argv;
+    for (auto& a : kept) argv.push_back(a.data());
     return ArgvNames(static_cast<int>(argv.size()), argv.data());
 }
 }  // namespace

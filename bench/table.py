@@ -37,11 +37,13 @@ if have("startup_sopskit_age_wall_ms", "startup_age_wall_ms"):
         ms = f("startup_sopskit_age_wall_ms")
         row("start-up: small age decrypt, whole process (median wall)", f"{ms:.2f} ms", f"age -d {age:.2f} ms", f"{ms / age:.2f}x",
             target, startup_met(ms))
-    # PGP's peer is gpg -d of the same bytes: sopskit runs that gpg itself, so it is the floor.
+    # The issue's target for PGP is age -d, as its text says; gpg -d of the same bytes is the
+    # floor while sopskit runs gpg (as sops does), so it is shown beside it as context.
     if have("startup_sopskit_pgp_wall_ms", "startup_gpg_wall_ms"):
         ms, gpg = f("startup_sopskit_pgp_wall_ms"), f("startup_gpg_wall_ms")
-        row("start-up: small PGP decrypt, whole process (median wall)", f"{ms:.2f} ms", f"gpg -d {gpg:.2f} ms", f"{ms / gpg:.2f}x",
-            "<= gpg -d", ms <= gpg)
+        row("start-up: small PGP decrypt, whole process (median wall)", f"{ms:.2f} ms", f"age -d {age:.2f} ms", f"{ms / age:.2f}x",
+            target, startup_met(ms))
+        row("start-up: small PGP decrypt against gpg -d of the same bytes", f"{ms:.2f} ms", f"gpg -d {gpg:.2f} ms", f"{ms / gpg:.2f}x")
         row("start-up: small PGP decrypt minus gpg -d (sopskit's own share)", f"{ms - gpg:.2f} ms", f"age -d {age:.2f} ms")
     if have("startup_true_wall_ms"):
         row("start-up: /bin/true (process floor)", f"{f('startup_true_wall_ms'):.2f} ms", "", f"age -d is {age / f('startup_true_wall_ms'):.1f}x")
@@ -54,7 +56,7 @@ elif have("cli_sopskit_decrypt_ms", "cli_age_decrypt_ms"):
 
 # --- large files (bench/throughput.sh, through the CLI) ---------------------------------------
 parsers = (("fyaml", "libfyaml"), ("libyaml", "libyaml"))
-for shape, label in (("small", "200,000 small values"), ("blobs", "4 KiB values")):
+for shape, label in (("small", "small values"), ("blobs", "4 KiB values")):
     if not have(f"yaml_{shape}_bytes"):
         continue
     size = f(f"yaml_{shape}_bytes")
@@ -73,6 +75,12 @@ for shape, label in (("small", "200,000 small values"), ("blobs", "4 KiB values"
             row(f"10 MiB YAML ({label}): {step} peak memory", f"{mem:.1f}x file", "", "", "<= 10x file", mem <= 10)
         else:
             row(f"10 MiB YAML ({label}): {step} peak memory", f"{mem:.1f}x file")
+    if shape == "small" and have("yaml_small_values", "envelope_encrypt_16b_ns"):
+        n = int(v["yaml_small_values"])
+        crypt_s = n * f("envelope_encrypt_16b_ns") / 1e9
+        floor_s = min(f(f"yaml_small_parse_plain_{p}_s") for p, _ in parsers if have(f"yaml_small_parse_plain_{p}_s"))
+        row(f"10 MiB YAML ({label}): the {n:,} envelopes alone (per-value encrypt x values)",
+            f"{crypt_s:.2f} s", f"parse alone {floor_s:.2f} s", f"{crypt_s / floor_s:.2f}x")
     if have(f"yaml_{shape}_parse_plain_yamlcpp_s"):
         row(f"10 MiB YAML ({label}): yaml-cpp tree, parse alone", f"{mb / f(f'yaml_{shape}_parse_plain_yamlcpp_s'):.1f} MB/s")
     if v.get(f"yaml_{shape}_round_trip_identical") == "no":

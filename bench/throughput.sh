@@ -42,6 +42,7 @@ for shape in small blobs; do
   cmp -s "$work/out" "$plain" && same=yes || same=no
   echo "yaml_${shape}_bytes=$(stat -c %s "$plain")"
   echo "yaml_${shape}_encrypted_bytes=$(stat -c %s "$work/$shape.enc.yaml")"
+  echo "yaml_${shape}_values=$(grep -o 'ENC\[AES256_GCM' "$work/$shape.enc.yaml" | wc -l)"
   echo "yaml_${shape}_encrypt_s=$enc_s"
   echo "yaml_${shape}_encrypt_peak_kb=$enc_kb"
   echo "yaml_${shape}_decrypt_s=$dec_s"

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/hex.hpp"
+
 namespace sopskit::detail {
 
 // SHA-512 over the values' bytes; with mac_only_encrypted it starts from SHA-256("sops").
@@ -26,13 +28,7 @@ public:
     std::string hex() {
         unsigned char digest[crypto_hash_sha512_BYTES];
         crypto_hash_sha512_final(&state_, digest);
-        static const char* digits = "0123456789ABCDEF";
-        std::string out;
-        for (unsigned char d : digest) {
-            out += digits[d >> 4];
-            out += digits[d & 15];
-        }
-        return out;
+        return hex_encode(digest, sizeof digest, HexCase::Upper);
     }
 
 private:

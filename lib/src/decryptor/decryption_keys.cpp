@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "core/base64.hpp"
+#include "core/hex.hpp"
 #include "sopskit/age.hpp"
 #include "sopskit/age_keys.hpp"
 #include "sopskit/decryptor.hpp"
@@ -25,10 +26,7 @@ std::string sha256_hex(const std::string& data) {
     unsigned char d[32];
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), d, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) out += hex[d[i] >> 4], out += hex[d[i] & 15];
-    return out;
+    return detail::hex_encode(d, len);
 }
 
 

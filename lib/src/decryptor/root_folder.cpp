@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 
+#include "core/hex.hpp"
 #include "sopskit/error.hpp"
 
 namespace sopskit::phase1 {
@@ -287,11 +288,7 @@ void RootFolder::replace_file(const Found& f, std::string_view contents) const {
     int dir = f.folder.get();
     unsigned char rnd[8];
     if (::getrandom(rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd)) throw Error(ErrorCode::CannotWriteOutput, "getrandom failed");
-    std::string tmp = ".sopskit-";
-    for (unsigned char b : rnd) {
-        tmp += "0123456789abcdef"[b >> 4];
-        tmp += "0123456789abcdef"[b & 15];
-    }
+    std::string tmp = ".sopskit-" + detail::hex_encode(rnd, sizeof rnd);
     Fd fd(::openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) throw Error(ErrorCode::CannotWriteOutput, std::string("create: ") + std::strerror(errno));
     auto fail = [&](const char* what) {

@@ -11,6 +11,7 @@
 
 #include "core/base64.hpp"
 #include "core/go_quote.hpp"
+#include "core/hex.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/git_secret.hpp"
 #include "stores/stores_internal.hpp"
@@ -67,13 +68,7 @@ std::string sha256_hex(const std::string& bytes) {
     unsigned int len = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len != 32)
         fail("failed to compute the webhook path");
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : digest) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
+    return detail::hex_encode(digest, sizeof digest);
 }
 
 // The errors Go's url.Parse gives for what a person may type as a proxy address.
@@ -183,11 +178,7 @@ std::string receiver_secret_manifest(const std::string& name, const std::string&
     if (token.empty()) {
         unsigned char raw[32];
         if (RAND_bytes(raw, sizeof raw) != 1) fail("failed to generate random token");
-        static const char* hex = "0123456789abcdef";
-        for (unsigned char b : raw) {
-            token += hex[b >> 4];
-            token += hex[b & 15];
-        }
+        token = detail::hex_encode(raw, sizeof raw);
         OPENSSL_cleanse(raw, sizeof raw);
     }
     if (r.hostname.empty()) fail("hostname is required");

@@ -11,6 +11,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/hex.hpp"
+
 namespace sopskit::kms::sigv4 {
 namespace {
 
@@ -88,16 +90,7 @@ void Request::set_header(std::string name, std::string value) {
     headers.push_back({std::move(name), std::move(value)});
 }
 
-std::string to_hex(std::string_view bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
-    }
-    return out;
-}
+std::string to_hex(std::string_view bytes) { return detail::hex_encode(bytes); }
 
 std::string sha256_hex(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];

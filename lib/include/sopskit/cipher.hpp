@@ -45,6 +45,11 @@ public:
     // and empty comments stay empty, as in sops. `iv` may fix the IV (32 bytes) to keep
     // unchanged values' ciphertext stable; empty means a fresh random IV.
     std::string encrypt(const Value& v, std::string_view additional_data, std::string_view iv = {}) const;
+    // The same envelope appended to `out`, for writers that build one large output: `bytes`
+    // is the value as value_bytes gives it, `kind` its type. Appends nothing for an empty
+    // string or comment.
+    void encrypt_append(std::string& out, Kind kind, std::string_view bytes, std::string_view additional_data,
+                        std::string_view iv = {}) const;
 
     // Decrypts an envelope; "" gives an empty string. Throws Error(ErrorDecryptingTree) when
     // the envelope is malformed or does not authenticate.

@@ -24,24 +24,44 @@ std::string base64_encode(std::string_view in) {
 }
 
 void base64_encode_append(std::string& out, std::string_view in) {
-    std::size_t o = out.size(), i = 0;
-    out.resize(o + (in.size() + 2) / 3 * 4);
-    auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
-    for (; i + 3 <= in.size(); i += 3) {
-        std::uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-        out[o++] = kAlphabet[n >> 18];
-        out[o++] = kAlphabet[(n >> 12) & 63];
-        out[o++] = kAlphabet[(n >> 6) & 63];
-        out[o++] = kAlphabet[n & 63];
+    std::size_t at = out.size();
+    out.resize(at + base64_length(in.size()));
+    base64_encode_to(out.data() + at, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+}
+
+namespace {
+// Two output characters per 12 input bits: half the table lookups and stores of one
+// character per 6 bits (encoding was a tenth of encrypting a file of small values).
+constexpr std::array<std::array<char, 2>, 4096> make_pair_table() {
+    std::array<std::array<char, 2>, 4096> t{};
+    for (int i = 0; i < 4096; ++i) t[i] = {kAlphabet[i >> 6], kAlphabet[i & 63]};
+    return t;
+}
+constexpr auto kPairs = make_pair_table();
+}  // namespace
+
+char* base64_encode_to(char* o, const unsigned char* in, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        std::uint32_t v = std::uint32_t{in[i]} << 16 | std::uint32_t{in[i + 1]} << 8 | in[i + 2];
+        const auto& hi = kPairs[v >> 12];
+        const auto& lo = kPairs[v & 0xFFF];
+        o[0] = hi[0];
+        o[1] = hi[1];
+        o[2] = lo[0];
+        o[3] = lo[1];
+        o += 4;
     }
-    std::size_t rest = in.size() - i;
+    std::size_t rest = n - i;
     if (rest) {
-        std::uint32_t n = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
-        out[o++] = kAlphabet[n >> 18];
-        out[o++] = kAlphabet[(n >> 12) & 63];
-        out[o++] = rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
-        out[o++] = '=';
+        std::uint32_t v = std::uint32_t{in[i]} << 16 | (rest == 2 ? std::uint32_t{in[i + 1]} << 8 : 0);
+        o[0] = kAlphabet[v >> 18];
+        o[1] = kAlphabet[(v >> 12) & 63];
+        o[2] = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+        o[3] = '=';
+        o += 4;
     }
+    return o;
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {

@@ -3,12 +3,17 @@
 #include "stores/yaml_fast.hpp"
 
 #include <sodium/utils.h>
+#include <sched.h>
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <functional>
+#include <system_error>
+#include <thread>
 
 #include "core/mac_hasher.hpp"
 #include "core/text.hpp"
@@ -314,13 +319,67 @@ struct Level {
 // Thrown by the decrypting emitter for a value the tree path must handle (and report).
 struct Declined {};
 
+// The plaintext bytes a continuation hashes for the MAC, kept in order until the first part's
+// hash takes them. Chunks are reserved once and never grow, so no copy is left unwiped.
+class PlainChunks {
+public:
+    PlainChunks() = default;
+    PlainChunks(const PlainChunks&) = delete;
+    PlainChunks& operator=(const PlainChunks&) = delete;
+    ~PlainChunks() {
+        for (auto& c : chunks_) sodium_memzero(c.data(), c.size());
+    }
+    void add(std::string_view bytes) {
+        if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < bytes.size()) {
+            chunks_.emplace_back();
+            chunks_.back().reserve(std::max<std::size_t>(bytes.size(), 1 << 20));
+        }
+        chunks_.back().append(bytes);
+    }
+    void feed(MacHasher& mac) const {
+        for (const auto& c : chunks_) mac.add(c);
+    }
+
+private:
+    std::vector<std::string> chunks_;
+};
+
+// Appends `from` to `to`, giving `from`'s pages back to the kernel as they are copied: joining
+// two halves of a 50 MB output holds one copy, not one and a half.
+void append_releasing(std::string& to, std::string& from) {
+    constexpr std::size_t kStep = 2 * 1024 * 1024;
+    constexpr std::uintptr_t kPage = 4096;
+    to.reserve(to.size() + from.size());
+    auto base = reinterpret_cast<std::uintptr_t>(from.data());
+    for (std::size_t at = 0; at < from.size(); at += kStep) {
+        std::size_t n = std::min(kStep, from.size() - at);
+        to.append(from, at, n);
+        // Whole pages only, and never the page the string's own bytes may share with others.
+        auto first = (base + kPage - 1) & ~(kPage - 1);
+        auto last = (base + at + n) & ~(kPage - 1);
+        if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+    from.clear();  // what madvise dropped reads back as zeros: nothing left to wipe
+}
+
 class Emitter {
 public:
+    // A Continuation emits from a top-level key on (the root mapping open, the key not its
+    // first) and keeps its MAC input for the part before it (join_continuation).
+    enum class Part { Whole, Continuation };
+
     Emitter(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent, const IvStash* reuse,
-            bool decrypt)
+            bool decrypt, Part part = Part::Whole)
         : doc_(doc), policy_(rules), cipher_(cipher), mac_(rules.mac_only_encrypted), reuse_(reuse), best_(indent),
           decrypt_(decrypt) {
         if (best_ < 2 || best_ > 9) best_ = best_ < 2 ? 2 : 9;  // as the writer clamps it
+        if (part == Part::Continuation) {
+            Level root;
+            root.is_map = true;
+            root.first = false;
+            levels_.push_back(root);
+            recorded_ = std::make_unique<PlainChunks>();
+        }
     }
 
     // A declined decryption leaves plaintext behind. The buffer only ever grows by appending,
@@ -333,12 +392,24 @@ public:
     Emitter& operator=(const Emitter&) = delete;
 
     std::string run(std::string& mac_hex) {
-        // The output in one allocation: an envelope is 4/3 of its value and up to 115 bytes
-        // more; the metadata follows. Pages reserved but never written cost no memory. A
-        // decrypted file is smaller than the encrypted one.
-        out_.reserve(decrypt_ ? doc_.text.size() : doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120 + 64 * 1024);
+        reserve_output(1.0);
+        emit(0, doc_.events.size());
+        return finish(mac_hex);
+    }
+
+    // The output for `share` of the document (a fraction): an envelope is 4/3 of its value
+    // and up to 115 bytes more; the metadata follows. Pages reserved but never written cost no
+    // memory. A decrypted file is smaller than the encrypted one.
+    void reserve_output(double share) {
+        std::size_t whole = decrypt_ ? doc_.text.size() : doc_.text.size() + doc_.scalar_bytes / 3 + doc_.scalars * 120;
+        out_.reserve(static_cast<std::size_t>(static_cast<double>(whole) * share) + 64 * 1024);
         prefer_huge_pages(out_.data(), out_.capacity());
-        for (const auto& e : doc_.events) {
+    }
+
+    // Events [from, to) into the output.
+    void emit(std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) {
+            const auto& e = doc_.events[i];
             if (decrypt_) ensure_room(kStructureRoom);
             switch (e.ev()) {
                 case Ev::MapStart:
@@ -360,6 +431,15 @@ public:
                     break;
             }
         }
+    }
+
+    // The continuation's output and MAC input follow this part's.
+    void join_continuation(Emitter& next) {
+        next.recorded_->feed(mac_);
+        append_releasing(out_, next.out_);
+    }
+
+    std::string finish(std::string& mac_hex) {
         mac_hex = mac_.hex();
         if (decrypt_ && out_.capacity() > 2 * out_.size()) {
             // The plaintext is a fraction of the encrypted file the buffer was sized for, and
@@ -421,34 +501,34 @@ private:
     }
 
     void leaf(std::string_view text) {
-        Value v;
-        if (auto resolved = resolve_plain_non_string(text)) v = std::move(*resolved);
-        else v = Value::string(std::string(text));
-        if (!doc_.timestamps && v.kind == Kind::Time) v = Value::string(std::string(text));
+        // A string stays a view into the input: no Value, no copy of each of 200,000 scalars.
+        std::optional<Value> typed = resolve_plain_non_string(text);
+        if (typed && typed->kind == Kind::Time && !doc_.timestamps) typed.reset();
         if (decrypt_) {
-            decrypted_leaf(std::move(v));
+            decrypted_leaf(typed ? std::move(*typed) : Value::string(std::string(text)));
             return;
         }
         out_ += ' ';
-        if (v.kind == Kind::Null) {  // nothing to encrypt, nothing hashed (as encrypt_branches)
-            yaml_append_one_line_scalar(out_, v);
+        if (typed && typed->kind == Kind::Null) {  // nothing to encrypt, nothing hashed (as encrypt_branches)
+            yaml_append_one_line_scalar(out_, *typed);
             out_ += '\n';
             return;
         }
+        auto as_value = [&] { return typed ? *typed : Value::string(std::string(text)); };
+        std::string_view bytes = typed ? value_bytes_view(*typed, scratch_) : text;
         bool encrypted = policy_.should_encrypt(path_, no_comments_, false);
-        if (!policy_.mac_only_encrypted() || encrypted) {
-            mac_.add(value_bytes_view(v, scratch_));
-            wipe(scratch_);
-        }
+        if (!policy_.mac_only_encrypted() || encrypted) hash(bytes);
         if (encrypted) {
             fill_additional_data();
-            std::string env = cipher_.encrypt(v, aad_, reuse_ ? reuse_->find(aad_, v) : std::string_view());
-            // An envelope is visible ASCII that reads as no other type: the writer writes it plain.
-            if (env.starts_with("ENC[")) out_ += env;
-            else yaml_append_one_line_scalar(out_, Value::string(std::move(env)));
+            std::size_t before = out_.size();
+            // An envelope is visible ASCII that reads as no other type: it is written plain.
+            cipher_.encrypt_append(out_, typed ? typed->kind : Kind::String, bytes, aad_,
+                                   reuse_ ? reuse_->find(aad_, as_value()) : std::string_view());
+            if (out_.size() == before) yaml_append_one_line_scalar(out_, Value::string(""));
         } else {
-            yaml_append_one_line_scalar(out_, v);
+            yaml_append_one_line_scalar(out_, as_value());
         }
+        wipe(scratch_);
         out_ += '\n';
     }
 
@@ -467,7 +547,7 @@ private:
                 }
             }
             if (!policy_.mac_only_encrypted() || encrypted) {
-                mac_.add(value_bytes_view(v, scratch_));
+                hash(value_bytes_view(v, scratch_));
                 wipe(scratch_);
             }
         }
@@ -491,6 +571,11 @@ private:
         out_.swap(bigger);
     }
 
+    void hash(std::string_view bytes) {
+        if (recorded_) recorded_->add(bytes);
+        else mac_.add(bytes);
+    }
+
     void fill_additional_data() {
         aad_.clear();
         for (auto p : path_) {
@@ -504,6 +589,7 @@ private:
     EncryptionPolicy policy_;
     const ValueCipher& cipher_;
     MacHasher mac_;
+    std::unique_ptr<PlainChunks> recorded_;  // a continuation's MAC input
     const IvStash* reuse_;
     int best_;
     bool decrypt_;
@@ -533,9 +619,69 @@ std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps,
     return Scanner(bytes, timestamps, capture_metadata).run();
 }
 
+namespace {
+
+// The first top-level key at or after the middle of the events (0: none). From there on, the
+// emitter's state is known without emitting what comes before: the root mapping is open and
+// no key is on the path.
+std::size_t top_level_split(const FastYaml& doc) {
+    std::size_t depth = 0, middle = doc.events.size() / 2;
+    for (std::size_t i = 0; i < doc.events.size(); ++i) {
+        Ev ev = doc.events[i].ev();
+        if (ev == Ev::MapStart || ev == Ev::ListStart) ++depth;
+        else if (ev == Ev::End) --depth;
+        else if (ev == Ev::Key && depth == 1 && i >= middle) return i;
+    }
+    return 0;
+}
+
+std::size_t usable_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    return static_cast<std::size_t>(CPU_COUNT(&set));
+}
+
+}  // namespace
+
+std::size_t yaml_fast_split_default() {
+    static const std::size_t from = usable_cpus() > 1 ? std::size_t{1} << 20 : SIZE_MAX;
+    return from;
+}
+
 std::string yaml_fast_encrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent,
-                              std::string& mac_hex, const IvStash* reuse) {
-    return Emitter(doc, rules, cipher, indent, reuse, false).run(mac_hex);
+                              std::string& mac_hex, const IvStash* reuse, std::size_t split_from_bytes) {
+    std::size_t split = doc.text.size() >= split_from_bytes ? top_level_split(doc) : 0;
+    if (split == 0) return Emitter(doc, rules, cipher, indent, reuse, false).run(mac_hex);
+    // Two halves at once, on a second thread: the second keeps its MAC input and its output
+    // until the first is done, then both join in order, as one emitter would have written them.
+    Emitter first(doc, rules, cipher, indent, reuse, false);
+    Emitter second(doc, rules, cipher, indent, reuse, false, Emitter::Part::Continuation);
+    double tail = static_cast<double>(doc.text.size() - doc.events[split].offset) / static_cast<double>(doc.text.size());
+    first.reserve_output(1.0);
+    second.reserve_output(tail + 0.05);
+    std::exception_ptr second_failed;
+    std::thread worker;
+    try {
+        worker = std::thread([&] {
+            try {
+                second.emit(split, doc.events.size());
+            } catch (...) {
+                second_failed = std::current_exception();
+            }
+        });
+    } catch (const std::system_error&) {  // no thread to be had: one emitter does it all
+        return Emitter(doc, rules, cipher, indent, reuse, false).run(mac_hex);
+    }
+    try {
+        first.emit(0, split);
+    } catch (...) {
+        worker.join();
+        throw;
+    }
+    worker.join();
+    if (second_failed) std::rethrow_exception(second_failed);
+    first.join_continuation(second);
+    return first.finish(mac_hex);
 }
 
 std::optional<Value> yaml_fast_metadata(const FastYaml& doc, bool timestamps) {

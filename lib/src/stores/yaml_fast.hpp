@@ -48,11 +48,18 @@ struct FastYaml {
 // not scanned but kept in `metadata`, for libfyaml to read on their own.
 std::optional<FastYaml> yaml_fast_parse(std::string_view bytes, bool timestamps, bool capture_metadata = false);
 
+// From this many bytes of input on, encryption runs in two halves on two threads (SIZE_MAX
+// with only one CPU to run on).
+std::size_t yaml_fast_split_default();
+
 // The encrypted document without its sops entry, as yaml_emit writes the tree after
 // encrypt_branches, and the MAC hex into `mac_hex`. `reuse` supplies IVs as for encrypt_branches.
+// A document of at least `split_from_bytes` is cut at its middle top-level key and its halves
+// encrypted at once (the tests pass 0 to cut any document with two top-level keys).
 // Throws what encrypt_branches throws (a bad regex in the rules, a cipher failure).
 std::string yaml_fast_encrypt(const FastYaml& doc, const CryptRules& rules, const ValueCipher& cipher, int indent,
-                              std::string& mac_hex, const IvStash* reuse = nullptr);
+                              std::string& mac_hex, const IvStash* reuse = nullptr,
+                              std::size_t split_from_bytes = yaml_fast_split_default());
 
 // The sops entry's value as the tree path reads it, when its lines read on their own as one
 // mapping entry holding a mapping, and hold no comment; else nullopt.

@@ -2,6 +2,7 @@
 // run beside the tree path on the same bytes, rules and data key, with one fixed IV for every
 // value so that both outputs are deterministic and can be compared byte for byte.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,10 +64,13 @@ inline Comparison compare_yaml_paths(std::string_view bytes, const CryptRules& r
         std::string aad;
         remember_leaves(root, aad, ivs, iv);
     }
-    c.fast = yaml_fast_encrypt(*doc, rules, cipher, indent, c.fast_mac, &ivs);
+    c.fast = yaml_fast_encrypt(*doc, rules, cipher, indent, c.fast_mac, &ivs, SIZE_MAX);
+    // Cut in two halves encrypted on two threads, whatever the size: the same bytes and MAC.
+    std::string split_mac;
+    std::string split = yaml_fast_encrypt(*doc, rules, cipher, indent, split_mac, &ivs, 0);
     c.tree_mac = encrypt_branches(tree, rules, cipher, &ivs);
     c.tree = yaml_emit(tree, indent);
-    c.same = c.fast == c.tree && c.fast_mac == c.tree_mac;
+    c.same = c.fast == c.tree && c.fast_mac == c.tree_mac && split == c.fast && split_mac == c.fast_mac;
     return c;
 }
 

@@ -77,6 +77,13 @@ for name, (wall, cpu) in samples.items():
     print(f"startup_{name}_cpu_ms={statistics.median(cpu):.2f}")
 PY
 
+# The floor of a PGP decrypt that runs no gpg: gpg-agent's private-key step alone, over its socket.
+if [ "$pgp" = yes ]; then
+  grip="$(gpg --with-keygrip --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^ssb/ {sub_=1} sub_ && /^grp/ {print $10; exit}')"
+  python3 "$(dirname "$0")/agent_round_trip.py" "$(gpgconf --list-dirs agent-socket)" "$grip" "$work/secret.gpg" "$runs" ||
+    echo "startup: no agent row" >&2
+fi
+
 # The shared objects an age decrypt maps (the dynamic loader's own list).
 libs="$(LD_DEBUG=files "$sopskit" decrypt "$work/age.enc.yaml" 2>&1 >/dev/null |
   sed -n 's/.*file=\([^ ]*\) \[0\];  needed by.*/\1/p' | sort -u)"

@@ -45,6 +45,12 @@ if have("startup_sopskit_age_wall_ms", "startup_age_wall_ms"):
             target, startup_met(ms))
         row("start-up: small PGP decrypt against gpg -d of the same bytes", f"{ms:.2f} ms", f"gpg -d {gpg:.2f} ms", f"{ms / gpg:.2f}x")
         row("start-up: small PGP decrypt minus gpg -d (sopskit's own share)", f"{ms - gpg:.2f} ms", f"age -d {age:.2f} ms")
+        # Without gpg, the private key is still the agent's: its one PKDECRYPT is the floor of
+        # that route, added to sopskit's own share.
+        if have("startup_agent_pkdecrypt_ms"):
+            agent = f("startup_agent_pkdecrypt_ms")
+            row("start-up: gpg-agent's PKDECRYPT alone (one connection; the floor without gpg)", f"{agent:.2f} ms",
+                f"own share + agent {ms - gpg + agent:.2f} ms", f"{(ms - gpg + agent) / age:.2f}x age -d")
     if have("startup_true_wall_ms"):
         row("start-up: /bin/true (process floor)", f"{f('startup_true_wall_ms'):.2f} ms", "", f"age -d is {age / f('startup_true_wall_ms'):.1f}x")
     if have("startup_sopskit_age_libraries"):

@@ -477,6 +477,19 @@ TEST(GpgAgentConnection, SilentOrRefusingServerGivesNoConnection) {
     }
 }
 
+TEST(GpgAgentConnection, ListenerThatNeverAnswersTimesOut) {
+    fs::path dir = sopskit::test::make_temp_dir();
+    std::string path = (dir / "S.gpg-agent").string();
+    int fd = bind_socket(path, true);  // accepts into its backlog, never greets
+    NotAvailable why;
+    auto start = Clock::now();
+    EXPECT_FALSE(AgentSession::open_socket(path, std::chrono::milliseconds(200), &why));
+    EXPECT_EQ(why.reason, Unavailable::NoAgent);
+    EXPECT_NE(why.detail.find("deadline"), std::string::npos) << why.detail;
+    EXPECT_LT(elapsed_ms(start), 1000);
+    ::close(fd);
+}
+
 TEST(GpgAgentConnection, CommandsAreSingleLines) {
     ScriptedPeer peer("OK\n", {});
     std::string why;
@@ -686,6 +699,42 @@ TEST_F(GpgAgentReal, NoAgentRunningIsNotAvailableQuickly) {
     EXPECT_LT(elapsed_ms(start), 200);
     EXPECT_FALSE(fs::exists(home_ / "S.gpg-agent.extra")) << "no agent was started";
     ::unlink(path.c_str());
+}
+
+// An RSA key: the agent returns the decrypted integer, PKCS#1 v1.5 block and all (its leading
+// zero byte dropped), which holds the session key gpg used.
+TEST_F(GpgAgentReal, PkdecryptWithRsaKey) {
+    std::string pass = "--passphrase '' ";
+    auto r = run(gpg_ + pass + "--quick-gen-key 'rsa <rsa@example.invalid>' rsa2048 cert never");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto list = run(gpg_ + "--with-colons --list-keys rsa");
+    std::size_t at = list.out.find("\nfpr:");
+    std::string fp = list.out.substr(at + 1, list.out.find('\n', at + 1) - at - 1);
+    fp.pop_back();
+    fp = fp.substr(fp.rfind(':') + 1);
+    ASSERT_EQ(run(gpg_ + pass + "--quick-add-key " + fp + " rsa2048 encr never").exit_code, 0);
+    std::string grip = subkey_grip(fp);
+    fs::path plain = dir_ / "plain", message = dir_ / "msg-rsa";
+    sopskit::test::write_file(plain, "x");
+    ASSERT_EQ(run(gpg_ + "--trust-model always --yes -r " + fp + " -o " + sq(message) + " -e " + sq(plain)).exit_code, 0);
+    std::string pkesk = first_packet(sopskit::test::read_file(message));
+    ASSERT_EQ(pkesk.at(9), 1) << "an RSA key";
+    std::size_t bits = (static_cast<unsigned char>(pkesk[10]) << 8) | static_cast<unsigned char>(pkesk[11]);
+    std::string mpi = pkesk.substr(12, (bits + 7) / 8);
+    std::string ciphertext = "(7:enc-val(3:rsa(1:a" + std::to_string(mpi.size()) + ":" + mpi + ")))";
+    AgentOptions options;
+    options.homedir = home_.string();
+    PkDecryption d = agent_pkdecrypt(options, grip, ciphertext);
+    ASSERT_TRUE(d.ok()) << d.not_available->detail;
+    std::string_view v = d.value.view();
+    ASSERT_GT(v.size(), 200u);
+    EXPECT_EQ(v[0], 2) << "PKCS#1 v1.5 encryption block, leading zero dropped";
+    std::size_t zero = v.find('\0', 1);
+    ASSERT_NE(zero, std::string_view::npos);
+    ASSERT_LT(zero + 1, v.size());
+    int algo = v[zero + 1];
+    ASSERT_TRUE(algo >= 7 && algo <= 9) << "an AES session key, algorithm " << algo;
+    EXPECT_EQ(v.size() - zero - 1, 1u + 8u * (algo - 5) + 2u) << "algorithm byte, session key, checksum";
 }
 
 // One KEYINFO + PKDECRYPT exchange, connect included, as the PGP decrypt would make it.

@@ -197,6 +197,13 @@ printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] KEY_CONSIDERED FD89274F4
 printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] NO_SECKEY 8DF172C08BBD52A6\n[GNUPG:] BEGIN_DECRYPTION\n[GNUPG:] DECRYPTION_FAILED\n[GNUPG:] END_DECRYPTION\n' > "$seeds/fuzz_gpg_status/no-seckey"
 printf '[GNUPG:] ERROR pkdecrypt_failed 67108963\r\n[GNUPG:] BAD_PASSPHRASE 69CCA406370A2F30\n[GNUPG:] DECRYPTION_FAILED\n' > "$seeds/fuzz_gpg_status/cancelled"
 printf '[GNUPG:] KEY_CONSIDERED 5DA4D87B539C22C8119198F9A4713290019944A4 3\n[GNUPG:] INV_RECP 0 5DA4D87B539C22C8119198F9A4713290019944A4\n[GNUPG:] FAILURE encrypt 53\n' > "$seeds/fuzz_gpg_status/refused"
+# gpg-agent's side of the agent client's exchanges (greeting, PKDECRYPT with its inquiry,
+# KEYINFO), a PKDECRYPT answer alone and a redirect file.
+mkdir -p "$seeds/fuzz_gpg_agent_answer"
+printf 'OK Pleased to meet you, process 4242\nS INQUIRE_MAXLEN 4096\nINQUIRE CIPHERTEXT\nS PADDING 0\nD (5:value33:@%%0A%%25%%0D0123456789abcdef0123456789abc)\nOK\n' > "$seeds/fuzz_gpg_agent_answer/pkdecrypt"
+printf '# comment\nOK\nS KEYINFO 0123456789ABCDEF0123456789ABCDEF01234567 D - - 1 P - - -\nOK\nERR 67108891 Not found <GPG Agent>\n' > "$seeds/fuzz_gpg_agent_answer/keyinfo"
+printf '(5:value3:abc)\0' > "$seeds/fuzz_gpg_agent_answer/value"
+printf '%%Assuan%%\nsocket=${XDG_RUNTIME_DIR}/gnupg/S.gpg-agent\n' > "$seeds/fuzz_gpg_agent_answer/redirect"
 # KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,
 # header lines, a blank line, the body), as kms_responses_fuzzer.cpp reads them.
 mkdir -p "$seeds/fuzz_kms_responses"

@@ -197,6 +197,31 @@ printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] KEY_CONSIDERED FD89274F4
 printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] NO_SECKEY 8DF172C08BBD52A6\n[GNUPG:] BEGIN_DECRYPTION\n[GNUPG:] DECRYPTION_FAILED\n[GNUPG:] END_DECRYPTION\n' > "$seeds/fuzz_gpg_status/no-seckey"
 printf '[GNUPG:] ERROR pkdecrypt_failed 67108963\r\n[GNUPG:] BAD_PASSPHRASE 69CCA406370A2F30\n[GNUPG:] DECRYPTION_FAILED\n' > "$seeds/fuzz_gpg_status/cancelled"
 printf '[GNUPG:] KEY_CONSIDERED 5DA4D87B539C22C8119198F9A4713290019944A4 3\n[GNUPG:] INV_RECP 0 5DA4D87B539C22C8119198F9A4713290019944A4\n[GNUPG:] FAILURE encrypt 53\n' > "$seeds/fuzz_gpg_status/refused"
+# OpenPGP messages made by gpg in a throw-away home: Curve25519 and RSA recipients, armored
+# and binary, each compression; and the packets inside decrypted data (literal, compressed).
+mkdir -p "$seeds/fuzz_openpgp_message"
+if command -v gpg >/dev/null; then
+  gh="$work/gnupg"
+  mkdir -m 700 "$gh"
+  g() { GNUPGHOME="$gh" gpg --batch --quiet --trust-model always --passphrase '' --pinentry-mode loopback "$@" </dev/null >/dev/null 2>&1 || true; }
+  g --quick-gen-key 'fuzz <fuzz@x>' ed25519 cert,sign never
+  fp="$(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')"
+  if [ -n "$fp" ]; then
+    g --quick-add-key "$fp" cv25519 encr never
+    g --quick-add-key "$fp" rsa2048 encr never
+    head -c 32 /dev/urandom > "$work/data-key"
+    for sub in $(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^sub/ {s=1} /^fpr/ && s {print $10}'); do
+      for opts in "" "--compress-algo none" "--compress-algo zip" "--compress-algo zlib" "--armor" "--sign --armor"; do
+        name="$(printf '%s' "$sub" | cut -c1-8)$(printf '%s' "$opts" | tr -c 'a-z' '-')"
+        GNUPGHOME="$gh" gpg --batch --quiet --trust-model always --pinentry-mode loopback --passphrase '' $opts \
+          --encrypt --recipient "$sub!" --output "$seeds/fuzz_openpgp_message/$name" "$work/data-key" >/dev/null 2>&1 || true
+      done
+    done
+    gpgconf --homedir "$gh" --kill all >/dev/null 2>&1 || true
+  fi
+fi
+printf '\xcb\x26b\x00\x00\x00\x00\x00KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK' > "$seeds/fuzz_openpgp_message/literal"
+printf '\xa3\x02\x78\x9c\x3b\xad\x96\xc4\x00\x02\xde\x04\x00\x00\xce\xe6\x0a\xb4' > "$seeds/fuzz_openpgp_message/compressed"
 # KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,
 # header lines, a blank line, the body), as kms_responses_fuzzer.cpp reads them.
 mkdir -p "$seeds/fuzz_kms_responses"

@@ -198,7 +198,8 @@ printf '[GNUPG:] ENC_TO 8DF172C08BBD52A6 18 0\n[GNUPG:] NO_SECKEY 8DF172C08BBD52
 printf '[GNUPG:] ERROR pkdecrypt_failed 67108963\r\n[GNUPG:] BAD_PASSPHRASE 69CCA406370A2F30\n[GNUPG:] DECRYPTION_FAILED\n' > "$seeds/fuzz_gpg_status/cancelled"
 printf '[GNUPG:] KEY_CONSIDERED 5DA4D87B539C22C8119198F9A4713290019944A4 3\n[GNUPG:] INV_RECP 0 5DA4D87B539C22C8119198F9A4713290019944A4\n[GNUPG:] FAILURE encrypt 53\n' > "$seeds/fuzz_gpg_status/refused"
 # OpenPGP messages made by gpg in a throw-away home: Curve25519 and RSA recipients, armored
-# and binary, each compression; and the packets inside decrypted data (literal, compressed).
+# and binary, each compression; the keys as gpg exports them; and the packets inside
+# decrypted data (literal, compressed).
 mkdir -p "$seeds/fuzz_openpgp_message"
 if command -v gpg >/dev/null; then
   gh="$work/gnupg"
@@ -217,6 +218,7 @@ if command -v gpg >/dev/null; then
           --encrypt --recipient "$sub!" --output "$seeds/fuzz_openpgp_message/$name" "$work/data-key" >/dev/null 2>&1 || true
       done
     done
+    GNUPGHOME="$gh" gpg --export --output "$seeds/fuzz_openpgp_message/public-keys" >/dev/null 2>&1 || true
     gpgconf --homedir "$gh" --kill all >/dev/null 2>&1 || true
   fi
 fi

@@ -12,9 +12,8 @@
 #include "keys/openpgp/message.hpp"
 #include "keys/openpgp/packets.hpp"
 #include "keys/openpgp/seipd.hpp"
-#include "test_support.hpp"
+#include "openpgp_support.hpp"
 
-namespace fs = std::filesystem;
 namespace pgp = sopskit::detail::openpgp;
 using sopskit::Error;
 using sopskit::SecureBytes;
@@ -22,70 +21,7 @@ using sopskit::test::run;
 
 namespace {
 
-// A private GNUPGHOME with two encryption subkeys: cv25519 and rsa2048.
-class OpenpgpMessage : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!sopskit::test::have_program("gpg")) return;
-        home_ = new fs::path(sopskit::test::make_temp_dir() / "gnupg");
-        fs::create_directory(*home_);
-        fs::permissions(*home_, fs::perms::owner_all, fs::perm_options::replace);
-        cv25519_ = new std::string(make_key("ecdh", "cv25519"));
-        rsa_ = new std::string(make_key("rsa", "rsa2048"));
-    }
-    static void TearDownTestSuite() {
-        if (home_) run("gpgconf --homedir '" + home_->string() + "' --kill all");
-    }
-    void SetUp() override {
-        if (!home_) GTEST_SKIP() << "gpg not installed";
-        ASSERT_FALSE(cv25519_->empty());
-        ASSERT_FALSE(rsa_->empty());
-    }
-
-    static std::string gpg() { return "GNUPGHOME='" + home_->string() + "' gpg --batch --quiet --trust-model always "; }
-    // A signing primary key with an unprotected encryption subkey of `algo`; its fingerprint.
-    static std::string make_key(const std::string& name, const std::string& algo) {
-        std::string g = gpg() + "--passphrase '' --pinentry-mode loopback ";
-        if (run(g + "--quick-gen-key '" + name + " <" + name + "@x>' ed25519 cert,sign never").exit_code != 0) return {};
-        auto primary = run(gpg() + "--with-colons --list-keys '" + name + "@x' | awk -F: '/^fpr/ {print $10; exit}'");
-        std::string fp = primary.out.substr(0, primary.out.find('\n'));
-        if (run(g + "--quick-add-key " + fp + " " + algo + " encr never").exit_code != 0) return {};
-        auto sub = run(gpg() + "--with-colons --list-keys '" + name + "@x' | awk -F: '/^sub/ {s=1} /^fpr/ && s {print $10; exit}'");
-        return sub.out.substr(0, sub.out.find('\n'));
-    }
-    static std::string encrypt(const std::string& fp, const std::string& plaintext, const std::string& options = "--armor") {
-        auto r = run(gpg() + "--encrypt --recipient " + fp + " " + options, plaintext);
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return r.out;
-    }
-    // The session key gpg finds in `message`, from --show-session-key ("9:HEX...").
-    static pgp::SessionKey session_key_of(const std::string& message) {
-        auto r = run(gpg() + "--show-session-key --decrypt", message);
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        std::size_t at = r.err.find("session key: '");
-        if (at == std::string::npos) return {};
-        std::string text = r.err.substr(at + 14, r.err.find('\'', at + 14) - at - 14);
-        pgp::SessionKey key;
-        key.algorithm = static_cast<std::uint8_t>(std::stoi(text.substr(0, text.find(':'))));
-        std::string hex = text.substr(text.find(':') + 1);
-        key.key = SecureBytes(hex.size() / 2);
-        for (std::size_t i = 0; i < key.key.size(); ++i) key.key.data()[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-        return key;
-    }
-    static std::string decrypt_with_gpgs_session_key(const std::string& message) {
-        pgp::EncryptedMessage m = pgp::read_encrypted_message(message);
-        return std::string(pgp::decrypt_seipd(m.encrypted_data, session_key_of(message)).view());
-    }
-    static std::string key_id(const std::string& fp) {
-        std::string id;
-        for (std::size_t i = fp.size() - 16; i < fp.size(); i += 2) id += static_cast<char>(std::stoi(fp.substr(i, 2), nullptr, 16));
-        return id;
-    }
-
-    static inline fs::path* home_ = nullptr;
-    static inline std::string* cv25519_ = nullptr;
-    static inline std::string* rsa_ = nullptr;
-};
+class OpenpgpMessage : public sopskit::test::OpenpgpGpgHome {};
 
 std::string random_bytes(std::size_t n) { return std::string(SecureBytes::random(n).view()); }
 

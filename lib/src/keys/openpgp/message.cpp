@@ -4,6 +4,7 @@
 
 #include "keys/openpgp/armor.hpp"
 #include "keys/openpgp/errors.hpp"
+#include "keys/openpgp/mpi.hpp"
 #include "keys/openpgp/packets.hpp"
 
 namespace sopskit::detail::openpgp {
@@ -20,15 +21,10 @@ std::uint8_t take_byte(std::string_view& in, const char* what) {
     return b;
 }
 
-// An MPI's value: a two-octet bit count, then that many bits in whole octets.
 std::string take_mpi(std::string_view& in, const char* what) {
-    if (in.size() < 2) malformed(std::string("PKESK ends before its ") + what);
-    std::size_t bits = static_cast<std::size_t>(static_cast<unsigned char>(in[0])) << 8 | static_cast<unsigned char>(in[1]);
-    std::size_t bytes = (bits + 7) / 8;
-    if (in.size() - 2 < bytes) malformed(std::string("PKESK's ") + what + " runs past the packet");
-    std::string value(in.substr(2, bytes));
-    in.remove_prefix(2 + bytes);
-    return value;
+    std::optional<std::string_view> value = read_mpi(in);
+    if (!value) malformed(std::string("PKESK's ") + what + " runs past the packet");
+    return std::string(*value);
 }
 
 Pkesk read_pkesk(std::string_view body) {

@@ -1,13 +1,12 @@
 #include "keys/openpgp/seipd.hpp"
 
-#include <nettle/aes.h>
 #include <nettle/cfb.h>
-#include <nettle/nettle-meta.h>
 #include <nettle/sha1.h>
 
 #include <cstring>
 #include <string>
 
+#include "keys/openpgp/aes.hpp"
 #include "keys/openpgp/errors.hpp"
 #include "keys/openpgp/literal.hpp"
 
@@ -19,15 +18,6 @@ constexpr std::size_t kBlock = 16;        // AES
 constexpr std::size_t kPrefix = kBlock + 2;  // a random block, then its last two octets again
 constexpr std::size_t kMdcPacket = 22;    // 0xD3 0x14, then the SHA-1 digest
 
-const nettle_cipher* aes_for(std::uint8_t algorithm) {
-    switch (algorithm) {
-        case kAes128: return &nettle_aes128;
-        case kAes192: return &nettle_aes192;
-        case kAes256: return &nettle_aes256;
-        default: unsupported("symmetric algorithm " + std::to_string(algorithm));
-    }
-}
-
 // A wrong key and a modified message get the same answer, so neither check is an oracle.
 [[noreturn]] void integrity_failure() {
     throw Error(ErrorCode::Generic, "OpenPGP decryption failed: wrong session key, or the message was modified (MDC mismatch)");
@@ -36,16 +26,13 @@ const nettle_cipher* aes_for(std::uint8_t algorithm) {
 }  // namespace
 
 SecureBytes decrypt_seipd(std::string_view encrypted, const SessionKey& key) {
-    const nettle_cipher* cipher = aes_for(key.algorithm);
+    const nettle_cipher* cipher = aes_cipher(key.algorithm);
+    if (!cipher) unsupported("symmetric algorithm " + std::to_string(key.algorithm));
     if (key.key.size() != cipher->key_size) malformed("session key of " + std::to_string(key.key.size()) + " bytes for " + cipher->name);
     if (encrypted.size() < kPrefix + kMdcPacket) malformed("encrypted data too short for its prefix and MDC");
 
     // SEIPD's CFB starts from a zero IV and never resynchronises.
-    union {
-        aes128_ctx a128;
-        aes192_ctx a192;
-        aes256_ctx a256;
-    } ctx;
+    AesContext ctx;
     cipher->set_encrypt_key(&ctx, key.key.data());
     std::uint8_t iv[kBlock] = {};
     SecureBytes plain(encrypted.size());

@@ -219,6 +219,11 @@ if command -v gpg >/dev/null; then
       done
     done
     GNUPGHOME="$gh" gpg --export --output "$seeds/fuzz_openpgp_message/public-keys" >/dev/null 2>&1 || true
+    # The keybox, after the key ID of each subkey (fuzz_openpgp_keybox's input).
+    mkdir -p "$seeds/fuzz_openpgp_keybox"
+    for id in $(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^(pub|sub)/ {print $5}'); do
+      { printf "$(printf '%s' "$id" | sed 's/../\\x&/g')"; cat "$gh/pubring.kbx"; } > "$seeds/fuzz_openpgp_keybox/kbx-$id" || true
+    done
     gpgconf --homedir "$gh" --kill all >/dev/null 2>&1 || true
   fi
 fi

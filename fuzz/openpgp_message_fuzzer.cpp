@@ -2,9 +2,10 @@
 // PKESKs of a whole message; SEIPD decryption and ECDH unwrapping with fixed keys; the packets
 // inside decrypted data (compressed, literal) read directly, since a fuzzed SEIPD seldom passes
 // its MDC; key packets (as gpg --export writes them); the RSA block and the shared point as
-// gpg-agent would return them. Refusing is fine (Error, of which Unsupported is one); nothing
+// gpg-agent would return them, and the agent's PKDECRYPT answer. Refusing is fine (Error, of which Unsupported is one); nothing
 // else may escape.
 #include "fuzz_support.hpp"
+#include "keys/agent/pkdecrypt.hpp"
 #include "keys/openpgp/ecdh_kdf.hpp"
 #include "keys/openpgp/literal.hpp"
 #include "keys/openpgp/message.hpp"
@@ -55,5 +56,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::refusing_is_fine([&] { (void)pgp::rsa_session_key(text, false); });
     fuzz::refusing_is_fine([&] { (void)pgp::rsa_session_key(text, true); });
     fuzz::refusing_is_fine([&] { (void)pgp::shared_secret_x(text); });
+    fuzz::refusing_is_fine([&] { (void)detail::agent::agent_value(text); });
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "keys/agent/assuan.hpp"
 #include "keys/agent/pkdecrypt.hpp"
+#include "keys/agent/socket_path.hpp"
 #include "keys/openpgp/keybox.hpp"
 #include "keys/openpgp/keygrip.hpp"
 #include "openpgp_support.hpp"
@@ -30,11 +31,13 @@ namespace {
 
 class GpgAgentPkdecrypt : public sopskit::test::OpenpgpGpgHome {
 protected:
-    // The home's agent, started, and its socket.
+    // The home's agent, started, and its socket as sopskit finds it (gpgconf agrees).
     static std::string agent_socket(const fs::path& home) {
         run("gpgconf --homedir '" + home.string() + "' --launch gpg-agent");
         auto r = run("gpgconf --homedir '" + home.string() + "' --list-dirs agent-socket");
-        return r.out.substr(0, r.out.find('\n'));
+        std::string ours = agent::agent_socket_path(home.string(), "/nonexistent/.gnupg", ::getuid());
+        EXPECT_EQ(ours, r.out.substr(0, r.out.find('\n')));
+        return ours;
     }
     // The data key of `message`, decrypted as the PGP key source will: gpg only made the keys.
     static std::string decrypt_without_gpg(const fs::path& home, const std::string& message) {

@@ -71,6 +71,20 @@ TEST_F(PgpAgentDecrypt, GpgRunsWhenTheAgentRouteDoesNotApply) {
     EXPECT_EQ(exec.out, "password: hunter2\n") << exec.err;
     EXPECT_EQ(gpg_runs(), 1) << "SOPS_GPG_EXEC: that program decides";
 
+    // gpg.conf options by which gpg looks for keys elsewhere or judges messages otherwise.
+    for (std::string conf : {"no-default-keyring\n", "# comment\n  --keyring /x/y.kbx\n", "compliance de-vs\n"}) {
+        SCOPED_TRACE(conf);
+        write_file(*home_ / "gpg.conf", conf);
+        auto configured = sopskit("decrypt enc.yaml");
+        fs::remove(*home_ / "gpg.conf");
+        EXPECT_EQ(gpg_runs(), 1) << configured.err;
+    }
+    write_file(*home_ / "gpg.conf", "# keyring x\ndefault-key 0x1234\n\n");
+    auto harmless = sopskit("decrypt enc.yaml");
+    fs::remove(*home_ / "gpg.conf");
+    EXPECT_EQ(harmless.out, "password: hunter2\n") << harmless.err;
+    EXPECT_EQ(gpg_runs(), 0) << "options that change nothing for a decrypt";
+
     // A data key message whose encrypted data is cut short: gpg's own error, as before.
     std::string file = read_file(dir_ / "enc.yaml");
     std::size_t end = file.find("-----END PGP MESSAGE-----");

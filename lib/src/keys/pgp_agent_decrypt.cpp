@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -29,13 +30,13 @@ bool exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
-// The keybox, or nullopt when it is missing, unreadable or larger than any keyring.
-std::optional<std::string> read_keybox(const std::string& path) {
+// A regular file's bytes, or nullopt when it is missing, unreadable or over `limit`.
+std::optional<std::string> read_small_file(const std::string& path, std::size_t limit) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > kMaxKeybox)
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || static_cast<std::size_t>(st.st_size) > limit)
         return std::nullopt;
     std::string data(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t got = 0;
@@ -46,6 +47,33 @@ std::optional<std::string> read_keybox(const std::string& path) {
         got += static_cast<std::size_t>(n);
     }
     return data;
+}
+
+// Whether the home's gpg.conf or common.conf holds an option by which gpg would look for keys
+// elsewhere or judge a message by other rules: then gpg decides, as sops lets it.
+bool configuration_changes_decryption(const std::string& homedir) {
+    static constexpr std::string_view kOptions[] = {"keyring", "primary-keyring", "no-default-keyring", "secret-keyring",
+                                                    "use-keyboxd", "compliance", "gnupg", "openpgp", "rfc4880", "rfc4880bis",
+                                                    "rfc2440", "pgp6", "pgp7", "pgp8", "ignore-mdc-error", "try-secret-key",
+                                                    "try-all-secrets", "skip-hidden-recipients", "override-session-key"};
+    for (const char* name : {"/gpg.conf", "/common.conf"}) {
+        std::optional<std::string> text = read_small_file(homedir + name, 1 << 20);
+        if (!text) {
+            if (exists(homedir + name)) return true;  // unreadable or huge: gpg reads it its own way
+            continue;
+        }
+        std::string_view rest = *text;
+        while (!rest.empty()) {
+            std::string_view line = rest.substr(0, rest.find('\n'));
+            rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+            while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+            if (line.starts_with("--")) line.remove_prefix(2);
+            std::string_view word = line.substr(0, line.find_first_of(" \t\r="));
+            for (std::string_view option : kOptions)
+                if (word == option) return true;
+        }
+    }
+    return false;
 }
 
 // GnuPG's home as gpg run with `home` (or without --homedir) would take it, and ~/.gnupg,
@@ -72,7 +100,8 @@ std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, 
         Homes homes = homes_of(home);
         const std::string& homedir = homes.home;
         if (exists(homedir + "/pubring.gpg")) return std::nullopt;  // a legacy keyring gpg may use instead
-        std::optional<std::string> keybox = read_keybox(homedir + "/pubring.kbx");
+        if (configuration_changes_decryption(homedir)) return std::nullopt;
+        std::optional<std::string> keybox = read_small_file(homedir + "/pubring.kbx", kMaxKeybox);
         if (!keybox) return std::nullopt;
         openpgp::EncryptedMessage m = openpgp::read_encrypted_message(message);
         std::string socket = agent::agent_socket_path(homedir, homes.standard, static_cast<unsigned>(::getuid()));

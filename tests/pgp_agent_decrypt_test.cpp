@@ -98,3 +98,30 @@ TEST_F(PgpAgentDecrypt, GpgRunsWhenTheAgentRouteDoesNotApply) {
     EXPECT_EQ(damaged.out, "");
     EXPECT_EQ(gpg_runs(), 1) << damaged.err << read_file(dir_ / "cut.yaml");
 }
+
+// A file whose keys this home does not hold: gpg runs and explains, in the words it used before
+// (its message is gpg's own, localised; sopskit does not imitate it).
+TEST_F(PgpAgentDecrypt, NoSecretKeyIsReportedByGpgAsBefore) {
+    fs::path other = dir_ / "other";
+    fs::create_directory(other);
+    fs::permissions(other, fs::perms::owner_all, fs::perm_options::replace);
+    std::string g = "GNUPGHOME='" + other.string() + "' gpg --batch --quiet --passphrase '' --pinentry-mode loopback ";
+    ASSERT_EQ(run(g + "--quick-gen-key 'other <o@x>' ed25519 cert,sign never").exit_code, 0);
+    auto fpr = run("GNUPGHOME='" + other.string() + "' gpg --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}'");
+    std::string fp = fpr.out.substr(0, 40);
+    ASSERT_EQ(run(g + "--quick-add-key " + fp + " cv25519 encr never").exit_code, 0);
+    auto e = run("cd '" + dir_.string() + "' && GNUPGHOME='" + other.string() + "' '" + sopskit::test::cli_path() + "' encrypt --pgp " + fp +
+                 " plain.yaml > theirs.yaml");
+    run("gpgconf --homedir '" + other.string() + "' --kill all");
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    run("gpgconf --homedir '" + home_->string() + "' --launch gpg-agent");
+    gpg_runs();
+    auto ours = sopskit("decrypt theirs.yaml");
+    EXPECT_EQ(gpg_runs(), 1) << ours.err;
+    auto by_gpg = sopskit("decrypt theirs.yaml", "SOPS_GPG_EXEC='" + (dir_ / "bin" / "gpg").string() + "'");
+    EXPECT_EQ(gpg_runs(), 1);
+    EXPECT_NE(ours.exit_code, 0);
+    EXPECT_EQ(ours.exit_code, by_gpg.exit_code);
+    EXPECT_EQ(ours.err, by_gpg.err);
+    EXPECT_NE(ours.err.find("No secret key"), std::string::npos) << ours.err;
+}

@@ -206,7 +206,7 @@ if command -v gpg >/dev/null; then
   mkdir -m 700 "$gh"
   g() { GNUPGHOME="$gh" gpg --batch --quiet --trust-model always --passphrase '' --pinentry-mode loopback "$@" </dev/null >/dev/null 2>&1 || true; }
   g --quick-gen-key 'fuzz <fuzz@x>' ed25519 cert,sign never
-  fp="$(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')"
+  fp="$(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}' || true)"
   if [ -n "$fp" ]; then
     g --quick-add-key "$fp" cv25519 encr never
     g --quick-add-key "$fp" rsa2048 encr never

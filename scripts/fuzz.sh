@@ -204,6 +204,38 @@ printf 'OK Pleased to meet you, process 4242\nS INQUIRE_MAXLEN 4096\nINQUIRE CIP
 printf '# comment\nOK\nS KEYINFO 0123456789ABCDEF0123456789ABCDEF01234567 D - - 1 P - - -\nOK\nERR 67108891 Not found <GPG Agent>\n' > "$seeds/fuzz_gpg_agent_answer/keyinfo"
 printf '(5:value3:abc)\0' > "$seeds/fuzz_gpg_agent_answer/value"
 printf '%%Assuan%%\nsocket=${XDG_RUNTIME_DIR}/gnupg/S.gpg-agent\n' > "$seeds/fuzz_gpg_agent_answer/redirect"
+# OpenPGP messages made by gpg in a throw-away home: Curve25519 and RSA recipients, armored
+# and binary, each compression; the keys as gpg exports them; and the packets inside
+# decrypted data (literal, compressed).
+mkdir -p "$seeds/fuzz_openpgp_message"
+if command -v gpg >/dev/null; then
+  gh="$work/gnupg"
+  mkdir -m 700 "$gh"
+  g() { GNUPGHOME="$gh" gpg --batch --quiet --trust-model always --passphrase '' --pinentry-mode loopback "$@" </dev/null >/dev/null 2>&1 || true; }
+  g --quick-gen-key 'fuzz <fuzz@x>' ed25519 cert,sign never
+  fp="$(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}' || true)"
+  if [ -n "$fp" ]; then
+    g --quick-add-key "$fp" cv25519 encr never
+    g --quick-add-key "$fp" rsa2048 encr never
+    head -c 32 /dev/urandom > "$work/data-key"
+    for sub in $(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^sub/ {s=1} /^fpr/ && s {print $10}'); do
+      for opts in "" "--compress-algo none" "--compress-algo zip" "--compress-algo zlib" "--armor" "--sign --armor"; do
+        name="$(printf '%s' "$sub" | cut -c1-8)$(printf '%s' "$opts" | tr -c 'a-z' '-')"
+        GNUPGHOME="$gh" gpg --batch --quiet --trust-model always --pinentry-mode loopback --passphrase '' $opts \
+          --encrypt --recipient "$sub!" --output "$seeds/fuzz_openpgp_message/$name" "$work/data-key" >/dev/null 2>&1 || true
+      done
+    done
+    GNUPGHOME="$gh" gpg --export --output "$seeds/fuzz_openpgp_message/public-keys" >/dev/null 2>&1 || true
+    # The keybox, after the key ID of each subkey (fuzz_openpgp_keybox's input).
+    mkdir -p "$seeds/fuzz_openpgp_keybox"
+    for id in $(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^(pub|sub)/ {print $5}'); do
+      { printf "$(printf '%s' "$id" | sed 's/../\\x&/g')"; cat "$gh/pubring.kbx"; } > "$seeds/fuzz_openpgp_keybox/kbx-$id" || true
+    done
+    gpgconf --homedir "$gh" --kill all >/dev/null 2>&1 || true
+  fi
+fi
+printf '\xcb\x26b\x00\x00\x00\x00\x00KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK' > "$seeds/fuzz_openpgp_message/literal"
+printf '\xa3\x02\x78\x9c\x3b\xad\x96\xc4\x00\x02\xde\x04\x00\x00\xce\xe6\x0a\xb4' > "$seeds/fuzz_openpgp_message/compressed"
 # KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,
 # header lines, a blank line, the body), as kms_responses_fuzzer.cpp reads them.
 mkdir -p "$seeds/fuzz_kms_responses"

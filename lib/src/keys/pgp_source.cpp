@@ -1,11 +1,14 @@
 // The PGP master key: the data key encrypted to a fingerprint, stored armored with the
-// fingerprint and a creation time, as sops writes it. Encrypt and decrypt run gpg itself (see
-// keys/gpg_program.hpp); GPGME only explains a key gpg refused.
+// fingerprint and a creation time, as sops writes it. Decrypt first asks the running gpg-agent
+// for the private-key step and does the rest itself (keys/pgp_agent_decrypt.hpp); anything
+// outside that simple case, and encrypt, run gpg itself (see keys/gpg_program.hpp); GPGME only
+// explains a key gpg refused.
 #include <cstring>
 #include <string>
 
 #include "keys/gpg_program.hpp"
 #include "keys/gpgme_util.hpp"
+#include "keys/pgp_agent_decrypt.hpp"
 #include "core/text.hpp"
 #include "sopskit/error.hpp"
 #include "sopskit/pgp_keys.hpp"
@@ -57,6 +60,7 @@ public:
     UnwrapOutcome unwrap(const StoredKey& key) override {
         std::string enc = key.field("enc");
         if (enc.empty()) return UnwrapOutcome::failed("the entry has no encrypted data key");
+        if (auto key = detail::decrypt_data_key_with_agent(home_path(), enc, kMaxDataKey)) return UnwrapOutcome::ok(std::move(*key));
         SecureBytes buffer(kMaxDataKey);
         std::size_t used = 0;
         detail::GpgRun run = detail::run_gpg(home_path(), {"--decrypt"}, enc, [&](const char* data, std::size_t size) {

@@ -1,0 +1,132 @@
+#include "keys/pgp_agent_decrypt.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "keys/agent/assuan.hpp"
+#include "keys/agent/pkdecrypt.hpp"
+#include "keys/agent/socket_path.hpp"
+#include "keys/openpgp/keybox.hpp"
+#include "keys/openpgp/keygrip.hpp"
+#include "keys/openpgp/message.hpp"
+#include "keys/openpgp/seipd.hpp"
+#include "keys/openpgp/session_key.hpp"
+
+namespace sopskit::detail {
+
+namespace {
+
+constexpr std::size_t kMaxKeybox = 16 << 20;  // far beyond a personal keyring
+constexpr unsigned kNoSecretKey = 17;         // GPG_ERR_NO_SECKEY: the next recipient may do
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// A regular file's bytes, or nullopt when it is missing, unreadable or over `limit`.
+std::optional<std::string> read_small_file(const std::string& path, std::size_t limit) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || static_cast<std::size_t>(st.st_size) > limit)
+        return std::nullopt;
+    std::string data(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < data.size()) {
+        ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return std::nullopt;
+        got += static_cast<std::size_t>(n);
+    }
+    return data;
+}
+
+// Whether the home's gpg.conf or common.conf holds an option by which gpg would look for keys
+// elsewhere or judge a message by other rules: then gpg decides, as sops lets it.
+bool configuration_changes_decryption(const std::string& homedir) {
+    static constexpr std::string_view kOptions[] = {"keyring", "primary-keyring", "no-default-keyring", "secret-keyring",
+                                                    "use-keyboxd", "compliance", "gnupg", "openpgp", "rfc4880", "rfc4880bis",
+                                                    "rfc2440", "pgp6", "pgp7", "pgp8", "ignore-mdc-error", "try-secret-key",
+                                                    "try-all-secrets", "skip-hidden-recipients", "override-session-key"};
+    for (const char* name : {"/gpg.conf", "/common.conf"}) {
+        std::optional<std::string> text = read_small_file(homedir + name, 1 << 20);
+        if (!text) {
+            if (exists(homedir + name)) return true;  // unreadable or huge: gpg reads it its own way
+            continue;
+        }
+        std::string_view rest = *text;
+        while (!rest.empty()) {
+            std::string_view line = rest.substr(0, rest.find('\n'));
+            rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+            while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+            if (line.starts_with("--")) line.remove_prefix(2);
+            std::string_view word = line.substr(0, line.find_first_of(" \t\r="));
+            for (std::string_view option : kOptions)
+                if (word == option) return true;
+        }
+    }
+    return false;
+}
+
+// GnuPG's home as gpg run with `home` (or without --homedir) would take it, and ~/.gnupg,
+// which keeps its agent socket without a hashed subfolder.
+struct Homes {
+    std::string home, standard;
+};
+
+Homes homes_of(const std::string& home) {
+    const char* env_home = std::getenv("HOME");
+    const char* gnupghome = std::getenv("GNUPGHOME");
+    char cwd[4096];
+    std::string here = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+    std::string user_home = env_home ? env_home : "";
+    return {agent::gnupg_homedir(!home.empty() ? home : gnupghome ? gnupghome : "", user_home, here),
+            agent::gnupg_homedir("", user_home, here)};
+}
+
+}  // namespace
+
+std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, std::string_view message, std::size_t max_size) {
+    if (const char* exec = std::getenv("SOPS_GPG_EXEC"); exec && *exec) return std::nullopt;  // the user's own gpg decides
+    try {
+        Homes homes = homes_of(home);
+        const std::string& homedir = homes.home;
+        if (exists(homedir + "/pubring.gpg")) return std::nullopt;  // a legacy keyring gpg may use instead
+        if (configuration_changes_decryption(homedir)) return std::nullopt;
+        std::optional<std::string> keybox = read_small_file(homedir + "/pubring.kbx", kMaxKeybox);
+        if (!keybox) return std::nullopt;
+        openpgp::EncryptedMessage m = openpgp::read_encrypted_message(message);
+        std::string socket = agent::agent_socket_path(homedir, homes.standard, static_cast<unsigned>(::getuid()));
+        std::unique_ptr<agent::AssuanConnection> connection;
+        for (const openpgp::Pkesk& pkesk : m.recipients) {
+            for (const openpgp::PublicKey& key : openpgp::keybox_keys_with_id(*keybox, pkesk.key_id)) {
+                if (!connection) connection = std::make_unique<agent::AssuanConnection>(socket);
+                agent::AgentDecryption answer;
+                try {
+                    answer = agent::agent_pkdecrypt(*connection, openpgp::keygrip(key), pkesk);
+                } catch (const agent::AgentError& e) {
+                    if (e.code() == kNoSecretKey) continue;
+                    return std::nullopt;  // a passphrase or a card to ask for: gpg's job
+                }
+                openpgp::SessionKey session = pkesk.algorithm == openpgp::kEcdh
+                                                  ? openpgp::ecdh_session_key(pkesk, key, answer.value.view())
+                                                  : openpgp::rsa_session_key(answer.value.view(), answer.padding_removed);
+                SecureBytes data_key = openpgp::decrypt_seipd(m.encrypted_data, session);
+                if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
+                return data_key;
+            }
+        }
+    } catch (const Error&) {  // Unsupported, Unavailable, malformed: gpg decides and explains
+    }
+    return std::nullopt;
+}
+
+}  // namespace sopskit::detail

@@ -2,10 +2,10 @@
 // PKESKs of a whole message; SEIPD decryption and ECDH unwrapping with fixed keys; the packets
 // inside decrypted data (compressed, literal) read directly, since a fuzzed SEIPD seldom passes
 // its MDC; key packets (as gpg --export writes them); the RSA block and the shared point as
-// gpg-agent would return them, and the agent's PKDECRYPT answer. Refusing is fine (Error, of which Unsupported is one); nothing
+// gpg-agent would return them, and each PKESK as the agent's ciphertext. Refusing is fine (Error, of which Unsupported is one); nothing
 // else may escape.
 #include "fuzz_support.hpp"
-#include "keys/agent/pkdecrypt.hpp"
+#include "keys/openpgp/agent_ciphertext.hpp"
 #include "keys/openpgp/ecdh_kdf.hpp"
 #include "keys/openpgp/literal.hpp"
 #include "keys/openpgp/message.hpp"
@@ -38,9 +38,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::refusing_is_fine([&] {
         pgp::EncryptedMessage m = pgp::read_encrypted_message(text);
         if (m.recipients.empty()) __builtin_trap();
-        for (const pgp::Pkesk& p : m.recipients)
+        for (const pgp::Pkesk& p : m.recipients) {
+            fuzz::refusing_is_fine([&] { (void)pgp::agent_ciphertext(p); });
             if (p.algorithm == pgp::kEcdh)
                 fuzz::refusing_is_fine([&] { (void)pgp::ecdh_session_key(p, fixed_ecdh_key(), "\x40" + std::string(32, '\x07')); });
+        }
         pgp::SessionKey key{pgp::kAes128, SecureBytes(16)};
         (void)pgp::decrypt_seipd(m.encrypted_data, key);
     });
@@ -56,6 +58,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::refusing_is_fine([&] { (void)pgp::rsa_session_key(text, false); });
     fuzz::refusing_is_fine([&] { (void)pgp::rsa_session_key(text, true); });
     fuzz::refusing_is_fine([&] { (void)pgp::shared_secret_x(text); });
-    fuzz::refusing_is_fine([&] { (void)detail::agent::agent_value(text); });
     return 0;
 }

@@ -1,25 +1,22 @@
-// A PGP data key decrypted with no gpg process (lib/src/keys/agent/, lib/src/keys/openpgp/):
+// A PGP data key decrypted with no gpg process (lib/src/keys/gpg_agent/, lib/src/keys/openpgp/):
 // the message's PKESK, its key found in the home's pubring.kbx, the keygrip, one PKDECRYPT
 // to the home's own gpg-agent over its socket, the session key, the data. And what must
 // end in the gpg fallback instead: a passphrase the agent does not hold (no prompt), a key
 // the agent lacks, no agent.
 #include <filesystem>
-#include <algorithm>
-#include <cstring>
-#include <thread>
+#include <optional>
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "keys/agent/assuan.hpp"
-#include "keys/agent/pkdecrypt.hpp"
-#include "keys/agent/socket_path.hpp"
+#include "core/hex.hpp"
+#include "keys/gpg_agent/agent_client.hpp"
+#include "keys/openpgp/agent_ciphertext.hpp"
 #include "keys/openpgp/keybox.hpp"
 #include "keys/openpgp/keygrip.hpp"
 #include "openpgp_support.hpp"
+#include "sopskit/error.hpp"
 
-namespace agent = sopskit::detail::agent;
+namespace agent = sopskit::detail::gpg_agent;
 namespace pgp = sopskit::detail::openpgp;
 namespace fs = std::filesystem;
 using sopskit::Error;
@@ -29,15 +26,25 @@ using sopskit::test::run;
 
 namespace {
 
+// The agent client's answer when it could not do the job.
+struct Unavailable {
+    agent::Unavailable reason;
+};
+
+std::string grip_of(const pgp::PublicKey& key) {
+    auto grip = pgp::keygrip(key);
+    return sopskit::detail::hex_encode(grip.data(), grip.size(), sopskit::detail::HexCase::Upper);
+}
+
 class GpgAgentPkdecrypt : public sopskit::test::OpenpgpGpgHome {
 protected:
     // The home's agent, started, and its socket as sopskit finds it (gpgconf agrees).
     static std::string agent_socket(const fs::path& home) {
         run("gpgconf --homedir '" + home.string() + "' --launch gpg-agent");
         auto r = run("gpgconf --homedir '" + home.string() + "' --list-dirs agent-socket");
-        std::string ours = agent::agent_socket_path(home.string(), "/nonexistent/.gnupg", ::getuid());
-        EXPECT_EQ(ours, r.out.substr(0, r.out.find('\n')));
-        return ours;
+        std::optional<std::string> ours = agent::find_agent_socket(home.string());
+        EXPECT_EQ(ours.value_or(""), r.out.substr(0, r.out.find('\n')));
+        return ours.value_or("");
     }
     // The data key of `message`, decrypted as the PGP key source will: gpg only made the keys.
     static std::string decrypt_without_gpg(const fs::path& home, const std::string& message) {
@@ -45,10 +52,11 @@ protected:
         const pgp::Pkesk& pkesk = m.recipients.at(0);
         std::vector<pgp::PublicKey> keys = pgp::keybox_keys_with_id(read_file(home / "pubring.kbx"), pkesk.key_id);
         if (keys.size() != 1) throw Error(sopskit::ErrorCode::Generic, "key not in the keybox");
-        agent::AssuanConnection connection(agent_socket(home));
-        agent::AgentDecryption d = agent::agent_pkdecrypt(connection, pgp::keygrip(keys[0]), pkesk);
+        agent_socket(home);
+        agent::PkDecryption d = agent::agent_pkdecrypt(agent::AgentOptions{home.string()}, grip_of(keys[0]), pgp::agent_ciphertext(pkesk));
+        if (!d.ok()) throw Unavailable{d.not_available->reason};
         pgp::SessionKey key = pkesk.algorithm == pgp::kEcdh ? pgp::ecdh_session_key(pkesk, keys[0], d.value.view())
-                                                            : pgp::rsa_session_key(d.value.view(), d.padding_removed);
+                                                            : pgp::rsa_session_key(d.value.view(), d.padding == 0);
         return std::string(pgp::decrypt_seipd(m.encrypted_data, key).view());
     }
 };
@@ -66,7 +74,7 @@ TEST_F(GpgAgentPkdecrypt, DecryptsDataKeysThroughTheAgent) {
 }
 
 // A protected key whose passphrase the agent has not cached: refused at once (the agent may
-// not prompt), as an AgentError, the caller's cue to run gpg.
+// not prompt), the caller's cue to run gpg.
 TEST_F(GpgAgentPkdecrypt, ProtectedKeyIsRefusedWithoutAPrompt) {
     fs::path home = sopskit::test::make_temp_dir() / "locked";
     fs::create_directory(home);
@@ -82,89 +90,22 @@ TEST_F(GpgAgentPkdecrypt, ProtectedKeyIsRefusedWithoutAPrompt) {
     try {
         decrypt_without_gpg(home, enc.out);
         ADD_FAILURE() << "decrypted without the passphrase";
-    } catch (const agent::AgentError& e) {
-        EXPECT_EQ(e.code(), 99u) << e.what();  // GPG_ERR_CANCELED
+    } catch (const Unavailable& e) {
+        EXPECT_EQ(e.reason, agent::Unavailable::NeedsPrompt);
     }
     run("gpgconf --homedir '" + home.string() + "' --kill all");
 }
 
 TEST_F(GpgAgentPkdecrypt, UnknownKeyAndMissingAgent) {
     pgp::EncryptedMessage m = pgp::read_encrypted_message(encrypt(*cv25519_, "k"));
-    agent::AssuanConnection connection(agent_socket(*home_));
-    std::array<std::uint8_t, 20> nobody{};
-    try {
-        agent::agent_pkdecrypt(connection, nobody, m.recipients.at(0));
-        ADD_FAILURE() << "the agent decrypted with a key it does not have";
-    } catch (const agent::AgentError& e) {
-        EXPECT_EQ(e.code(), 17u) << e.what();  // GPG_ERR_NO_SECKEY
-    }
-    fs::path none = sopskit::test::make_temp_dir() / "S.gpg-agent";
-    EXPECT_THROW(agent::AssuanConnection{none.string()}, agent::Unavailable);
-}
-
-// The wire format, against a scripted server: escaped and split data lines, status lines,
-// comments, the inquiry, ERR with its number.
-TEST(AssuanClient, ReadsDataStatusInquiryAndErrors) {
-    EXPECT_EQ(agent::data_lines(std::string("a%\n\r\0b", 6)), "D a%25%0A%0D%00b\n");
-    std::string long_data(2000, 'x');
-    std::string lines = agent::data_lines(long_data);
-    EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 3);
-    for (std::size_t at = 0, nl; (nl = lines.find('\n', at)) != std::string::npos; at = nl + 1) EXPECT_LE(nl - at, 1000u);
-
-    fs::path path = sopskit::test::make_temp_dir() / "S.fake";
-    int server = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path.c_str());
-    ASSERT_EQ(::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(server, 1), 0);
-    std::string received;
-    std::thread peer([&] {
-        int c = ::accept(server, nullptr, nullptr);
-        auto say = [&](const std::string& s) { (void)!::write(c, s.data(), s.size()); };
-        auto hear = [&](std::size_t lines_wanted) {
-            char ch;
-            for (std::size_t n = 0; n < lines_wanted && ::read(c, &ch, 1) == 1;) {
-                received += ch;
-                n += ch == '\n';
-            }
-        };
-        say("OK hello\n");
-        hear(1);  // PKDECRYPT
-        say("S INQUIRE_MAXLEN 4096\nINQUIRE CIPHERTEXT\n");
-        hear(2);  // D ..., END
-        say("# comment\nS PADDING 0\nD (5:value3:a%0A\nD b)%00\nOK done\n");
-        hear(1);  // OTHER
-        say("INQUIRE SOMETHING\n");
-        hear(1);  // CAN
-        say("ERR 67108881 No secret key <gpg-agent>\n");
-        ::close(c);
-    });
-    {
-        agent::AssuanConnection connection(path.string());
-        agent::AssuanReply reply = connection.transact("PKDECRYPT", [](std::string_view keyword) -> std::optional<std::string> {
-            if (keyword == "CIPHERTEXT") return std::string("(c\n)");
-            return std::nullopt;
-        });
-        EXPECT_EQ(reply.status, "INQUIRE_MAXLEN 4096\nPADDING 0\n");
-        EXPECT_EQ(reply.data.view(), std::string_view("(5:value3:a\nb)\0", 15));
-        EXPECT_EQ(agent::agent_value(reply.data.view()).view(), "a\nb");
-        try {
-            connection.transact("OTHER", [](std::string_view) -> std::optional<std::string> { return std::nullopt; });
-            ADD_FAILURE() << "ERR not reported";
-        } catch (const agent::AgentError& e) {
-            EXPECT_EQ(e.number(), 67108881u);
-            EXPECT_EQ(e.code(), 17u);
-            EXPECT_STREQ(e.what(), "gpg-agent: No secret key <gpg-agent>");
-        }
-    }
-    peer.join();
-    ::close(server);
-    EXPECT_EQ(received, "PKDECRYPT\nD (c%0A)\nEND\nOTHER\nCAN\n");
-}
-
-TEST(AssuanClient, AgentValueIsStrict) {
-    EXPECT_EQ(agent::agent_value("(5:value2:ab)").view(), "ab");
-    for (std::string bad : {"", "(5:value2:abc)", "(5:value3:ab)", "(5:value0:)", "(5:valuex:ab)", "(5:value2:ab", "(4:vale2:ab)", "(5:value:ab)"})
-        EXPECT_THROW(agent::agent_value(bad), Error) << bad;
+    agent_socket(*home_);
+    agent::PkDecryption d = agent::agent_pkdecrypt(agent::AgentOptions{home_->string()}, std::string(40, '0'),
+                                                   pgp::agent_ciphertext(m.recipients.at(0)));
+    ASSERT_FALSE(d.ok()) << "the agent decrypted with a key it does not have";
+    EXPECT_EQ(d.not_available->reason, agent::Unavailable::KeyMissing);
+    fs::path none = sopskit::test::make_temp_dir() / "no-agent";
+    fs::create_directory(none);
+    d = agent::agent_pkdecrypt(agent::AgentOptions{none.string()}, std::string(40, '0'), pgp::agent_ciphertext(m.recipients.at(0)));
+    ASSERT_FALSE(d.ok());
+    EXPECT_EQ(d.not_available->reason, agent::Unavailable::NoAgent);
 }

@@ -9,21 +9,22 @@
 #include <cstdlib>
 #include <memory>
 
-#include "keys/agent/assuan.hpp"
-#include "keys/agent/pkdecrypt.hpp"
-#include "keys/agent/socket_path.hpp"
+#include "core/hex.hpp"
+#include "keys/gpg_agent/agent_client.hpp"
+#include "keys/gpg_agent/socket_dir.hpp"
+#include "keys/openpgp/agent_ciphertext.hpp"
 #include "keys/openpgp/keybox.hpp"
 #include "keys/openpgp/keygrip.hpp"
 #include "keys/openpgp/message.hpp"
 #include "keys/openpgp/seipd.hpp"
 #include "keys/openpgp/session_key.hpp"
+#include "sopskit/error.hpp"
 
 namespace sopskit::detail {
 
 namespace {
 
 constexpr std::size_t kMaxKeybox = 16 << 20;  // far beyond a personal keyring
-constexpr unsigned kNoSecretKey = 17;         // GPG_ERR_NO_SECKEY: the next recipient may do
 
 bool exists(const std::string& path) {
     struct stat st {};
@@ -76,55 +77,46 @@ bool configuration_changes_decryption(const std::string& homedir) {
     return false;
 }
 
-// GnuPG's home as gpg run with `home` (or without --homedir) would take it, and ~/.gnupg,
-// which keeps its agent socket without a hashed subfolder.
-struct Homes {
-    std::string home, standard;
-};
-
-Homes homes_of(const std::string& home) {
-    const char* env_home = std::getenv("HOME");
-    const char* gnupghome = std::getenv("GNUPGHOME");
-    char cwd[4096];
-    std::string here = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
-    std::string user_home = env_home ? env_home : "";
-    return {agent::gnupg_homedir(!home.empty() ? home : gnupghome ? gnupghome : "", user_home, here),
-            agent::gnupg_homedir("", user_home, here)};
-}
-
 }  // namespace
 
 std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, std::string_view message, std::size_t max_size) {
     if (const char* exec = std::getenv("SOPS_GPG_EXEC"); exec && *exec) return std::nullopt;  // the user's own gpg decides
     try {
-        Homes homes = homes_of(home);
-        const std::string& homedir = homes.home;
-        if (exists(homedir + "/pubring.gpg")) return std::nullopt;  // a legacy keyring gpg may use instead
-        if (configuration_changes_decryption(homedir)) return std::nullopt;
-        std::optional<std::string> keybox = read_small_file(homedir + "/pubring.kbx", kMaxKeybox);
+        // GnuPG's home as gpg run with `home` (or without --homedir) takes it.
+        std::optional<std::string> homedir = gpg_agent::gnupg_home_name(gpg_agent::socket_dir_inputs(home));
+        if (!homedir) return std::nullopt;
+        if (exists(*homedir + "/pubring.gpg")) return std::nullopt;  // a legacy keyring gpg may use instead
+        if (configuration_changes_decryption(*homedir)) return std::nullopt;
+        std::optional<std::string> keybox = read_small_file(*homedir + "/pubring.kbx", kMaxKeybox);
         if (!keybox) return std::nullopt;
         openpgp::EncryptedMessage m = openpgp::read_encrypted_message(message);
-        std::string socket = agent::agent_socket_path(homedir, homes.standard, static_cast<unsigned>(::getuid()));
-        std::unique_ptr<agent::AssuanConnection> connection;
+        std::unique_ptr<gpg_agent::AgentSession> agent;
         for (const openpgp::Pkesk& pkesk : m.recipients) {
             for (const openpgp::PublicKey& key : openpgp::keybox_keys_with_id(*keybox, pkesk.key_id)) {
-                if (!connection) connection = std::make_unique<agent::AssuanConnection>(socket);
-                agent::AgentDecryption answer;
-                try {
-                    answer = agent::agent_pkdecrypt(*connection, openpgp::keygrip(key), pkesk);
-                } catch (const agent::AgentError& e) {
-                    if (e.code() == kNoSecretKey) continue;
-                    return std::nullopt;  // a passphrase or a card to ask for: gpg's job
+                if (!agent) {
+                    gpg_agent::NotAvailable why;
+                    agent = gpg_agent::AgentSession::open(gpg_agent::AgentOptions{*homedir}, &why);
+                    if (!agent) return std::nullopt;
                 }
+                auto grip = openpgp::keygrip(key);
+                std::string grip_hex = hex_encode(grip.data(), grip.size(), HexCase::Upper);
+                // A key the agent lacks: another recipient may do. A key it would have to
+                // prompt for (or any doubt): gpg's job.
+                if (auto missing = agent->check_key(grip_hex)) {
+                    if (missing->reason == gpg_agent::Unavailable::KeyMissing) continue;
+                    return std::nullopt;
+                }
+                gpg_agent::PkDecryption answer = agent->pkdecrypt(grip_hex, openpgp::agent_ciphertext(pkesk));
+                if (!answer.ok()) return std::nullopt;
                 openpgp::SessionKey session = pkesk.algorithm == openpgp::kEcdh
                                                   ? openpgp::ecdh_session_key(pkesk, key, answer.value.view())
-                                                  : openpgp::rsa_session_key(answer.value.view(), answer.padding_removed);
+                                                  : openpgp::rsa_session_key(answer.value.view(), answer.padding == 0);
                 SecureBytes data_key = openpgp::decrypt_seipd(m.encrypted_data, session);
                 if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
                 return data_key;
             }
         }
-    } catch (const Error&) {  // Unsupported, Unavailable, malformed: gpg decides and explains
+    } catch (const Error&) {  // Unsupported, malformed: gpg decides and explains
     }
     return std::nullopt;
 }

@@ -1,6 +1,6 @@
 // A PGP data key decrypted without running gpg: the message read here, its recipient's key
 // found in the home's pubring.kbx, the private-key step asked of the running gpg-agent, the
-// rest done here (keys/openpgp/, keys/agent/). About 1 ms where `gpg -d` takes 8.
+// rest done here (keys/openpgp/, keys/gpg_agent/). About 1 ms where `gpg -d` takes 8.
 // Anything outside that simple case gives nullopt, and the caller runs gpg as before:
 // SOPS_GPG_EXEC set, a gpg.conf or common.conf option that changes where keys are looked for
 // or how a message is judged (keyring, compliance, use-keyboxd, ...), no agent running, no

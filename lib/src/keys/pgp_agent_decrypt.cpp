@@ -100,14 +100,15 @@ std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, 
                 }
                 auto grip = openpgp::keygrip(key);
                 std::string grip_hex = hex_encode(grip.data(), grip.size(), HexCase::Upper);
-                // A key the agent lacks: another recipient may do. A key it would have to
-                // prompt for (or any doubt): gpg's job.
-                if (auto missing = agent->check_key(grip_hex)) {
-                    if (missing->reason == gpg_agent::Unavailable::KeyMissing) continue;
+                // No KEYINFO first: the session's pinentry-mode cancel already turns a key that
+                // needs a passphrase, a card's PIN or a confirmation into an error, and the
+                // exchange costs one round trip less (a third of a millisecond).
+                gpg_agent::PkDecryption answer = agent->pkdecrypt(grip_hex, openpgp::agent_ciphertext(pkesk));
+                if (!answer.ok()) {
+                    // A key the agent lacks: another recipient may do. Anything else: gpg's job.
+                    if (answer.not_available->reason == gpg_agent::Unavailable::KeyMissing) continue;
                     return std::nullopt;
                 }
-                gpg_agent::PkDecryption answer = agent->pkdecrypt(grip_hex, openpgp::agent_ciphertext(pkesk));
-                if (!answer.ok()) return std::nullopt;
                 openpgp::SessionKey session = pkesk.algorithm == openpgp::kEcdh
                                                   ? openpgp::ecdh_session_key(pkesk, key, answer.value.view())
                                                   : openpgp::rsa_session_key(answer.value.view(), answer.padding == 0);

@@ -1,5 +1,8 @@
-// A small gpg-agent client for the one private-key step of a PGP decrypt: is the key there
-// and usable without a prompt (KEYINFO), then PKDECRYPT of the session key's ciphertext.
+// A small gpg-agent client for the one private-key step of a PGP decrypt: PKDECRYPT of the
+// session key's ciphertext, and KEYINFO to ask whether a key is there and usable without a
+// prompt. The PGP key source (keys/pgp_agent_decrypt.cpp) sends PKDECRYPT alone: the
+// session's pinentry-mode cancel already refuses what would prompt; check_key and
+// agent_pkdecrypt (KEYINFO first) serve callers that want the answer before asking.
 // Conservative by design: whatever is not clearly fine (no agent, a missing, protected,
 // smartcard or confirm-on-use key, an error, a slow or confused agent) is "not available",
 // and the caller runs gpg instead. It never starts an agent, and the agent is told never to

@@ -1,5 +1,5 @@
-// The controller's reconcile: N encrypted Secrets in one stream, cold (age), cold (PGP), and
-// warm with the data-key cache. Prints key=value lines (milliseconds) for bench/run.
+// The controller's reconcile: N encrypted Secrets in one stream, cold (age: median of three
+// runs), cold (PGP), and warm with the data-key cache. Prints key=value lines (milliseconds) for bench/run.
 //   sopskit_bench_decryptor [AGE_DOCS [PGP_DOCS]]
 // Or writes a manifest stream for the CLI (bench/stream.sh) and the decryption Secret that opens it:
 //   sopskit_bench_decryptor stream OUT.yaml KEYS.yaml DOCS
@@ -95,13 +95,20 @@ int main(int argc, char** argv) {
     age_writer.add(make_age_key_source(ids.clone()));
     std::string age_stream = stream_of(n_age, age_writer, {"age", id.recipient(), {}});
     auto age_keys = DecryptionKeys::from_entries({{"age.agekey", id.encode() + "\n"}}, "flux-system/sops-age");
-    auto t0 = Clock::now();
-    Decryptor(age_keys).decrypt_manifests(age_stream);
-    row("age_cold_ms", ms_since(t0));
+    // Cold three times, each a fresh decryptor with no cache: one run moved up to 30% between
+    // bench runs on a shared 2-core VM, the median of three far less.
+    std::vector<double> colds;
+    for (int run = 0; run < 3; ++run) {
+        auto start = Clock::now();
+        Decryptor(age_keys).decrypt_manifests(age_stream);
+        colds.push_back(ms_since(start));
+    }
+    std::sort(colds.begin(), colds.end());
+    row("age_cold_ms", colds[1]);
     DataKeyCache cache(100000);
     Decryptor warm(age_keys, DecryptorOptions{false, &cache, 0});
     warm.decrypt_manifests(age_stream);
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     warm.decrypt_manifests(age_stream);
     row("age_warm_ms", ms_since(t0));
 

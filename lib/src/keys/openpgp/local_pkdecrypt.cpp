@@ -67,12 +67,16 @@ std::optional<SecureBytes> rsa(const gpg_agent::UnprotectedKey& key, const Pkesk
     // libgcrypt's p < q with u = p^-1 mod q is OpenSSL's CRT with the factors swapped:
     // OpenSSL wants qInv = factor2^-1 mod factor1.
     Bn n = bn(key.n), e = bn(key.e), d = bn(key.d), p = bn(key.rsa_q), q = bn(key.p), u = bn(key.u);
-    Bn dp(BN_secure_new()), dq(BN_secure_new()), p1(BN_secure_new()), q1(BN_secure_new());
+    // Only functions the command's lazy libcrypto stubs know (cli/lazy_libcrypto_functions.def).
+    if (!n || !e || !d || !p || !q || !u) return std::nullopt;
+    Bn dp(BN_secure_new()), dq(BN_secure_new()), p1(BN_dup(p.get())), q1(BN_dup(q.get()));
     std::unique_ptr<BN_CTX, void (*)(BN_CTX*)> ctx(BN_CTX_secure_new(), BN_CTX_free);
-    if (!n || !e || !d || !p || !q || !u || !dp || !dq || !p1 || !q1 || !ctx) return std::nullopt;
-    if (!BN_sub(p1.get(), p.get(), BN_value_one()) || !BN_sub(q1.get(), q.get(), BN_value_one()) ||
-        !BN_mod(dp.get(), d.get(), p1.get(), ctx.get()) || !BN_mod(dq.get(), d.get(), q1.get(), ctx.get()))
+    if (!dp || !dq || !p1 || !q1 || !ctx) return std::nullopt;
+    for (BIGNUM* secret : {d.get(), p1.get(), q1.get()}) BN_set_flags(secret, BN_FLG_CONSTTIME);  // d mod (p-1) in constant time
+    if (!BN_sub_word(p1.get(), 1) || !BN_sub_word(q1.get(), 1) || !BN_mod(dp.get(), d.get(), p1.get(), ctx.get()) ||
+        !BN_mod(dq.get(), d.get(), q1.get(), ctx.get()))
         return std::nullopt;
+    std::size_t size = static_cast<std::size_t>(BN_num_bits(n.get()) + 7) / 8;
 
     std::unique_ptr<OSSL_PARAM_BLD, void (*)(OSSL_PARAM_BLD*)> build(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
     if (!build || !OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
@@ -94,12 +98,11 @@ std::optional<SecureBytes> rsa(const gpg_agent::UnprotectedKey& key, const Pkesk
 
     // The agent returns the whole block, padding included, and the session-key code removes
     // it: no padding here, so both routes meet the same checks.
-    std::size_t size = static_cast<std::size_t>(EVP_PKEY_get_size(pkey.get()));
     std::string_view c = without_leading_zeros(pkesk.rsa_ciphertext);
     if (size == 0 || c.empty() || c.size() > size) return std::nullopt;
     std::string input(size - c.size(), '\0');
     input += c;
-    std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> dec(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr), EVP_PKEY_CTX_free);
+    std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> dec(EVP_PKEY_CTX_new(pkey.get(), nullptr), EVP_PKEY_CTX_free);
     if (!dec || EVP_PKEY_decrypt_init(dec.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(dec.get(), RSA_NO_PADDING) != 1) return std::nullopt;
     SecureBytes block(size);
     std::size_t out = block.size();

@@ -60,6 +60,7 @@ TEST(AdvancedSexp, EveryAtomFormBecomesCanonical) {
     EXPECT_EQ(canonical("(x \"abc)"), std::nullopt);
     EXPECT_EQ(canonical("(x (y)"), std::nullopt) << "unterminated";
     EXPECT_EQ(canonical("x"), std::nullopt) << "not a list";
+    EXPECT_EQ(canonical(std::string_view("(a\0b)", 5)), std::nullopt) << "NUL is no token character";
     std::size_t consumed = 0;
     ASSERT_TRUE(canonical_from_advanced("(a) rest", &consumed));
     EXPECT_EQ(consumed, 3u);

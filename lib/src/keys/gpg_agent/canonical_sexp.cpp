@@ -63,7 +63,7 @@ private:
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_token_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || std::strchr("-./_:*+=", c) != nullptr;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || (c != '\0' && std::strchr("-./_:*+=", c) != nullptr);
 }
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';

@@ -231,9 +231,18 @@ if command -v gpg >/dev/null; then
     for id in $(GNUPGHOME="$gh" gpg --with-colons --list-keys 2>/dev/null | awk -F: '/^(pub|sub)/ {print $5}'); do
       { printf "$(printf '%s' "$id" | sed 's/../\\x&/g')"; cat "$gh/pubring.kbx"; } > "$seeds/fuzz_openpgp_keybox/kbx-$id" || true
     done
+    # The key files gpg wrote for these keys (fuzz_gpg_key_file's input).
+    mkdir -p "$seeds/fuzz_gpg_key_file"
+    for f in "$gh"/private-keys-v1.d/*.key; do [ -f "$f" ] && cp "$f" "$seeds/fuzz_gpg_key_file/$(basename "$f")"; done
     gpgconf --homedir "$gh" --kill all >/dev/null 2>&1 || true
   fi
 fi
+# Key files and S-expressions in every atom form, made here (values are not real keys).
+mkdir -p "$seeds/fuzz_gpg_key_file"
+printf 'Created: 20260101T000000\nConfirm: yes\nKey: (private-key (ecc (curve Curve25519)(flags djb-tweak)(q\n  #4001020304#)\n (d #0A0B0C#)\n ))\n' > "$seeds/fuzz_gpg_key_file/confirm"
+printf '(11:private-key(3:rsa(1:n3:\x00\xc1\x01)(1:e1:\x03)(1:d1:\x07)(1:p1:\x0b)(1:q1:\x0d)(1:u1:\x05)))' > "$seeds/fuzz_gpg_key_file/legacy-rsa"
+printf '# note\nKey: (protected-private-key (ecc (curve "Curve25519")(q |QAEC|)(protected openpgp-s2k3-ocb-aes ((sha1 8:saltsalt "20971520")#00#)3:abc)))\n' > "$seeds/fuzz_gpg_key_file/protected"
+printf '(x "a\\x41\\101\\n\\\n" 2#6162# 1|YQ==| [hint]z)' > "$seeds/fuzz_gpg_key_file/atoms"
 printf '\xcb\x26b\x00\x00\x00\x00\x00KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK' > "$seeds/fuzz_openpgp_message/literal"
 printf '\xa3\x02\x78\x9c\x3b\xad\x96\xc4\x00\x02\xde\x04\x00\x00\xce\xe6\x0a\xb4' > "$seeds/fuzz_openpgp_message/compressed"
 # KMS answers: a case byte, then NUL-separated answers (status byte 00=200 03=400 04=401 07=429,

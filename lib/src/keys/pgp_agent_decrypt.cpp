@@ -11,10 +11,12 @@
 
 #include "core/hex.hpp"
 #include "keys/gpg_agent/agent_client.hpp"
+#include "keys/gpg_agent/private_key_file.hpp"
 #include "keys/gpg_agent/socket_dir.hpp"
 #include "keys/openpgp/agent_ciphertext.hpp"
 #include "keys/openpgp/keybox.hpp"
 #include "keys/openpgp/keygrip.hpp"
+#include "keys/openpgp/local_pkdecrypt.hpp"
 #include "keys/openpgp/message.hpp"
 #include "keys/openpgp/seipd.hpp"
 #include "keys/openpgp/session_key.hpp"
@@ -77,6 +79,29 @@ bool configuration_changes_decryption(const std::string& homedir) {
     return false;
 }
 
+// What the agent would answer PKDECRYPT, computed here when the home's key file for `grip_hex`
+// holds an unprotected key of a kind done here (gpg_agent/private_key_file.hpp): no socket, no
+// Assuan exchange, no agent reading and parsing the same file. nullopt: ask the agent.
+std::optional<SecureBytes> answer_from_key_file(const std::string& homedir, const std::string& grip_hex, const openpgp::Pkesk& pkesk,
+                                                const openpgp::PublicKey& key) {
+    std::optional<std::string> file = read_small_file(homedir + "/private-keys-v1.d/" + grip_hex + ".key", gpg_agent::kMaxKeyFile);
+    if (!file) return std::nullopt;
+    struct Wiper {
+        std::string& text;
+        ~Wiper() { wipe(text); }
+    } wiper{*file};  // the key's hex digits: gone however the reading ends
+    std::optional<gpg_agent::UnprotectedKey> unprotected = gpg_agent::read_unprotected_key(*file);
+    if (!unprotected) return std::nullopt;
+    return openpgp::local_pkdecrypt(*unprotected, pkesk, key);
+}
+
+SecureBytes decrypt_with_answer(const openpgp::EncryptedMessage& m, const openpgp::Pkesk& pkesk, const openpgp::PublicKey& key,
+                                std::string_view value, bool padding_removed) {
+    openpgp::SessionKey session = pkesk.algorithm == openpgp::kEcdh ? openpgp::ecdh_session_key(pkesk, key, value)
+                                                                    : openpgp::rsa_session_key(value, padding_removed);
+    return openpgp::decrypt_seipd(m.encrypted_data, session);
+}
+
 }  // namespace
 
 std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, std::string_view message, std::size_t max_size) {
@@ -93,13 +118,18 @@ std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, 
         std::unique_ptr<gpg_agent::AgentSession> agent;
         for (const openpgp::Pkesk& pkesk : m.recipients) {
             for (const openpgp::PublicKey& key : openpgp::keybox_keys_with_id(*keybox, pkesk.key_id)) {
+                auto grip = openpgp::keygrip(key);
+                std::string grip_hex = hex_encode(grip.data(), grip.size(), HexCase::Upper);
+                if (std::optional<SecureBytes> local = answer_from_key_file(*homedir, grip_hex, pkesk, key)) {
+                    SecureBytes data_key = decrypt_with_answer(m, pkesk, key, local->view(), false);
+                    if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
+                    return data_key;
+                }
                 if (!agent) {
                     gpg_agent::NotAvailable why;
                     agent = gpg_agent::AgentSession::open(gpg_agent::AgentOptions{*homedir}, &why);
                     if (!agent) return std::nullopt;
                 }
-                auto grip = openpgp::keygrip(key);
-                std::string grip_hex = hex_encode(grip.data(), grip.size(), HexCase::Upper);
                 // No KEYINFO first: the session's pinentry-mode cancel already turns a key that
                 // needs a passphrase, a card's PIN or a confirmation into an error, and the
                 // exchange costs one round trip less (a third of a millisecond).
@@ -109,10 +139,7 @@ std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, 
                     if (answer.not_available->reason == gpg_agent::Unavailable::KeyMissing) continue;
                     return std::nullopt;
                 }
-                openpgp::SessionKey session = pkesk.algorithm == openpgp::kEcdh
-                                                  ? openpgp::ecdh_session_key(pkesk, key, answer.value.view())
-                                                  : openpgp::rsa_session_key(answer.value.view(), answer.padding == 0);
-                SecureBytes data_key = openpgp::decrypt_seipd(m.encrypted_data, session);
+                SecureBytes data_key = decrypt_with_answer(m, pkesk, key, answer.value.view(), answer.padding == 0);
                 if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
                 return data_key;
             }

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sopskit/secure.hpp"
+
 namespace sopskit::detail::gpg_agent {
 
 struct SexpLimits {
@@ -24,6 +26,20 @@ struct SexpNode {
 // without leading zeros) and lists, then ")". No whitespace, display hints or other forms.
 // *consumed: the bytes it took. nullopt when malformed, truncated or over the limits.
 std::optional<SexpNode> parse_canonical_sexp(std::string_view text, std::size_t* consumed, const SexpLimits& limits = {});
+
+// libgcrypt's advanced S-expression syntax, as gpg-agent writes a key file, rewritten in the
+// canonical form parse_canonical_sexp reads. Input: one list from the start of `text` (after
+// whitespace); atoms as tokens (a letter or one of "-./_:*+=" first), #hex# (whitespace
+// allowed inside), "strings" with C escapes, |base64|, and <length>:verbatim, a decimal length
+// also allowed before the quoted forms. No display hints. Key bytes pass through here, so the
+// result and every scratch copy live in locked memory. *consumed: the bytes of `text` read.
+// nullopt when malformed, truncated, or over `limits` (depth, atoms and lists together).
+struct CanonicalSexp {
+    SecureBytes buffer;    // room to spare: the text is the first `size` bytes
+    std::size_t size = 0;
+    std::string_view view() const { return buffer.view().substr(0, size); }
+};
+std::optional<CanonicalSexp> canonical_from_advanced(std::string_view text, std::size_t* consumed, const SexpLimits& limits = {});
 
 // The bytes of the agent's PKDECRYPT answer "(5:value<n>:<bytes>)", a view into `answer`.
 // One NUL may follow (the agent's smartcard path writes it); anything else is refused.

@@ -77,7 +77,8 @@ for name, (wall, cpu) in samples.items():
     print(f"startup_{name}_cpu_ms={statistics.median(cpu):.2f}")
 PY
 
-# The floor of a PGP decrypt that runs no gpg: gpg-agent's private-key step alone, over its socket.
+# What a PGP decrypt with a protected key adds: gpg-agent's private-key step alone, over its socket
+# (an unprotected key's file is read by sopskit itself).
 if [ "$pgp" = yes ]; then
   grip="$(gpg --with-keygrip --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^ssb/ {sub_=1} sub_ && /^grp/ {print $10; exit}')"
   python3 "$(dirname "$0")/agent_round_trip.py" "$(gpgconf --list-dirs agent-socket)" "$grip" "$work/secret.gpg" "$runs" ||

@@ -38,15 +38,16 @@ if have("startup_sopskit_age_wall_ms", "startup_age_wall_ms"):
         row("start-up: small age decrypt, whole process (median wall)", f"{ms:.2f} ms", f"age -d {age:.2f} ms", f"{ms / age:.2f}x",
             target, startup_met(ms))
     # The target for PGP is age -d, as its text says. sopskit reads the message itself
-    # and asks gpg-agent for the private-key step (gpg runs only as the fallback): gpg -d of the
-    # same bytes, and that agent exchange alone, are shown beside it as context.
+    # and, the bench's key being unprotected, the key file too; a protected key goes to
+    # gpg-agent, gpg runs only as the fallback. gpg -d of the same bytes, and the agent's
+    # exchange alone (what a protected key adds), are shown beside it as context.
     if have("startup_sopskit_pgp_wall_ms", "startup_gpg_wall_ms"):
         ms, gpg = f("startup_sopskit_pgp_wall_ms"), f("startup_gpg_wall_ms")
         row("start-up: small PGP decrypt, whole process (median wall)", f"{ms:.2f} ms", f"age -d {age:.2f} ms", f"{ms / age:.2f}x",
             target, startup_met(ms))
         row("start-up: small PGP decrypt against gpg -d of the same bytes", f"{ms:.2f} ms", f"gpg -d {gpg:.2f} ms", f"{ms / gpg:.2f}x")
         if have("startup_agent_pkdecrypt_ms"):
-            row("start-up: gpg-agent's PKDECRYPT alone (one connection, from Python)", f"{f('startup_agent_pkdecrypt_ms'):.2f} ms")
+            row("start-up: gpg-agent's PKDECRYPT alone, the protected-key route (from Python)", f"{f('startup_agent_pkdecrypt_ms'):.2f} ms")
     if have("startup_true_wall_ms"):
         row("start-up: /bin/true (process floor)", f"{f('startup_true_wall_ms'):.2f} ms", "", f"age -d is {age / f('startup_true_wall_ms'):.1f}x")
     if have("startup_sopskit_age_libraries"):

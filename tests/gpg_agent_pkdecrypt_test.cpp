@@ -77,13 +77,8 @@ TEST_F(GpgAgentPkdecrypt, DecryptsDataKeysThroughTheAgent) {
 // not prompt), the caller's cue to run gpg.
 TEST_F(GpgAgentPkdecrypt, ProtectedKeyIsRefusedWithoutAPrompt) {
     fs::path home = sopskit::test::make_temp_dir() / "locked";
-    fs::create_directory(home);
-    fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace);
-    sopskit::test::write_file(home / "gpg-agent.conf", "s2k-count 65536\npinentry-program /nonexistent/pinentry\n");
-    std::string g = "GNUPGHOME='" + home.string() + "' gpg --batch --quiet --pinentry-mode loopback --passphrase pw ";
-    ASSERT_EQ(run(g + "--quick-gen-key 'locked <l@x>' ed25519 cert,sign never").exit_code, 0);
-    auto fpr = run("GNUPGHOME='" + home.string() + "' gpg --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}'");
-    ASSERT_EQ(run(g + "--quick-add-key " + fpr.out.substr(0, 40) + " cv25519 encr never").exit_code, 0);
+    auto key = sopskit::test::make_gnupg_home_with_cv25519(home, "locked <l@x>", "pw", "s2k-count 65536\npinentry-program /nonexistent/pinentry\n");
+    ASSERT_FALSE(key.subkey.empty());
     run("gpgconf --homedir '" + home.string() + "' --kill gpg-agent");  // forget the passphrase
     auto enc = run("GNUPGHOME='" + home.string() + "' gpg --batch --trust-model always --encrypt --recipient l@x", "k");
     ASSERT_EQ(enc.exit_code, 0) << enc.err;

@@ -120,14 +120,9 @@ TEST_F(GpgProgramTest, StatusLinesDecideTheError) {
 // unlocked through the pinentry the agent is configured with (here a script that answers).
 TEST_F(GpgProgramTest, PassphraseProtectedKeyUsesTheAgentsPinentry) {
     fs::path gh = dir_ / "locked";
-    fs::create_directory(gh);
-    fs::permissions(gh, fs::perms::owner_all, fs::perm_options::replace);
-    write_file(gh / "gpg-agent.conf", "s2k-count 65536\n");  // quick to protect and unlock
-    std::string g = "GNUPGHOME='" + gh.string() + "' gpg --batch --pinentry-mode loopback --passphrase pw ";
-    ASSERT_EQ(run(g + "--quick-gen-key 'locked <l@x>' ed25519 cert,sign never").exit_code, 0);
-    auto fpr = run("GNUPGHOME='" + gh.string() + "' gpg --batch --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}'");
-    std::string fp = fpr.out.substr(0, fpr.out.find('\n'));
-    ASSERT_EQ(run(g + "--quick-add-key " + fp + " cv25519 encr never").exit_code, 0);
+    // s2k-count: quick to protect and unlock.
+    std::string fp = sopskit::test::make_gnupg_home_with_cv25519(gh, "locked <l@x>", "pw", "s2k-count 65536\n").primary;
+    ASSERT_EQ(fp.size(), 40u);
     run("gpgconf --homedir '" + gh.string() + "' --kill all");
     fs::path asked = dir_ / "pinentry-asked";
     std::string pinentry = script("pinentry.sh",

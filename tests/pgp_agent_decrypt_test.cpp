@@ -102,13 +102,8 @@ TEST_F(PgpAgentDecrypt, GpgRunsWhenTheAgentRouteDoesNotApply) {
 // (its message is gpg's own, localised; sopskit does not imitate it).
 TEST_F(PgpAgentDecrypt, NoSecretKeyIsReportedByGpgAsBefore) {
     fs::path other = dir_ / "other";
-    fs::create_directory(other);
-    fs::permissions(other, fs::perms::owner_all, fs::perm_options::replace);
-    std::string g = "GNUPGHOME='" + other.string() + "' gpg --batch --quiet --passphrase '' --pinentry-mode loopback ";
-    ASSERT_EQ(run(g + "--quick-gen-key 'other <o@x>' ed25519 cert,sign never").exit_code, 0);
-    auto fpr = run("GNUPGHOME='" + other.string() + "' gpg --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}'");
-    std::string fp = fpr.out.substr(0, 40);
-    ASSERT_EQ(run(g + "--quick-add-key " + fp + " cv25519 encr never").exit_code, 0);
+    std::string fp = sopskit::test::make_gnupg_home_with_cv25519(other, "other <o@x>", "").primary;
+    ASSERT_EQ(fp.size(), 40u);
     auto e = run("cd '" + dir_.string() + "' && GNUPGHOME='" + other.string() + "' '" + sopskit::test::cli_path() + "' encrypt --pgp " + fp +
                  " plain.yaml > theirs.yaml");
     run("gpgconf --homedir '" + other.string() + "' --kill all");

@@ -231,14 +231,9 @@ TEST_F(PgpKeyFile, OtherKeyFilesAreLeftToTheAgent) {
 // passphrase cached by the agent the agent route decrypts as before.
 TEST_F(PgpKeyFile, ProtectedKeyGoesToTheAgentAndGpg) {
     fs::path h = dir_ / "protected";
-    fs::create_directory(h);
-    fs::permissions(h, fs::perms::owner_all, fs::perm_options::replace);
+    std::string fp = sopskit::test::make_gnupg_home_with_cv25519(h, "p <p@x>", "pw").subkey;
+    ASSERT_EQ(fp.size(), 40u);
     std::string g = "GNUPGHOME='" + h.string() + "' gpg --batch --quiet --trust-model always --passphrase pw --pinentry-mode loopback ";
-    ASSERT_EQ(run(g + "--quick-gen-key 'p <p@x>' ed25519 cert,sign never").exit_code, 0);
-    auto fpr = run("GNUPGHOME='" + h.string() + "' gpg --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}'");
-    ASSERT_EQ(run(g + "--quick-add-key " + fpr.out.substr(0, 40) + " cv25519 encr never").exit_code, 0);
-    auto sub = run("GNUPGHOME='" + h.string() + "' gpg --with-colons --list-keys | awk -F: '/^sub/ {s=1} /^fpr/ && s {print $10; exit}'");
-    std::string fp = sub.out.substr(0, 40);
     EXPECT_NE(read_file(key_file(h, fp)).find("protected-private-key"), std::string::npos);
     auto e = run(g + "--encrypt --armor --recipient " + fp, "protected data key");
     ASSERT_EQ(e.exit_code, 0) << e.err;

@@ -409,13 +409,9 @@ TEST_F(SecretHygiene, BuildReadsKubectlOutputsWithoutDeadlockAndIgnoresRelativeP
 TEST_F(SecretHygiene, IsolatedGnupgHomeNeverAsksForAPassphrase) {
     REQUIRE_PROGRAM("gpg");
     fs::path gh = dir_ / "gh";
-    fs::create_directory(gh);
-    chmod(gh.c_str(), 0700);
+    std::string fp = sopskit::test::make_gnupg_home_with_cv25519(gh, "locked <l@x>", "pw").primary;
+    ASSERT_EQ(fp.size(), 40u);
     std::string gpg = "GNUPGHOME='" + gh.string() + "' gpg --batch --pinentry-mode loopback --passphrase pw ";
-    ASSERT_EQ(run(gpg + "--quick-gen-key 'locked <l@x>' ed25519 cert,sign never").exit_code, 0);
-    auto fpr = run("GNUPGHOME='" + gh.string() + "' gpg --batch --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}'");
-    std::string fp = fpr.out.substr(0, fpr.out.find('\n'));
-    ASSERT_EQ(run(gpg + "--quick-add-key " + fp + " cv25519 encr never").exit_code, 0);
     auto pub = run("GNUPGHOME='" + gh.string() + "' gpg --batch --armor --export " + fp);
     auto sec = run(gpg + "--armor --export-secret-keys " + fp);
     ASSERT_NE(sec.out.find("PRIVATE KEY"), std::string::npos) << sec.err;

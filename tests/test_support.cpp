@@ -271,6 +271,26 @@ std::string npm_install_once(const std::string& folder, const std::string& packa
     return dir.string();
 }
 
+GnupgTestKey make_gnupg_home_with_cv25519(const fs::path& home, const std::string& user_id, const std::string& passphrase,
+                                          const std::string& agent_conf) {
+    fs::create_directories(home);
+    fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace);
+    if (!agent_conf.empty()) write_file(home / "gpg-agent.conf", agent_conf);
+    const std::string env = "GNUPGHOME='" + home.string() + "' gpg --batch --quiet ";
+    const std::string unlocked = env + "--pinentry-mode loopback --passphrase '" + passphrase + "' ";
+    // The fingerprint after the first line starting with `record` in --with-colons output.
+    auto fingerprint_after = [&](const char* record) {
+        auto r = run(env + "--with-colons --list-keys '" + user_id + "' | awk -F: '/^" + record + "/ {s=1} /^fpr/ && s {print $10; exit}'");
+        return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : std::string();
+    };
+    GnupgTestKey key;
+    if (run(unlocked + "--quick-gen-key '" + user_id + "' ed25519 cert,sign never").exit_code != 0) return key;
+    key.primary = fingerprint_after("pub");
+    if (key.primary.empty() || run(unlocked + "--quick-add-key " + key.primary + " cv25519 encr never").exit_code != 0) return {};
+    key.subkey = fingerprint_after("sub");
+    return key;
+}
+
 void UpstreamGpgTest::SetUp() {
     auto conf = conformance_dir();
     if (!conf) GTEST_SKIP() << "../shared/conformance not present: these tests use upstream's PGP test key";

@@ -60,6 +60,15 @@ std::string npm_install_once(const std::string& folder, const std::string& packa
 // Path of the built sopskit CLI.
 std::string cli_path();
 
+// A new private GNUPGHOME at `home` (made, mode 700): an ed25519 signing key for `user_id` with a
+// cv25519 encryption subkey, both under `passphrase` ("" for none). `agent_conf`, when given, is
+// written to gpg-agent.conf first. The agent is left running. Empty fingerprints on failure.
+struct GnupgTestKey {
+    std::string primary, subkey;  // fingerprints
+};
+GnupgTestKey make_gnupg_home_with_cv25519(const std::filesystem::path& home, const std::string& user_id, const std::string& passphrase,
+                                          const std::string& agent_conf = "");
+
 // A temporary folder with a private GNUPGHOME holding upstream's public PGP test key
 // (conformance/sops/pgp); skipped where the fixtures or gpg are missing.
 class UpstreamGpgTest : public ::testing::Test {

@@ -100,17 +100,18 @@ prefixed fuzz_encrypted_file 02 "$sops_res"/*.env
 prefixed fuzz_encrypted_file 03 "$conformance"/sops/example.ini "$sops_res"/*.ini
 prefixed fuzz_encrypted_file 04 "$conformance"/sops/example.txt
 mkdir -p "$seeds/fuzz_envelope"
-grep -ho 'ENC\[AES256_GCM,[^]]*\]' "$conformance"/sops/example.yaml "$sops_res"/*.yaml 2>/dev/null | head -50 |
+{ grep -ho 'ENC\[AES256_GCM,[^]]*\]' "$conformance"/sops/example.yaml "$sops_res"/*.yaml 2>/dev/null || true; } | head -50 |
   while IFS= read -r env; do printf '%s' "$env" > "$seeds/fuzz_envelope/$(printf '%s' "$env" | sha1sum | cut -c1-12)"; done
 mkdir -p "$seeds/fuzz_age"
 for f in "$conformance"/age-cctv/*; do
-  [ "$(basename "$f")" = README.md ] && continue
+  [ -f "$f" ] && [ "$(basename "$f")" != README.md ] || continue  # (no upstream files beside a worktree)
   awk 'body {print; next} /^$/ {body=1}' "$f" > "$seeds/fuzz_age/$(basename "$f")"
 done
 
 # Hybrid (post-quantum) age: a format byte, then a recipient, an identity, a file, ML-KEM bytes.
 mkdir -p "$seeds/fuzz_age_hybrid"
 for f in "$conformance"/age-cctv/*hybrid*; do
+  [ -f "$f" ] || continue
   { printf '\x02'; awk 'body {print; next} /^$/ {body=1}' "$f"; } > "$seeds/fuzz_age_hybrid/$(basename "$f")"
 done
 pq_work="$(mktemp -d)"

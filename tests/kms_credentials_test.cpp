@@ -611,3 +611,24 @@ TEST_F(CredentialsTest, AwsWebIdentityWithAHandedTokenInIsolatedSettings) {
 }
 
 }  // namespace
+
+// Found by fuzz_kms_credentials: a credentials document whose fields have the wrong JSON type
+// ("type": {...}, "token_uri": 7) escaped as nlohmann's type_error instead of the refusal the
+// callers expect. Each is now refused with a runtime_error, and no request is sent.
+TEST(FuzzRegressions, GoogleCredentialsWithNonStringFieldsAreRefused) {
+    int requests = 0;
+    kms::set_http_transport([&](const kms::HttpRequest&) {
+        ++requests;
+        return kms::HttpResponse{};
+    });
+    for (const char* doc : {R"({"type":{"file":"/nonexistent"}})", R"({"type":"service_account","client_email":7,"private_key":[]})",
+                            R"({"type":"authorized_user","token_uri":7,"client_id":{},"refresh_token":1})",
+                            R"({"type":"impersonated_service_account","service_account_impersonation_url":[1]})",
+                            R"({"type":"impersonated_service_account","service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b:generateAccessToken","source_credentials":{"type":5}})"}) {
+        SCOPED_TRACE(doc);
+        EXPECT_THROW((void)kms::gcp::token_from_credentials_json(doc, kms::HttpOptions{}, 1'700'000'000, kms::gcp::LocalSources{}),
+                     std::runtime_error);
+    }
+    kms::set_http_transport({});
+    EXPECT_EQ(requests, 0);
+}

@@ -43,7 +43,8 @@ namespace {
 // A decryption Secret's document is the tenant's: its token_uri may only be Google's OAuth
 // endpoint, or the file would send a signed grant or a refresh token wherever it says.
 std::string checked_token_uri(const nlohmann::json& j, const LocalSources& local, const char* type) {
-    std::string uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+    // A token_uri that is not a string is no URI: "" is refused below (or fails to connect).
+    std::string uri = j.contains("token_uri") ? string_field(j, "token_uri") : "https://oauth2.googleapis.com/token";
     if (local.allowed) return uri;
     UrlParts parts;
     bool google = is_google_api_url(uri, "oauth2") ||
@@ -61,11 +62,11 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
                                   const LocalSources& local, const std::string& scope) {
     auto j = nlohmann::json::parse(json_text, nullptr, false);
     if (!j.is_object()) throw std::runtime_error("the Google credentials are not a JSON object");
-    std::string type = j.value("type", "");
+    std::string type = string_field(j, "type");
     HttpOptions opts = http;
     opts.retryable = retry_token_error;
     if (type == "service_account") {
-        std::string email = j.value("client_email", ""), key = j.value("private_key", "");
+        std::string email = string_field(j, "client_email"), key = string_field(j, "private_key");
         std::string token_uri = checked_token_uri(j, local, "service_account");
         if (email.empty() || key.empty()) throw std::runtime_error("service account credentials lack client_email or private_key");
         nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
@@ -80,9 +81,9 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
         std::string token_uri = checked_token_uri(j, local, "authorized_user");
         HttpRequest req{"POST", token_uri, {{"Content-Type", "application/x-www-form-urlencoded"}},
                         form_encode({{"grant_type", "refresh_token"},
-                                     {"client_id", j.value("client_id", "")},
-                                     {"client_secret", j.value("client_secret", "")},
-                                     {"refresh_token", j.value("refresh_token", "")}})};
+                                     {"client_id", string_field(j, "client_id")},
+                                     {"client_secret", string_field(j, "client_secret")},
+                                     {"refresh_token", string_field(j, "refresh_token")}})};
         return parse_token_response(http_send(req, opts), token_uri, now);
     }
     if (type == "external_account") {
@@ -92,13 +93,13 @@ Token token_from_credentials_json(const std::string& json_text, const HttpOption
         return t;
     }
     if (type == "impersonated_service_account") {
-        std::string url = j.value("service_account_impersonation_url", "");
+        std::string url = string_field(j, "service_account_impersonation_url");
         if (!is_google_api_url(url, "iamcredentials"))
             throw std::runtime_error("impersonated_service_account: service_account_impersonation_url is not an iamcredentials.googleapis.com URL");
         auto source = j.find("source_credentials");
         if (source == j.end() || !source->is_object()) throw std::runtime_error("impersonated_service_account has no source_credentials");
         // One level only: a source that impersonates again is refused, so a document cannot recurse.
-        if (source->value("type", "") == "impersonated_service_account")
+        if (string_field(*source, "type") == "impersonated_service_account")
             throw std::runtime_error("impersonated_service_account: the source credentials impersonate again");
         Token base = token_from_credentials_json(source->dump(), http, now, local, scope);
         Token t = impersonate(url, base.access_token, j.value("delegates", nlohmann::json::array()), http, now);

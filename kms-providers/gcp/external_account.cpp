@@ -16,27 +16,27 @@
 
 namespace sopskit::kms::gcp {
 
+std::string string_field(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 namespace {
 
 using nlohmann::json;
 
 constexpr const char* kCloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
 
-std::string str(const json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The token in a source's content: the whole (trimmed) text, or one field of a JSON object.
 std::string token_from_content(const std::string& content, const json& source, const std::string& where) {
     json format = source.value("format", json::object());
-    if (!format.is_object() || str(format, "type").empty() || str(format, "type") == "text") {
+    if (!format.is_object() || string_field(format, "type").empty() || string_field(format, "type") == "text") {
         std::string t = trim(content);
         if (t.empty()) throw std::runtime_error("external_account: " + where + " is empty");
         return t;
     }
-    if (str(format, "type") != "json") throw std::runtime_error("external_account: unknown credential_source format type");
-    std::string field = str(format, "subject_token_field_name");
+    if (string_field(format, "type") != "json") throw std::runtime_error("external_account: unknown credential_source format type");
+    std::string field = string_field(format, "subject_token_field_name");
     auto doc = json::parse(content, nullptr, false);
     if (!doc.is_object() || field.empty() || !doc.contains(field) || !doc[field].is_string())
         throw std::runtime_error("external_account: " + where + " has no string field '" + excerpt(field, 64) + "'");
@@ -56,7 +56,7 @@ std::optional<std::string> token_from_executable_output(const std::string& out, 
     if (!j.contains("success") || !j["success"].is_boolean())
         throw std::runtime_error("external_account: the executable's answer has no success field");
     if (!j["success"].get<bool>())
-        throw std::runtime_error("external_account: the executable failed: " + one_line(str(j, "code"), 64) + " " + one_line(str(j, "message"), 200));
+        throw std::runtime_error("external_account: the executable failed: " + one_line(string_field(j, "code"), 64) + " " + one_line(string_field(j, "message"), 200));
     if (j.contains("expiration_time")) {
         if (!j["expiration_time"].is_number_integer()) throw std::runtime_error("external_account: expiration_time is not a number");
         if (j["expiration_time"].get<long long>() <= static_cast<long long>(now)) {
@@ -66,16 +66,16 @@ std::optional<std::string> token_from_executable_output(const std::string& out, 
     } else if (from_cache) {
         return std::nullopt;  // a cached answer must say until when it holds
     }
-    std::string type = str(j, "token_type");
+    std::string type = string_field(j, "token_type");
     const char* field = type == "urn:ietf:params:oauth:token-type:saml2" ? "saml_response" : "id_token";
-    if (type.empty() || str(j, field).empty()) throw std::runtime_error("external_account: the executable's answer has no token");
-    return str(j, field);
+    if (type.empty() || string_field(j, field).empty()) throw std::runtime_error("external_account: the executable's answer has no token");
+    return string_field(j, field);
 }
 
 std::string token_from_executable(const json& config, const json& exe, const LocalSources& local, std::time_t now) {
     if (env_or(local.env, "GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES") != "1")
         throw std::runtime_error("external_account: executable credential sources need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1");
-    auto argv = split_command(str(exe, "command"));
+    auto argv = split_command(string_field(exe, "command"));
     if (argv.empty()) throw std::runtime_error("external_account: the executable credential source has no command");
     long timeout = 30'000;
     if (exe.contains("timeout_millis")) {
@@ -83,16 +83,16 @@ std::string token_from_executable(const json& config, const json& exe, const Loc
         timeout = exe["timeout_millis"].get<long>();
         if (timeout < 5'000 || timeout > 120'000) throw std::runtime_error("external_account: timeout_millis must be 5000..120000");
     }
-    std::string output_file = str(exe, "output_file");
+    std::string output_file = string_field(exe, "output_file");
     if (!output_file.empty())
         if (auto cached = read_text_file(output_file))
             if (auto t = token_from_executable_output(*cached, now, true)) return *t;
     std::vector<std::pair<std::string, std::string>> env = {
-        {"GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE", str(config, "audience")},
-        {"GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE", str(config, "subject_token_type")},
+        {"GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE", string_field(config, "audience")},
+        {"GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE", string_field(config, "subject_token_type")},
         {"GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE", "0"}};
     if (!output_file.empty()) env.emplace_back("GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE", output_file);
-    std::string url = str(config, "service_account_impersonation_url");
+    std::string url = string_field(config, "service_account_impersonation_url");
     if (auto at = url.rfind("/serviceAccounts/"); at != std::string::npos) {
         std::string email = url.substr(at + 17);
         env.emplace_back("GOOGLE_EXTERNAL_ACCOUNT_IMPERSONATED_EMAIL", email.substr(0, email.find(':')));
@@ -146,14 +146,14 @@ std::string subject_token_from_source(const json& config, const LocalSources& lo
         if (!exe.is_object()) throw std::runtime_error("external_account: credential_source.executable is not an object");
         return token_from_executable(config, exe, local, now);
     }
-    if (std::string file = str(*source, "file"); !file.empty()) {
+    if (std::string file = string_field(*source, "file"); !file.empty()) {
         auto content = read_text_file(file);
         if (!content) throw std::runtime_error("external_account: cannot read credential_source file " + file);
         std::string t = token_from_content(*content, *source, "credential_source file " + file);
         wipe(*content);
         return t;
     }
-    if (std::string url = str(*source, "url"); !url.empty()) {
+    if (std::string url = string_field(*source, "url"); !url.empty()) {
         HttpRequest req{"GET", url, {}, ""};
         if (auto headers = source->find("headers"); headers != source->end() && headers->is_object())
             for (const auto& [k, v] : headers->items())
@@ -169,13 +169,13 @@ std::string subject_token_from_source(const json& config, const LocalSources& lo
 }
 
 Token token_from_external_account(const json& config, const std::string& subject_token, const HttpOptions& http, std::time_t now) {
-    std::string token_url = str(config, "token_url");
+    std::string token_url = string_field(config, "token_url");
     if (!is_google_api_url(token_url, "sts"))
         throw std::runtime_error("external_account: token_url is not a sts.googleapis.com URL");
-    std::string impersonation = str(config, "service_account_impersonation_url");
+    std::string impersonation = string_field(config, "service_account_impersonation_url");
     if (!impersonation.empty() && !is_google_api_url(impersonation, "iamcredentials"))
         throw std::runtime_error("external_account: service_account_impersonation_url is not an iamcredentials.googleapis.com URL");
-    std::string audience = str(config, "audience"), type = str(config, "subject_token_type");
+    std::string audience = string_field(config, "audience"), type = string_field(config, "subject_token_type");
     if (audience.empty() || type.empty()) throw std::runtime_error("external_account: audience and subject_token_type are required");
     std::vector<std::pair<std::string, std::string>> form = {
         {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
@@ -184,12 +184,12 @@ Token token_from_external_account(const json& config, const std::string& subject
         {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
         {"subject_token", subject_token},
         {"subject_token_type", type}};
-    if (std::string project = str(config, "workforce_pool_user_project"); !project.empty())
+    if (std::string project = string_field(config, "workforce_pool_user_project"); !project.empty())
         form.emplace_back("options", json{{"userProject", project}}.dump());
     HttpRequest req{"POST", token_url, {{"Content-Type", "application/x-www-form-urlencoded"}}, form_encode(form)};
     for (auto& [k, v] : form) wipe(v);
-    if (std::string id = str(config, "client_id"); !id.empty())
-        req.headers.emplace_back("Authorization", "Basic " + b64_encode(id + ":" + str(config, "client_secret")));
+    if (std::string id = string_field(config, "client_id"); !id.empty())
+        req.headers.emplace_back("Authorization", "Basic " + b64_encode(id + ":" + string_field(config, "client_secret")));
     HttpOptions opts = http;
     opts.retryable = [](const HttpResponse& r) { return r.status >= 500; };
     Token federated = parse_token_response(http_send(std::move(req), opts), token_url, now);
@@ -210,11 +210,11 @@ Token impersonate(const std::string& url, const std::string& source_token, const
     if (resp.status != 200) throw std::runtime_error("service account impersonation failed: " + error_text(resp));
     auto j = json::parse(resp.body, nullptr, false);
     wipe(resp.body);
-    if (!j.is_object() || str(j, "accessToken").empty()) throw std::runtime_error("service account impersonation answered without accessToken");
+    if (!j.is_object() || string_field(j, "accessToken").empty()) throw std::runtime_error("service account impersonation answered without accessToken");
     Token t;
-    t.access_token = str(j, "accessToken");
+    t.access_token = string_field(j, "accessToken");
     // expireTime is RFC 3339; kept within the longest lifetime a Google token has.
-    std::time_t expires = parse_rfc3339_utc(str(j, "expireTime"));
+    std::time_t expires = parse_rfc3339_utc(string_field(j, "expireTime"));
     t.expires = expires == 0 ? now : std::clamp(expires, now, now + kMaxTokenLifetime);
     return t;
 }

@@ -62,6 +62,10 @@ bool is_google_api_url(const std::string& url, std::string_view service);
 // impersonates its service account when it names one. The token is the caller's (item 3 of the
 // federated flows: the controller hands the workload's token), the document's credential_source
 // is not read.
+// The string at `key` of a JSON object, or "" when it is missing or not a string: credential
+// documents are untrusted, and nlohmann's value() throws a type_error for a field of another type.
+std::string string_field(const nlohmann::json& j, const char* key);
+
 Token token_from_external_account(const nlohmann::json& config, const std::string& subject_token, const HttpOptions& http,
                                   std::time_t now);
 // The subject token the document's credential_source names (file, url or executable).

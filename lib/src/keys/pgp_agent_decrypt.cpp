@@ -95,11 +95,16 @@ std::optional<SecureBytes> answer_from_key_file(const std::string& homedir, cons
     return openpgp::local_pkdecrypt(*unprotected, pkesk, key);
 }
 
-SecureBytes decrypt_with_answer(const openpgp::EncryptedMessage& m, const openpgp::Pkesk& pkesk, const openpgp::PublicKey& key,
-                                std::string_view value, bool padding_removed) {
+// The data key from PKDECRYPT's answer (the agent's or answer_from_key_file's); nullopt when it
+// is empty or longer than `max_size`.
+std::optional<SecureBytes> decrypt_with_answer(const openpgp::EncryptedMessage& m, const openpgp::Pkesk& pkesk,
+                                               const openpgp::PublicKey& key, std::string_view value, bool padding_removed,
+                                               std::size_t max_size) {
     openpgp::SessionKey session = pkesk.algorithm == openpgp::kEcdh ? openpgp::ecdh_session_key(pkesk, key, value)
                                                                     : openpgp::rsa_session_key(value, padding_removed);
-    return openpgp::decrypt_seipd(m.encrypted_data, session);
+    SecureBytes data_key = openpgp::decrypt_seipd(m.encrypted_data, session);
+    if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
+    return data_key;
 }
 
 }  // namespace
@@ -120,11 +125,8 @@ std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, 
             for (const openpgp::PublicKey& key : openpgp::keybox_keys_with_id(*keybox, pkesk.key_id)) {
                 auto grip = openpgp::keygrip(key);
                 std::string grip_hex = hex_encode(grip.data(), grip.size(), HexCase::Upper);
-                if (std::optional<SecureBytes> local = answer_from_key_file(*homedir, grip_hex, pkesk, key)) {
-                    SecureBytes data_key = decrypt_with_answer(m, pkesk, key, local->view(), false);
-                    if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
-                    return data_key;
-                }
+                if (std::optional<SecureBytes> local = answer_from_key_file(*homedir, grip_hex, pkesk, key))
+                    return decrypt_with_answer(m, pkesk, key, local->view(), false, max_size);
                 if (!agent) {
                     gpg_agent::NotAvailable why;
                     agent = gpg_agent::AgentSession::open(gpg_agent::AgentOptions{*homedir}, &why);
@@ -139,9 +141,7 @@ std::optional<SecureBytes> decrypt_data_key_with_agent(const std::string& home, 
                     if (answer.not_available->reason == gpg_agent::Unavailable::KeyMissing) continue;
                     return std::nullopt;
                 }
-                SecureBytes data_key = decrypt_with_answer(m, pkesk, key, answer.value.view(), answer.padding == 0);
-                if (data_key.empty() || data_key.size() > max_size) return std::nullopt;
-                return data_key;
+                return decrypt_with_answer(m, pkesk, key, answer.value.view(), answer.padding == 0, max_size);
             }
         }
     } catch (const Error&) {  // Unsupported, malformed: gpg decides and explains

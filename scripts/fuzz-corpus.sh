@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Keeps the repository's fuzz corpus (fuzz/corpus/TARGET) small and current: after a campaign
 # (scripts/fuzz.sh), merges what the campaign found into the smallest set of inputs that covers
-# the same edges beyond the seeds fuzz.sh makes anyway, and writes it back.
+# the same edges beyond the seeds fuzz.sh makes anyway, and writes it back. Edges only: with
+# libFuzzer's hit-count buckets as well, the kept corpus of the 33 targets was 8.8 MB (1.9 MB
+# with edges alone) for the same edges.
 #   scripts/fuzz-corpus.sh [target ...]        (default: every target with a campaign corpus)
 # Inputs that hold 64 bytes or more of an upstream file from ../shared/conformance/ (seeds and
 # what the fuzzer grew from them) are left out: the project keeps only inputs it made itself;
@@ -25,11 +27,12 @@ for t in "${targets[@]}"; do
   # The seeds go in first so that merge keeps only what adds to them, then they are dropped.
   cp "$build/seeds/$t/"* "$out/" 2>/dev/null || true
   ls "$out" > "$work/$t.seeds"
-  inputs=("$build/corpus/$t")
+  inputs=()
+  [ -d "$build/corpus/$t" ] && inputs+=("$build/corpus/$t")
   [ -d "$root/fuzz/corpus/$t" ] && inputs+=("$root/fuzz/corpus/$t")
   len=65536
   [ "$t" = fuzz_key_ids ] && len=1048576
-  "$build/fuzz/$t" -merge=1 -max_len="$len" -timeout=20 -rss_limit_mb=2048 "$out" "${inputs[@]}" \
+  "$build/fuzz/$t" -merge=1 -use_counters=0 -max_len="$len" -timeout=20 -rss_limit_mb=2048 "$out" "${inputs[@]}" \
     > "$work/$t.log" 2>&1 || { echo "fuzz-corpus: merge of $t failed (see below)" >&2; tail -5 "$work/$t.log" >&2; exit 1; }
   (cd "$out" && xargs -r rm -f < "$work/$t.seeds")
 done

@@ -660,9 +660,10 @@ bool has_explicit_key(std::string_view s) {
 }
 
 // libfyaml 0.7.12 crashes in fy_parser_destroy() after it reports a tab before a block indicator
-// inside an explicit key (`? y:\t-`, 6 bytes, and `a:\n: ? h:\t?`; found by fuzzing). In a document with an
-// explicit key, a ':' followed by blanks with a tab and then one of -?:|> is refused first, with
-// libfyaml's own message. Elsewhere libfyaml reports the same error without crashing.
+// inside an explicit key (`? y:\t-`, 6 bytes, and `a:\n: ? h:\t?`; found by fuzzing). In a
+// document that may hold an explicit key (has_explicit_key), a ':' followed by blanks with a tab
+// and then one of -?:|> is refused first, with libfyaml's own message. Elsewhere libfyaml reports
+// the same error without crashing.
 void refuse_tab_before_block_indicator_in_explicit_keys(std::string_view s) {
     if (!has_explicit_key(s)) return;
     for (std::size_t i = s.find(':'); i != std::string_view::npos; i = s.find(':', i + 1)) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace sopskit {
 
@@ -39,6 +40,26 @@ private:
 
 // Overwrites a string's buffer (up to its capacity) with zeros.
 void wipe(std::string& s) noexcept;
+
+// Wipes a string, or each string of a container of strings, however the scope is left: for
+// plaintext or key text held in ordinary strings on the way to or from secure memory.
+template <class Strings>
+class WipeOnExit {
+public:
+    explicit WipeOnExit(Strings& strings) noexcept : strings_(strings) {}
+    WipeOnExit(const WipeOnExit&) = delete;
+    WipeOnExit& operator=(const WipeOnExit&) = delete;
+    ~WipeOnExit() {
+        if constexpr (std::is_same_v<Strings, std::string>) {
+            wipe(strings_);
+        } else {
+            for (std::string& s : strings_) wipe(s);
+        }
+    }
+
+private:
+    Strings& strings_;
+};
 
 // Constant-time comparison of two equal-length byte ranges; false when lengths differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;

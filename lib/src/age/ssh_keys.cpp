@@ -110,10 +110,7 @@ std::optional<std::string> pem_body(std::string_view pem, std::string_view label
 
 SshPrivateKey parse_openssh_v1(std::string data) {
     static constexpr std::string_view kMagic{"openssh-key-v1\0", 15};
-    struct Wiper {
-        std::string& s;
-        ~Wiper() { wipe(s); }
-    } wiper{data};
+    WipeOnExit wiper{data};
     if (std::string_view(data).substr(0, kMagic.size()) != kMagic) bad_key("not an openssh-key-v1 key");
     WireReader r(std::string_view(data).substr(kMagic.size()));
     std::string_view cipher = r.string();

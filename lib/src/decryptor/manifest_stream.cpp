@@ -22,14 +22,6 @@ constexpr std::size_t kBatchDocuments = 2048;
 constexpr std::size_t kBatchBytes = std::size_t{2} << 20;
 constexpr std::size_t kReadSize = std::size_t{256} << 10;
 
-// Strings zeroed (to their capacity) however the scope is left: they hold plaintext.
-struct WipeOnExit {
-    std::vector<std::string>& strings;
-    ~WipeOnExit() {
-        for (auto& s : strings) wipe(s);
-    }
-};
-
 // The decrypted stream as it leaves, one write per batch: "---" between non-empty documents,
 // as an emit of all of them at once puts it.
 class DocumentJoiner {

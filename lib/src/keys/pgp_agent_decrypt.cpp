@@ -86,10 +86,7 @@ std::optional<SecureBytes> answer_from_key_file(const std::string& homedir, cons
                                                 const openpgp::PublicKey& key) {
     std::optional<std::string> file = read_small_file(homedir + "/private-keys-v1.d/" + grip_hex + ".key", gpg_agent::kMaxKeyFile);
     if (!file) return std::nullopt;
-    struct Wiper {
-        std::string& text;
-        ~Wiper() { wipe(text); }
-    } wiper{*file};  // the key's hex digits: gone however the reading ends
+    WipeOnExit wiper{*file};  // the key's hex digits: gone however the reading ends
     std::optional<gpg_agent::UnprotectedKey> unprotected = gpg_agent::read_unprotected_key(*file);
     if (!unprotected) return std::nullopt;
     return openpgp::local_pkdecrypt(*unprotected, pkesk, key);

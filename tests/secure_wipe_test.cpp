@@ -1,4 +1,6 @@
 // WipeOnExit: strings that held plaintext or key text are zeroed however their scope is left.
+#include <deque>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,4 +40,15 @@ TEST(WipeOnExit, ZeroesEveryStringOfAVectorWhenAnExceptionLeavesTheScope) {
     ASSERT_EQ(documents.size(), 3u);
     for (const std::string& d : documents) EXPECT_TRUE(all_zero(d)) << d.size();
     EXPECT_EQ(documents[0].size(), 17u);
+}
+
+TEST(WipeOnExit, ZeroesTheValuesOfMapsButKeepsTheirKeys) {
+    std::deque<std::map<std::string, std::string>> secrets{{{"identity.agekey", "AGE-SECRET-KEY-1QQQQ"}},
+                                                           {{"sops.vault-token", "hvs.0123456789abcdef"}, {"empty", ""}}};
+    { WipeOnExit wiper{secrets}; }
+    EXPECT_TRUE(all_zero(secrets[0].at("identity.agekey")));
+    EXPECT_EQ(secrets[0].at("identity.agekey").size(), 20u);
+    EXPECT_TRUE(all_zero(secrets[1].at("sops.vault-token")));
+    EXPECT_TRUE(secrets[1].at("empty").empty());
+    EXPECT_EQ(secrets[1].count("sops.vault-token"), 1u) << "the keys are names, not secrets";
 }

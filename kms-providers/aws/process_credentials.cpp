@@ -45,6 +45,7 @@ Creds process_credentials(const std::string& command, const std::string& profile
     FILE* f = popen(command.c_str(), "r");
     if (!f) throw TransportError("profile '" + profile + "': cannot run credential_process");
     std::string out;
+    WipeOnExit out_wiper{out};  // the credentials, on every way out
     char buf[4096];
     std::size_t n;
     bool too_long = false;
@@ -54,21 +55,12 @@ Creds process_credentials(const std::string& command, const std::string& profile
     }
     int rc = pclose(f);
     if (rc != 0) {
-        wipe(out);
         throw TransportError("profile '" + profile + "': credential_process exited with status " + std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc));
     }
     if (too_long) {
-        wipe(out);
         throw TransportError("profile '" + profile + "': credential_process printed more than 64 KiB");
     }
-    try {
-        Creds c = parse_process_output(out, profile);
-        wipe(out);
-        return c;
-    } catch (...) {
-        wipe(out);
-        throw;
-    }
+    return parse_process_output(out, profile);
 }
 
 }  // namespace sopskit::kms::aws

@@ -41,21 +41,28 @@ private:
 // Overwrites a string's buffer (up to its capacity) with zeros.
 void wipe(std::string& s) noexcept;
 
-// Wipes a string, or each string of a container of strings, however the scope is left: for
-// plaintext or key text held in ordinary strings on the way to or from secure memory.
+// Wipes a string, each string of a container, or each value of a map, nested to any depth (a
+// map's keys are names and are left alone).
+template <class Strings>
+void wipe_all(Strings& strings) noexcept {
+    if constexpr (std::is_same_v<Strings, std::string>) {
+        wipe(strings);
+    } else if constexpr (requires { strings.second; }) {
+        wipe_all(strings.second);
+    } else {
+        for (auto& s : strings) wipe_all(s);
+    }
+}
+
+// wipe_all() however the scope is left: for plaintext or key text held in ordinary strings on
+// the way to or from secure memory.
 template <class Strings>
 class WipeOnExit {
 public:
     explicit WipeOnExit(Strings& strings) noexcept : strings_(strings) {}
     WipeOnExit(const WipeOnExit&) = delete;
     WipeOnExit& operator=(const WipeOnExit&) = delete;
-    ~WipeOnExit() {
-        if constexpr (std::is_same_v<Strings, std::string>) {
-            wipe(strings_);
-        } else {
-            for (std::string& s : strings_) wipe(s);
-        }
-    }
+    ~WipeOnExit() { wipe_all(strings_); }
 
 private:
     Strings& strings_;

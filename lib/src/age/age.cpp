@@ -188,17 +188,9 @@ bool decrypt_streaming(std::string_view input, const IdentitySet& ids, std::stri
 
 std::optional<SecureBytes> decrypt(std::string_view file, const IdentitySet& ids) {
     std::string plain;
-    bool matched = false;
-    try {
-        matched = decrypt_streaming(file, ids, plain);
-    } catch (...) {
-        wipe(plain);
-        throw;
-    }
-    if (!matched) return std::nullopt;
-    SecureBytes out = SecureBytes::from(plain);
-    wipe(plain);
-    return out;
+    WipeOnExit plain_wiper{plain};
+    if (!decrypt_streaming(file, ids, plain)) return std::nullopt;
+    return SecureBytes::from(plain);
 }
 
 std::vector<std::string> recipients_from_string(std::string_view list) {

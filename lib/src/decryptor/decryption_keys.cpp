@@ -157,6 +157,7 @@ std::map<std::string, std::string> secret_entries(const Branch& doc, std::string
 // Every Secret document of the texts, imported together.
 std::shared_ptr<DecryptionKeys> import_manifests(const std::vector<std::string_view>& yamls, const std::string& noun, bool age_only) {
     std::deque<std::map<std::string, std::string>> maps;  // stable addresses for `secrets`
+    WipeOnExit maps_wiper{maps};  // the keys, however the import ends
     std::vector<SecretEntries> secrets;
     for (std::string_view yaml : yamls) {
         Branches docs = load_plain(Format::Yaml, yaml);
@@ -168,17 +169,7 @@ std::shared_ptr<DecryptionKeys> import_manifests(const std::vector<std::string_v
             secrets.push_back({label, &maps.back(), noun, age_only});
         }
     }
-    std::shared_ptr<DecryptionKeys> keys;
-    try {
-        keys = import_secrets(secrets);
-    } catch (...) {
-        for (auto& m : maps)
-            for (auto& [k, v] : m) wipe(v);
-        throw;
-    }
-    for (auto& m : maps)
-        for (auto& [k, v] : m) wipe(v);
-    return keys;
+    return import_secrets(secrets);
 }
 
 }  // namespace
